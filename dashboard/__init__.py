@@ -1,0 +1,1 @@
+"""The face of Wijkmonitor: Streamlit pages, maps, charts, reports and the CLI."""

@@ -1,0 +1,1 @@
+"""The only layer that touches files, PDOK, CBS and the database."""

@@ -1,0 +1,282 @@
+"""Frames in and out of the database. Functions take the caller's engine (or connection)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, delete, false, insert, or_, select
+
+from data import db
+from geo.areas import AREA_COLUMNS, KEY_FIGURES, dissolve_levels
+from geo.crs import RD, check_frame
+
+SIGNAL_COLUMNS = ["buurtcode", "periode", "indicator", "teller", "noemer", "bron", "soort"]
+
+
+def _frame(conn: Connection | Engine, query: object) -> pd.DataFrame:
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            result = c.execute(query)  # type: ignore[call-overload]
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    result = conn.execute(query)  # type: ignore[call-overload]
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+# --- areas -------------------------------------------------------------------------------------
+
+
+def save_areas(engine: Engine, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Store normalised areas (``geo.areas.AREA_COLUMNS``, EPSG:28992) and complete the hierarchy.
+
+    Rows already stored for the same indeling and gemeenten are merged (a new row replaces the
+    stored row of the same code), then wijk and gemeente geometry is derived again from the
+    buurten. Returns the stored rows of the touched gemeenten.
+    """
+    check_frame(new, crs=RD, columns=AREA_COLUMNS)
+    stored: list[gpd.GeoDataFrame] = []
+    with engine.begin() as conn:
+        for jaar, part in new.groupby("indeling_jaar"):
+            gemeenten = sorted(part["gemeentecode"].unique())
+            old = load_areas(conn, indeling_jaar=int(jaar), gemeenten=gemeenten)
+            old = old[~old["code"].isin(part["code"])]
+            merged = gpd.GeoDataFrame(pd.concat([old, part], ignore_index=True), crs=RD)
+            complete = dissolve_levels(merged)
+            conn.execute(
+                delete(db.areas).where(
+                    and_(
+                        db.areas.c.indeling_jaar == int(jaar),
+                        db.areas.c.gemeentecode.in_(gemeenten),
+                    )
+                )
+            )
+            conn.execute(insert(db.areas), _area_records(complete))
+            stored.append(complete)
+    return gpd.GeoDataFrame(pd.concat(stored, ignore_index=True), crs=RD)
+
+
+def _area_records(areas: gpd.GeoDataFrame) -> list[dict[str, object]]:
+    records = []
+    for row in areas.itertuples(index=False):
+        record = {c: getattr(row, c) for c in AREA_COLUMNS}
+        for figure in KEY_FIGURES:
+            value = record[figure]
+            record[figure] = None if pd.isna(value) else float(value)  # type: ignore[arg-type]
+        record["indeling_jaar"] = int(record["indeling_jaar"])  # type: ignore[call-overload]
+        records.append(record)
+    return records
+
+
+def load_areas(
+    conn: Connection | Engine,
+    *,
+    indeling_jaar: int | None = None,
+    gemeenten: Sequence[str] | None = None,
+    levels: Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Return stored areas as a GeoDataFrame in EPSG:28992 with ``AREA_COLUMNS``, sorted by code."""
+    query = select(*[db.areas.c[c] for c in AREA_COLUMNS])
+    if indeling_jaar is not None:
+        query = query.where(db.areas.c.indeling_jaar == indeling_jaar)
+    if gemeenten is not None:
+        query = query.where(db.areas.c.gemeentecode.in_(list(gemeenten)))
+    if levels is not None:
+        query = query.where(db.areas.c.level.in_(list(levels)))
+    frame = _frame(conn, query.order_by(db.areas.c.code))
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in AREA_COLUMNS})
+    for figure in KEY_FIGURES:
+        frame[figure] = pd.to_numeric(frame[figure]).astype("Float64")
+    frame["indeling_jaar"] = frame["indeling_jaar"].astype("int64")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD)
+
+
+def latest_indeling(conn: Connection | Engine, gemeente: str | None = None) -> int | None:
+    """The most recent indeling_jaar stored (for ``gemeente`` if given), or None."""
+    from sqlalchemy import func
+
+    query = select(func.max(db.areas.c.indeling_jaar))
+    if gemeente is not None:
+        query = query.where(db.areas.c.gemeentecode == gemeente)
+    frame = _frame(conn, query)
+    value = frame.iloc[0, 0] if not frame.empty else None
+    return None if value is None or pd.isna(value) else int(value)
+
+
+# --- partner signals ---------------------------------------------------------------------------
+
+
+def log_import(
+    conn: Connection,
+    *,
+    bestand: str,
+    inhoud: bytes,
+    soort: str,
+    rijen: int,
+    uitkomst: str,
+    melding: str = "",
+    gebruiker: str = "cli",
+) -> int:
+    """Write one import-log row and return its id."""
+    result = conn.execute(
+        insert(db.import_log).values(
+            tijdstip=datetime.now(UTC),
+            gebruiker=gebruiker,
+            bestand=Path(bestand).name,
+            sha256=hashlib.sha256(inhoud).hexdigest(),
+            soort=soort,
+            rijen=rijen,
+            uitkomst=uitkomst,
+            melding=melding,
+        )
+    )
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def save_signals(conn: Connection, signals: pd.DataFrame, *, import_id: int | None) -> None:
+    """Insert buurt signals (``SIGNAL_COLUMNS``); the caller's transaction decides all or nothing."""
+    if signals.empty:
+        return
+    records = [
+        {
+            "buurtcode": r.buurtcode,
+            "periode": r.periode,
+            "indicator": r.indicator,
+            "teller": float(r.teller),
+            "noemer": None if pd.isna(r.noemer) else float(r.noemer),
+            "bron": r.bron,
+            "soort": r.soort,
+            "import_id": import_id,
+        }
+        for r in signals[SIGNAL_COLUMNS].itertuples(index=False)
+    ]
+    conn.execute(insert(db.signals), records)
+
+
+def save_deliveries(conn: Connection, deliveries: pd.DataFrame, *, import_id: int | None) -> None:
+    """Record which ``bron`` delivered which ``indicator`` and ``periode`` for which gemeente."""
+    if deliveries.empty:
+        return
+    now = datetime.now(UTC)
+    records = [
+        {**r._asdict(), "import_id": import_id, "geleverd_op": now}
+        for r in deliveries[["bron", "gemeentecode", "indicator", "periode"]]
+        .drop_duplicates()
+        .itertuples(index=False)
+    ]
+    conn.execute(insert(db.deliveries), records)
+
+
+def load_signals(
+    conn: Connection | Engine,
+    *,
+    buurtcodes: Iterable[str] | None = None,
+    gemeenten: Iterable[str] | None = None,
+    indicators: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Return stored signals with ``SIGNAL_COLUMNS``."""
+    query = select(*[db.signals.c[c] for c in SIGNAL_COLUMNS])
+    if buurtcodes is not None:
+        query = query.where(db.signals.c.buurtcode.in_(list(buurtcodes)))
+    if gemeenten is not None:
+        query = query.where(
+            or_(false(), *[db.signals.c.buurtcode.startswith("BU" + g[2:6]) for g in gemeenten])
+        )
+    if indicators is not None:
+        query = query.where(db.signals.c.indicator.in_(list(indicators)))
+    frame = _frame(conn, query)
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in SIGNAL_COLUMNS})
+    frame["teller"] = frame["teller"].astype(float)
+    frame["noemer"] = pd.to_numeric(frame["noemer"]).astype(float)
+    return frame
+
+
+def load_deliveries(
+    conn: Connection | Engine, *, gemeenten: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Return delivery records: ``bron``, ``gemeentecode``, ``indicator``, ``periode``, ``geleverd_op``."""
+    query = select(
+        db.deliveries.c.bron,
+        db.deliveries.c.gemeentecode,
+        db.deliveries.c.indicator,
+        db.deliveries.c.periode,
+        db.deliveries.c.geleverd_op,
+    )
+    if gemeenten is not None:
+        query = query.where(db.deliveries.c.gemeentecode.in_(list(gemeenten)))
+    return _frame(conn, query)
+
+
+# --- interventions -----------------------------------------------------------------------------
+
+
+def save_interventions(conn: Connection, interventions: pd.DataFrame) -> None:
+    """Insert or replace interventions: ``id, naam, soort, start, eind, partners, buurtcodes``.
+
+    ``buurtcodes`` and ``partners`` are lists of strings.
+    """
+    ids = list(interventions["id"])
+    conn.execute(
+        delete(db.intervention_buurten).where(db.intervention_buurten.c.intervention_id.in_(ids))
+    )
+    conn.execute(delete(db.interventions).where(db.interventions.c.id.in_(ids)))
+    for r in interventions.itertuples(index=False):
+        conn.execute(
+            insert(db.interventions).values(
+                id=r.id,
+                naam=r.naam,
+                soort=r.soort,
+                start=r.start,
+                eind=None if r.eind is None or pd.isna(r.eind) else r.eind,
+                partners="|".join(r.partners),
+            )
+        )
+        conn.execute(
+            insert(db.intervention_buurten),
+            [{"intervention_id": r.id, "buurtcode": b} for b in r.buurtcodes],
+        )
+
+
+def load_interventions(conn: Connection | Engine) -> pd.DataFrame:
+    """Return interventions with ``buurtcodes`` and ``partners`` as lists, sorted by start."""
+    main = _frame(conn, select(db.interventions).order_by(db.interventions.c.start))
+    cols = ["id", "naam", "soort", "start", "eind", "partners", "buurtcodes"]
+    if main.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    links = _frame(conn, select(db.intervention_buurten))
+    buurten = links.groupby("intervention_id")["buurtcode"].apply(lambda s: sorted(s))
+    main["buurtcodes"] = main["id"].map(buurten).apply(lambda v: v if isinstance(v, list) else [])
+    main["partners"] = main["partners"].apply(lambda p: [x for x in str(p).split("|") if x])
+    main["start"] = pd.to_datetime(main["start"]).dt.date
+    main["eind"] = main["eind"].apply(
+        lambda d: None if d is None or pd.isna(d) else pd.Timestamp(d).date()
+    )
+    return main[cols]
+
+
+# --- meta --------------------------------------------------------------------------------------
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(delete(db.meta).where(db.meta.c.key == key))
+    conn.execute(insert(db.meta).values(key=key, value=value))
+
+
+def get_meta(conn: Connection | Engine, key: str, default: str = "") -> str:
+    frame = _frame(conn, select(db.meta.c.value).where(db.meta.c.key == key))
+    return default if frame.empty else str(frame.iloc[0, 0])
+
+
+def peildatum(conn: Connection | Engine) -> date | None:
+    """The date of the most recent accepted delivery, the peildatum every screen shows."""
+    frame = load_deliveries(conn)
+    if frame.empty:
+        return None
+    return pd.Timestamp(frame["geleverd_op"].max()).date()

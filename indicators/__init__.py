@@ -1,0 +1,1 @@
+"""Pure indicator core: catalogue, rates, disclosure control. No UI, no I/O."""

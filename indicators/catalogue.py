@@ -1,0 +1,286 @@
+"""The indicator catalogue and its cards: the one place where every indicator is defined.
+
+The codes are stable (see CONTRACT.md). Each card says what a Dutch Algoritmeregister entry would:
+definition, numerator, denominator, source partners, legal basis, unit, direction, disclosure
+rule and known biases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SPOREN = ("sociaal-maatschappelijk", "ruimtelijk-fysiek", "veiligheid")
+BRONNEN = ("gemeente", "uwv", "belastingdienst", "nla", "politie", "om", "svb", "ind", "riec")
+SIGNALEN = (
+    "controle",
+    "illegale_bewoning",
+    "woningsplitsing",
+    "brandonveilig",
+    "overbewoning",
+    "brp_afwijking",
+    "doorverwijzing_zorg",
+)
+# Key figures that serve as default denominators (columns of the areas table).
+DENOMINATORS = ("woningen", "inwoners", "huishoudens", "uitkeringen")
+
+DISCLOSURE_RULE = (
+    "Aantallen 1 t/m 4 worden als 'x' getoond, net als een cijfer waarvan de teller 1 t/m 4 is; "
+    "cijfers alleen bij een noemer van minstens 50; gepubliceerde aantallen afgerond op 5."
+)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator card."""
+
+    code: str
+    naam: str
+    spoor: str
+    definitie: str
+    teller: str
+    noemer: str  # a DENOMINATORS key, "controles", or "geleverd" (only with a delivered noemer)
+    noemer_omschrijving: str
+    eenheid: str
+    schaal: float  # rate = teller / noemer * schaal
+    hoger_is_slechter: bool
+    bronnen: tuple[str, ...]
+    wettelijke_grondslag: str
+    bekende_vertekeningen: str
+    in_samengestelde_score: bool = True
+    hit: bool = False  # a finding that depends on inspection effort: show controles beside it
+    afgeleid: bool = False  # computed from other indicators, never delivered
+
+    @property
+    def openbaarmaking(self) -> str:
+        return DISCLOSURE_RULE
+
+
+_EFFORT_BIAS = (
+    "Hangt sterk af van de controle-inzet: wie vaker kijkt, vindt meer. Lees altijd naast "
+    "'controles' en 'treffers per controle'."
+)
+
+CATALOGUE: tuple[Indicator, ...] = (
+    Indicator(
+        "controles",
+        "Controles",
+        "veiligheid",
+        "Uitgevoerde controlebezoeken aan adressen (de inzet achter elk treffercijfer).",
+        "aantal controlebezoeken",
+        "woningen",
+        "woningvoorraad (CBS)",
+        "per 1.000 woningen",
+        1000,
+        False,
+        ("gemeente", "nla", "politie", "belastingdienst", "uwv", "svb"),
+        "Woningwet art. 5.1 (toezicht); Wet basisregistratie personen art. 4.1 (adresonderzoek)",
+        "Meet inzet, geen probleem. Een stijging betekent meer handhaving, niet een slechtere buurt.",
+        in_samengestelde_score=False,
+    ),
+    Indicator(
+        "illegale_bewoning",
+        "Illegale bewoning",
+        "ruimtelijk-fysiek",
+        "Vastgestelde illegale bewoning of huisvesting (strijdig met bestemmingsplan of vergunning).",
+        "aantal vastgestelde gevallen",
+        "woningen",
+        "woningvoorraad (CBS)",
+        "per 1.000 woningen",
+        1000,
+        True,
+        ("gemeente", "nla"),
+        "Wet ruimtelijke ordening / Omgevingswet; Huisvestingswet 2014",
+        _EFFORT_BIAS,
+        hit=True,
+    ),
+    Indicator(
+        "illegale_bewoning_per_controle",
+        "Illegale bewoning per controle",
+        "ruimtelijk-fysiek",
+        "Treffers illegale bewoning per 100 controles: voor inzet gecorrigeerd.",
+        "treffers illegale bewoning",
+        "controles",
+        "aantal controles in dezelfde buurt en periode",
+        "per 100 controles",
+        100,
+        True,
+        ("gemeente", "nla"),
+        "Afgeleid; grondslag als bij 'illegale_bewoning' en 'controles'",
+        "Controles zijn niet willekeurig gekozen: het treffercijfer geldt voor gecontroleerde "
+        "adressen, niet voor de hele buurt.",
+        afgeleid=True,
+    ),
+    Indicator(
+        "woningsplitsing",
+        "Illegale woningsplitsing",
+        "ruimtelijk-fysiek",
+        "Woningen die zonder vergunning zijn gesplitst of omgezet.",
+        "aantal vastgestelde gevallen",
+        "woningen",
+        "woningvoorraad (CBS)",
+        "per 1.000 woningen",
+        1000,
+        True,
+        ("gemeente",),
+        "Huisvestingswet 2014 art. 21; Omgevingswet (omgevingsplan)",
+        _EFFORT_BIAS,
+        hit=True,
+    ),
+    Indicator(
+        "brandonveilig",
+        "Brandonveilige situaties",
+        "veiligheid",
+        "Brandonveilige situaties aangetroffen bij controles.",
+        "aantal aangetroffen situaties",
+        "woningen",
+        "woningvoorraad (CBS)",
+        "per 1.000 woningen",
+        1000,
+        True,
+        ("gemeente",),
+        "Besluit bouwwerken leefomgeving (brandveiligheid); Woningwet",
+        _EFFORT_BIAS,
+        hit=True,
+    ),
+    Indicator(
+        "overbewoning",
+        "Overbewoning",
+        "ruimtelijk-fysiek",
+        "Adressen met meer bewoners dan de norm voor het vloeroppervlak toelaat.",
+        "aantal adressen",
+        "woningen",
+        "woningvoorraad (CBS)",
+        "per 1.000 woningen",
+        1000,
+        True,
+        ("gemeente", "nla"),
+        "Huisvestingsverordening; Woningwet art. 1a",
+        _EFFORT_BIAS,
+        hit=True,
+    ),
+    Indicator(
+        "brp_afwijking",
+        "BRP-afwijking",
+        "sociaal-maatschappelijk",
+        "Adressen waar de inschrijving in de BRP afwijkt van wie er werkelijk woont.",
+        "aantal adressen",
+        "woningen",
+        "woningvoorraad (CBS)",
+        "per 1.000 woningen",
+        1000,
+        True,
+        ("gemeente",),
+        "Wet basisregistratie personen art. 2.21 en 4.1 (adresonderzoek)",
+        _EFFORT_BIAS + " Ook administratieve vertraging telt mee.",
+        hit=True,
+    ),
+    Indicator(
+        "arbeidsmigranten",
+        "Arbeidsmigranten (woondruk)",
+        "ruimtelijk-fysiek",
+        "Ingeschreven arbeidsmigranten: een maat voor druk op de woningmarkt, nooit een risicofactor.",
+        "aantal ingeschreven arbeidsmigranten",
+        "inwoners",
+        "aantal inwoners (CBS)",
+        "per 1.000 inwoners",
+        1000,
+        False,
+        ("gemeente", "uwv"),
+        "Wet basisregistratie personen; Huisvestingswet 2014",
+        "Niet-ingeschreven arbeidsmigranten ontbreken. Zit in geen samengestelde score en geen "
+        "hotspotlaag en wordt nooit gebruikt om gebieden voor handhaving te kiezen.",
+        in_samengestelde_score=False,
+    ),
+    Indicator(
+        "uitkering_afwijking",
+        "Uitkeringsafwijkingen",
+        "sociaal-maatschappelijk",
+        "Vastgestelde onregelmatigheden bij uitkeringen (bijstand, WW, AO, AOW).",
+        "aantal vastgestelde afwijkingen",
+        "uitkeringen",
+        "personen met een uitkering (CBS kerncijfers: AO, WW, bijstand, AOW)",
+        "per 1.000 uitkeringen",
+        1000,
+        True,
+        ("gemeente", "uwv", "svb"),
+        "Participatiewet art. 53a en 64; Werkloosheidswet; Wet SUWI art. 64",
+        "Afwijkingen zijn nog geen fraude: ook fouten en te late wijzigingen tellen mee. "
+        "Afhankelijk van onderzoeksinzet.",
+    ),
+    Indicator(
+        "toeslag_afwijking",
+        "Toeslagafwijkingen",
+        "sociaal-maatschappelijk",
+        "Vastgestelde onregelmatigheden bij toeslagen (huur-, zorg-, kinderopvangtoeslag).",
+        "aantal vastgestelde afwijkingen",
+        "huishoudens",
+        "aantal huishoudens (CBS)",
+        "per 1.000 huishoudens",
+        1000,
+        True,
+        ("belastingdienst",),
+        "Algemene wet inkomensafhankelijke regelingen",
+        "Na de toeslagenaffaire: afwijking is geen fraude en nationaliteit speelt nergens een rol. "
+        "Afhankelijk van onderzoeksinzet.",
+    ),
+    Indicator(
+        "niet_gebruik",
+        "Niet-gebruik van voorzieningen",
+        "sociaal-maatschappelijk",
+        "Inwoners die recht hebben op een voorziening maar die niet gebruiken (onderbenutting).",
+        "aantal rechthebbende niet-gebruikers",
+        "inwoners",
+        "aantal inwoners (CBS)",
+        "per 1.000 inwoners",
+        1000,
+        True,
+        ("gemeente", "uwv", "svb", "belastingdienst"),
+        "Participatiewet art. 47; Wet gemeentelijke schuldhulpverlening",
+        "Schatting op basis van bekende rechthebbenden; wie buiten beeld is, ontbreekt.",
+    ),
+    Indicator(
+        "eigenaar_concentratie",
+        "Eigenaarsconcentratie",
+        "veiligheid",
+        "Aandeel probleemadressen in bezit van eigenaren met 3 of meer probleemadressen "
+        "(signaal voor het RIEC).",
+        "probleemadressen van eigenaren met 3+ probleemadressen",
+        "geleverd",
+        "alle probleemadressen in de buurt (meegeleverd)",
+        "%",
+        100,
+        True,
+        ("riec", "gemeente"),
+        "Convenant RIEC-LIEC; Wet Bibob",
+        "Alleen geleverd met noemer. Zegt iets over eigendom, niet over bewoners.",
+    ),
+    Indicator(
+        "doorverwijzing_zorg",
+        "Doorverwijzingen naar zorg",
+        "sociaal-maatschappelijk",
+        "Bewoners doorverwezen naar ondersteuning: de zorgkant van handhaving en zorg.",
+        "aantal doorverwijzingen",
+        "inwoners",
+        "aantal inwoners (CBS)",
+        "per 1.000 inwoners",
+        1000,
+        False,
+        ("gemeente",),
+        "Wet maatschappelijke ondersteuning 2015; Jeugdwet",
+        "Meer doorverwijzingen kan betekenen dat hulp beter gevonden wordt: hoger is niet slechter.",
+        in_samengestelde_score=False,
+    ),
+)
+
+BY_CODE: dict[str, Indicator] = {ind.code: ind for ind in CATALOGUE}
+CODES: tuple[str, ...] = tuple(BY_CODE)
+# Address finding signaal -> the indicator it counts toward.
+SIGNAL_INDICATOR: dict[str, str] = {s: ("controles" if s == "controle" else s) for s in SIGNALEN}
+
+
+def get(code: str) -> Indicator:
+    """Return the card of ``code``; raise KeyError with the known codes otherwise."""
+    try:
+        return BY_CODE[code]
+    except KeyError:
+        raise KeyError(f"Onbekende indicator {code!r}; bekend: {', '.join(CODES)}") from None
