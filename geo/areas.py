@@ -313,8 +313,8 @@ def dissolve_levels(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         derived["gemeentecode"] = derived["code"].map(gemeente_of)
         derived["indeling_jaar"] = int(buurten["indeling_jaar"].iloc[0])
         derived["opmerking"] = ""
-        names = given["name"] if "name" in given else pd.Series(dtype=str)
-        derived["name"] = derived["code"].map(names).fillna("")
+        names: dict[str, str] = given["name"].to_dict() if "name" in given else {}
+        derived["name"] = [names.get(code, "") for code in derived["code"]]
         for figure in KEY_FIGURES:
             delivered = derived["code"].map(given[figure]) if figure in given else None
             if delivered is not None:

@@ -1,0 +1,79 @@
+"""Plotly charts with Dutch labels and number formats (1.234,5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from indicators.disclosure import format_cell
+from indicators.periods import label, start_date
+
+# Colour-blind safe pair (Okabe-Ito) plus distinct dash styles, readable in black and white.
+SERIES_STYLE = (
+    {"color": "#0072B2", "dash": "solid"},
+    {"color": "#D55E00", "dash": "dash"},
+    {"color": "#009E73", "dash": "dot"},
+    {"color": "#555555", "dash": "dashdot"},
+)
+
+
+def trend_chart(
+    series: Sequence[tuple[str, pd.DataFrame]],
+    *,
+    eenheid: str,
+    markers: Sequence[tuple[str, str]] = (),
+    height: int = 380,
+) -> go.Figure:
+    """Lines of published values over time.
+
+    Parameters
+    ----------
+    series : (legend name, frame with ``periode``, ``waarde_publ``, ``status``) pairs; suppressed
+        ('x') and missing ('.') periods are gaps in the line, never zeros.
+    eenheid : the y-axis unit, e.g. "per 1.000 woningen".
+    markers : (periode or YYYY-MM-DD date, text) vertical lines, e.g. an intervention start.
+    """
+    fig = go.Figure()
+    for i, (name, frame) in enumerate(series):
+        style = SERIES_STYLE[i % len(SERIES_STYLE)]
+        x = [start_date(p) for p in frame["periode"]]
+        text = [
+            f"{label(p)}: {format_cell(v, s)}"
+            for p, v, s in zip(frame["periode"], frame["waarde_publ"], frame["status"], strict=True)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=frame["waarde_publ"],
+                name=name,
+                mode="lines+markers" if len(frame) <= 24 else "lines",
+                line={"color": style["color"], "dash": style["dash"], "width": 2.5 - 0.5 * (i > 0)},
+                marker={"size": 5},
+                connectgaps=False,
+                text=text,
+                hovertemplate="%{text}<extra>" + name + "</extra>",
+            )
+        )
+    for when, text in markers:
+        x = pd.Timestamp(when) if len(when) == 10 else start_date(when)
+        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
+                      line={"color": "#333333", "width": 1.5, "dash": "dot"})
+        fig.add_annotation(x=x, y=1, yref="paper", text=text, showarrow=False,
+                           xanchor="left", yanchor="bottom", font={"size": 12})
+    fig.update_layout(
+        separators=",.",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        yaxis={"title": {"text": eenheid}, "rangemode": "tozero", "tickformat": ",.1f"},
+        xaxis={"tickformat": "%Y", "dtick": "M12"},
+        hovermode="x unified",
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        font={"family": "Arial, sans-serif", "size": 13, "color": "#1a1a1a"},
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#e6e6e6")
+    fig.update_yaxes(showgrid=True, gridcolor="#e6e6e6")
+    return fig

@@ -1,0 +1,78 @@
+"""What every page shares: the chosen gemeente, indicator and period, and the page header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard import loaders
+from indicators import catalogue
+from indicators.periods import label
+
+GRANULARITY_LABELS = {"maand": "Maand", "kwartaal": "Kwartaal", "jaar": "Jaar"}
+SIGNALS_STATEMENT = (
+    "Wijkmonitor **signaleert** waar de leefbaarheid onder druk staat en of een aanpak helpt. "
+    "Het tool **verklaart geen oorzaken** en wijst geen adressen of personen aan."
+)
+
+
+@dataclass(frozen=True)
+class Selection:
+    url: str
+    gemeente: str
+    gemeente_naam: str
+    jaar: int
+    indicator: str
+    granularity: str
+
+
+def sidebar() -> Selection | None:
+    """The shared choices in the sidebar; None when the database holds no areas yet."""
+    url = loaders.settings().db_url
+    gemeenten = loaders.gemeenten(url)
+    if gemeenten.empty:
+        st.warning(
+            "Er zijn nog geen gebieden geladen. Bouw de demo met `wijkmonitor demo` of laad "
+            "buurten met `wijkmonitor areas load`."
+        )
+        return None
+    with st.sidebar:
+        names = dict(zip(gemeenten["code"], gemeenten["name"], strict=True))
+        gemeente = st.selectbox(
+            "Gemeente", list(names), format_func=lambda c: f"{names[c]} ({c})", key="gemeente"
+        )
+        indicator = st.selectbox(
+            "Indicator",
+            list(catalogue.CODES),
+            index=list(catalogue.CODES).index("illegale_bewoning"),
+            format_func=lambda c: catalogue.get(c).naam,
+            key="indicator",
+        )
+        granularity = st.radio(
+            "Periode per",
+            list(GRANULARITY_LABELS),
+            index=2,
+            format_func=GRANULARITY_LABELS.__getitem__,
+            horizontal=True,
+            key="granularity",
+        )
+    jaar = int(gemeenten.set_index("code").loc[gemeente, "indeling_jaar"])
+    return Selection(url, gemeente, names[gemeente], jaar, indicator, granularity)
+
+
+def header(selection: Selection | None) -> None:
+    """Demo banner, peildatum, latest delivery per partner and the signalling statement."""
+    url = loaders.settings().db_url
+    if loaders.meta(url, "demo") == "1":
+        st.warning("**Demodata (fictief)**: echte buurtgrenzen van CBS, verzonnen signalen.", icon="⚠️")
+    if selection is None:
+        return
+    peildatum = loaders.meta(url, "peildatum")
+    latest = loaders.deliveries_summary(url, selection.gemeente)
+    parts = [f"{b}: t/m {label(m)}" for b, m in zip(latest["bron"], latest["laatste_maand"], strict=True)]
+    peil = "-".join(reversed(peildatum.split("-"))) if peildatum else "onbekend"
+    st.caption(
+        f"Peildatum {peil} · indeling {selection.jaar} · laatste levering per partner: "
+        + ("; ".join(parts) if parts else "nog geen leveringen")
+    )

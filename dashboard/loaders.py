@@ -1,0 +1,68 @@
+"""Small cached loaders, one per need, keyed on plain values (URL, codes, indicator)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from data import db, store
+from data.settings import Settings, from_env
+from geo.simplify import simplify_coverage
+from indicators.disclosure import disclose
+from indicators.rates import indicator_table, latest_deliveries
+
+
+def settings() -> Settings:
+    return from_env()
+
+
+@st.cache_resource(show_spinner=False)
+def engine(url: str) -> Engine:
+    return db.make_engine(url)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def gemeenten(url: str) -> pd.DataFrame:
+    """Gemeenten in the database: code, name, indeling_jaar (latest indeling each)."""
+    frame = store.load_areas(engine(url), levels=["gemeente"])
+    frame = frame.sort_values("indeling_jaar").drop_duplicates("code", keep="last")
+    return pd.DataFrame(frame[["code", "name", "indeling_jaar"]]).sort_values("name")
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def areas(url: str, gemeente: str, jaar: int) -> gpd.GeoDataFrame:
+    """All areas of one gemeente and indeling, buurt geometry simplified for the map (RD)."""
+    frame = store.load_areas(engine(url), indeling_jaar=jaar, gemeenten=[gemeente])
+    return simplify_coverage(frame, tolerance_m=5.0)
+
+
+@st.cache_data(show_spinner="Cijfers berekenen...", ttl=600)
+def disclosed(url: str, gemeente: str, jaar: int, indicator: str, granularity: str) -> pd.DataFrame:
+    """The disclosed indicator table of one gemeente: safe to show."""
+    eng = engine(url)
+    frame = areas(url, gemeente, jaar)
+    table = indicator_table(
+        store.load_signals(eng, gemeenten=[gemeente]),
+        store.load_deliveries(eng, gemeenten=[gemeente]),
+        pd.DataFrame(frame.drop(columns="geometry")),
+        indicator=indicator,
+        granularity=granularity,
+    )
+    return disclose(table)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def interventions(url: str) -> pd.DataFrame:
+    return store.load_interventions(engine(url))
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def deliveries_summary(url: str, gemeente: str) -> pd.DataFrame:
+    return latest_deliveries(store.load_deliveries(engine(url), gemeenten=[gemeente]))
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def meta(url: str, key: str) -> str:
+    return store.get_meta(engine(url), key)

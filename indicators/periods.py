@@ -1,0 +1,99 @@
+"""Periods as CBS writes them: ``YYYY-MM`` (maand), ``YYYY-Qn`` (kwartaal), ``YYYY`` (jaar)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+GRANULARITIES = ("maand", "kwartaal", "jaar")
+_RANK = {"maand": 0, "kwartaal": 1, "jaar": 2}
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_DUTCH_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+def granularity(periode: str) -> str:
+    """Return "maand", "kwartaal" or "jaar"; raise ValueError for anything else."""
+    if _MONTH.match(periode):
+        return "maand"
+    if _QUARTER.match(periode):
+        return "kwartaal"
+    if _YEAR.match(periode):
+        return "jaar"
+    raise ValueError(f"Onbekende periode {periode!r}: verwacht JJJJ-MM, JJJJ-Qn of JJJJ.")
+
+
+def is_finer_or_equal(a: str, b: str) -> bool:
+    """True when granularity ``a`` is at least as fine as ``b`` (maand <= kwartaal <= jaar)."""
+    return _RANK[a] <= _RANK[b]
+
+
+def months_of(periode: str) -> list[str]:
+    """The months a period covers, e.g. ``2021-Q3`` -> ``["2021-07", "2021-08", "2021-09"]``."""
+    kind = granularity(periode)
+    year = periode[:4]
+    if kind == "maand":
+        return [periode]
+    if kind == "kwartaal":
+        q = int(periode[-1])
+        return [f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+    return [f"{year}-{m:02d}" for m in range(1, 13)]
+
+
+def to_granularity(periodes: pd.Series, target: str) -> pd.Series:
+    """Map ``YYYY-MM``/``YYYY-Qn``/``YYYY`` values to ``target``; coarser inputs become NA.
+
+    A quarter cannot be split into months, so at "maand" a quarter or year value is NA.
+    """
+    text = periodes.astype(str)
+    year = text.str[:4]
+    kinds = text.map(granularity)
+    out = pd.Series(pd.NA, index=periodes.index, dtype="object")
+    month = kinds == "maand"
+    quarter = kinds == "kwartaal"
+    yearly = kinds == "jaar"
+    if target == "maand":
+        out[month] = text[month]
+    elif target == "kwartaal":
+        q = ((text[month].str[5:7].astype(int) - 1) // 3 + 1).astype(str)
+        out[month] = year[month] + "-Q" + q
+        out[quarter] = text[quarter]
+    elif target == "jaar":
+        out[month | quarter | yearly] = year[month | quarter | yearly]
+    else:
+        raise ValueError(f"Onbekende granulariteit {target!r}; kies uit {GRANULARITIES}.")
+    return out
+
+
+def period_range(first: str, last: str) -> list[str]:
+    """Every period from ``first`` to ``last`` inclusive, both of the same granularity."""
+    kind = granularity(first)
+    if granularity(last) != kind:
+        raise ValueError("Begin en eind van een reeks moeten dezelfde granulariteit hebben.")
+    if kind == "jaar":
+        return [str(y) for y in range(int(first), int(last) + 1)]
+    if kind == "kwartaal":
+        start = int(first[:4]) * 4 + int(first[-1]) - 1
+        end = int(last[:4]) * 4 + int(last[-1]) - 1
+        return [f"{i // 4}-Q{i % 4 + 1}" for i in range(start, end + 1)]
+    start = int(first[:4]) * 12 + int(first[5:7]) - 1
+    end = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(start, end + 1)]
+
+
+def label(periode: str) -> str:
+    """A Dutch label: ``2021-09`` -> ``sep 2021``, ``2021-Q3`` -> ``3e kwartaal 2021``."""
+    kind = granularity(periode)
+    if kind == "maand":
+        return f"{_DUTCH_MONTHS[int(periode[5:7]) - 1]} {periode[:4]}"
+    if kind == "kwartaal":
+        return f"{periode[-1]}e kwartaal {periode[:4]}"
+    return periode
+
+
+def start_date(periode: str) -> pd.Timestamp:
+    """The first day of a period (for plotting on a time axis)."""
+    first = months_of(periode)[0]
+    return pd.Timestamp(f"{first}-01")

@@ -1,0 +1,177 @@
+"""Indicator rates per buurt, wijk and gemeente, per maand, kwartaal or jaar.
+
+Rules (see docs/indicatoren.md):
+- A period counts as delivered for a gemeente when at least one bron delivered every month of it
+  (or the period itself, at kwartaal/jaar). Only complete bronnen are summed. Undelivered is NaN
+  ('.' on screen), never zero; inside a delivered period a buurt without rows has teller 0.
+- The noemer is the catalogue's default key figure of the buurt, or the delivered ``noemer``
+  (a stock: its mean over the months of the period; for '%' indicators teller and noemer are
+  both summed). ``illegale_bewoning_per_controle`` is derived: illegale_bewoning per 100 controles.
+- A wijk or gemeente sums teller and noemer over its buurten; the rate comes from those sums.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from indicators import catalogue
+from indicators.periods import (
+    granularity,
+    is_finer_or_equal,
+    months_of,
+    period_range,
+    to_granularity,
+)
+
+TABLE_COLUMNS = [
+    "code",
+    "level",
+    "parent_code",
+    "periode",
+    "indicator",
+    "teller",
+    "noemer",
+    "waarde",
+]
+
+
+def _coverage(deliveries: pd.DataFrame, indicator: str, target: str) -> pd.DataFrame:
+    """(bron, gemeentecode, periode) at ``target`` granularity that a bron delivered completely."""
+    rows = deliveries[deliveries["indicator"] == indicator]
+    if rows.empty:
+        return pd.DataFrame(columns=["bron", "gemeentecode", "periode"])
+    kinds = rows["periode"].map(granularity)
+    rows = rows[kinds.map(lambda k: is_finer_or_equal(k, target))]
+    months = rows.assign(maand=rows["periode"].map(months_of)).explode("maand")
+    months = months.drop_duplicates(["bron", "gemeentecode", "maand"])
+    months["periode"] = to_granularity(months["maand"], target)
+    counts = months.groupby(["bron", "gemeentecode", "periode"]).size().rename("n").reset_index()
+    needed = counts["periode"].map(lambda p: len(months_of(p)))
+    return counts.loc[counts["n"] == needed, ["bron", "gemeentecode", "periode"]]
+
+
+def _base_table(
+    signals: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    buurten: pd.DataFrame,
+    indicator: str,
+    target: str,
+) -> pd.DataFrame:
+    card = catalogue.get(indicator)
+    covered = _coverage(deliveries, indicator, target)
+    rows = signals[signals["indicator"] == indicator]
+    rows = rows[rows["buurtcode"].isin(buurten["code"])]
+    fine = rows["periode"].map(lambda p: is_finer_or_equal(granularity(p), target))
+    rows = rows[fine].assign(periode=lambda f: to_granularity(f["periode"], target))
+    rows = rows.assign(gemeentecode="GM" + rows["buurtcode"].str[2:6])
+    rows = rows.merge(covered, on=["bron", "gemeentecode", "periode"], how="inner")
+    if card.eenheid == "%":
+        noemer_agg = rows.groupby(["buurtcode", "periode"])["noemer"].sum(min_count=1)
+    else:
+        # Stock denominators: mean over the delivered months of one bron, max over bronnen.
+        per_bron = rows.groupby(["buurtcode", "periode", "bron"])["noemer"].mean()
+        noemer_agg = per_bron.groupby(level=[0, 1]).max()
+    teller = rows.groupby(["buurtcode", "periode"])["teller"].sum()
+
+    delivered = covered[["gemeentecode", "periode"]].drop_duplicates()
+    periods = _all_periods(deliveries, signals, target)
+    grid = pd.MultiIndex.from_product(
+        [buurten["code"].to_numpy(), periods], names=["buurtcode", "periode"]
+    ).to_frame(index=False)
+    grid["gemeentecode"] = "GM" + grid["buurtcode"].str[2:6]
+    grid = grid.merge(delivered.assign(geleverd=True), on=["gemeentecode", "periode"], how="left")
+    grid = grid.set_index(["buurtcode", "periode"])
+    grid["teller"] = teller.reindex(grid.index).astype(float)
+    grid.loc[grid["geleverd"].eq(True) & grid["teller"].isna(), "teller"] = 0.0
+    grid.loc[~grid["geleverd"].eq(True), "teller"] = np.nan
+    grid["noemer"] = noemer_agg.reindex(grid.index).astype(float)
+    if card.noemer in catalogue.DENOMINATORS:
+        default = buurten.set_index("code")[card.noemer].astype(float)
+        fallback = grid.index.get_level_values("buurtcode").map(default).to_numpy(dtype=float)
+        grid["noemer"] = grid["noemer"].fillna(pd.Series(fallback, index=grid.index))
+    grid = grid.reset_index().rename(columns={"buurtcode": "code"})
+    return grid[["code", "periode", "teller", "noemer"]]
+
+
+def _all_periods(deliveries: pd.DataFrame, signals: pd.DataFrame, target: str) -> list[str]:
+    """The contiguous range of periods at ``target`` spanned by any delivery or signal."""
+    values = pd.concat([deliveries["periode"], signals["periode"]], ignore_index=True).dropna()
+    if values.empty:
+        return []
+    mapped = to_granularity(values.astype(str), target).dropna()
+    if mapped.empty:
+        return []
+    return period_range(str(mapped.min()), str(mapped.max()))
+
+
+def _roll_up(buurt_rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """Add wijk and gemeente rows: sums of teller and noemer over their buurten."""
+    lookup = areas.set_index("code")
+    parts = [buurt_rows.assign(level="buurt", parent_code=buurt_rows["code"].map(lookup["parent_code"]))]
+    for level, key in (("wijk", "parent_code"), ("gemeente", "gemeentecode")):
+        keyed = buurt_rows.assign(agg=buurt_rows["code"].map(lookup[key]))
+        summed = keyed.groupby(["agg", "periode"]).agg(
+            teller=("teller", lambda s: s.sum(min_count=1)),
+            noemer=("noemer", lambda s: s.sum(min_count=1)),
+        )
+        summed = summed.reset_index().rename(columns={"agg": "code"})
+        summed["level"] = level
+        summed["parent_code"] = summed["code"].map(lookup["parent_code"]).fillna("")
+        parts.append(summed)
+    return pd.concat(parts, ignore_index=True)
+
+
+def indicator_table(
+    signals: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    areas: pd.DataFrame,
+    *,
+    indicator: str,
+    granularity: str = "maand",
+) -> pd.DataFrame:
+    """Return unrounded teller, noemer and rate for every area and period of one indicator.
+
+    Parameters
+    ----------
+    signals : ``buurtcode, periode, indicator, teller, noemer, bron`` (as stored).
+    deliveries : ``bron, gemeentecode, indicator, periode``: what each bron delivered.
+    areas : the areas of ONE indeling (all levels), with ``code, level, parent_code,
+        gemeentecode`` and the key figures; geometry is ignored.
+    indicator : a catalogue code; granularity : "maand", "kwartaal" or "jaar".
+
+    Returns
+    -------
+    DataFrame with ``TABLE_COLUMNS``, sorted by code and periode. Apply
+    ``indicators.disclosure.disclose`` before showing any of it.
+    """
+    card = catalogue.get(indicator)
+    buurten = areas[areas["level"] == "buurt"]
+    if card.afgeleid:
+        hits = _base_table(signals, deliveries, buurten, "illegale_bewoning", granularity)
+        effort = _base_table(signals, deliveries, buurten, "controles", granularity)
+        rows = hits.merge(effort, on=["code", "periode"], suffixes=("", "_c"))
+        rows = rows.assign(noemer=rows["teller_c"]).drop(columns=["teller_c", "noemer_c"])
+        rows.loc[rows["noemer"].isna(), "teller"] = np.nan
+    else:
+        rows = _base_table(signals, deliveries, buurten, indicator, granularity)
+    table = _roll_up(rows, areas)
+    table["indicator"] = indicator
+    noemer = table["noemer"].where(table["noemer"] > 0)
+    table["waarde"] = table["teller"] / noemer * card.schaal
+    return table[TABLE_COLUMNS].sort_values(["code", "periode"]).reset_index(drop=True)
+
+
+def latest_deliveries(deliveries: pd.DataFrame) -> pd.DataFrame:
+    """Per bron: the latest period delivered (as its last month) and when it was delivered.
+
+    Returns ``bron, laatste_maand, geleverd_op`` sorted by bron.
+    """
+    if deliveries.empty:
+        return pd.DataFrame(columns=["bron", "laatste_maand", "geleverd_op"])
+    last_month = deliveries["periode"].map(lambda p: months_of(p)[-1])
+    frame = deliveries.assign(laatste_maand=last_month)
+    out = frame.groupby("bron").agg(
+        laatste_maand=("laatste_maand", "max"), geleverd_op=("geleverd_op", "max")
+    )
+    return out.reset_index().sort_values("bron").reset_index(drop=True)

@@ -1,0 +1,60 @@
+"""Shape disclosed indicator tables for the screens: one row per area for a map, one series per area.
+
+Pure: takes the output of ``indicators.disclosure.disclose`` and returns new frames.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from indicators import catalogue
+from indicators.disclosure import format_cell
+
+
+def _cell(row: pd.Series) -> str:
+    return format_cell(row["waarde_publ"], row["status"])
+
+
+def map_frame(
+    disclosed: pd.DataFrame,
+    names: pd.Series,
+    *,
+    indicator: str,
+    periode: str,
+    level: str = "buurt",
+    effort: pd.DataFrame | None = None,
+    effort_rate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per area of ``level`` for ``periode``: ``code, waarde_publ, status, tooltip``.
+
+    ``names`` maps code to name. ``effort`` (disclosed ``controles``) and ``effort_rate``
+    (disclosed ``illegale_bewoning_per_controle``) are added to the tooltip of hit indicators,
+    so that looking harder never reads as a worse buurt.
+    """
+    card = catalogue.get(indicator)
+    rows = disclosed[(disclosed["periode"] == periode) & (disclosed["level"] == level)]
+    out = rows[["code", "waarde_publ", "status", "teller_publ"]].copy()
+    lines = out["code"].map(names).fillna(out["code"]) + " (" + out["code"] + ")"
+    lines = lines + "\n" + card.naam + ": " + rows.apply(_cell, axis=1) + " " + card.eenheid
+    for extra, title, unit in (
+        (effort, "Controles", catalogue.get("controles").eenheid),
+        (effort_rate, "Illegale bewoning per controle", "per 100 controles"),
+    ):
+        if extra is None or not card.hit:
+            continue
+        part = extra[(extra["periode"] == periode) & (extra["level"] == level)].set_index("code")
+        text = out["code"].map(part.apply(_cell, axis=1) if not part.empty else pd.Series(dtype=str))
+        lines = lines + "\n" + title + ": " + text.fillna(".") + " " + unit
+    out["tooltip"] = lines
+    return out.reset_index(drop=True)
+
+
+def series(disclosed: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The disclosed rows of one area, in period order."""
+    return disclosed[disclosed["code"] == code].sort_values("periode").reset_index(drop=True)
+
+
+def periods_with_data(disclosed: pd.DataFrame) -> list[str]:
+    """Periods in which at least one area has a delivered value, newest last."""
+    delivered = disclosed.loc[disclosed["status"] != ".", "periode"]
+    return sorted(delivered.unique().tolist())

@@ -1,0 +1,133 @@
+"""Rates from teller and noemer: hand-made cases and invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from indicators.periods import months_of, period_range, to_granularity
+from indicators.rates import indicator_table, latest_deliveries
+
+AREAS = pd.DataFrame(
+    {
+        "code": ["BU00010101", "BU00010102", "BU00010201", "WK000101", "WK000102", "GM0001"],
+        "level": ["buurt", "buurt", "buurt", "wijk", "wijk", "gemeente"],
+        "parent_code": ["WK000101", "WK000101", "WK000102", "GM0001", "GM0001", ""],
+        "gemeentecode": ["GM0001"] * 6,
+        "woningen": [1000.0, 500.0, 40.0, 1500.0, 40.0, 1540.0],
+        "inwoners": [2000.0, 1000.0, 90.0, 3000.0, 90.0, 3090.0],
+        "huishoudens": [900.0, 450.0, 35.0, 1350.0, 35.0, 1385.0],
+        "uitkeringen": [100.0, 50.0, 5.0, 150.0, 5.0, 155.0],
+    }
+)
+
+
+def deliveries(bron: str, indicator: str, periods: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "bron": bron,
+            "gemeentecode": "GM0001",
+            "indicator": indicator,
+            "periode": periods,
+            "geleverd_op": pd.Timestamp("2025-01-10", tz="UTC"),
+        }
+    )
+
+
+def signal(buurt: str, periode: str, indicator: str, teller: float, bron: str = "gemeente",
+           noemer: float = np.nan) -> dict[str, object]:
+    return {"buurtcode": buurt, "periode": periode, "indicator": indicator, "teller": teller,
+            "noemer": noemer, "bron": bron, "soort": "aggregaat"}
+
+
+def test_rate_per_1000_woningen_and_roll_up() -> None:
+    signals = pd.DataFrame([signal("BU00010101", "2024-01", "illegale_bewoning", 3),
+                            signal("BU00010102", "2024-01", "illegale_bewoning", 2)])
+    table = indicator_table(signals, deliveries("gemeente", "illegale_bewoning", ["2024-01"]),
+                            AREAS, indicator="illegale_bewoning").set_index("code")
+    assert table.loc["BU00010101", "waarde"] == pytest.approx(3.0)
+    assert table.loc["BU00010102", "waarde"] == pytest.approx(4.0)
+    # A delivered month without rows for a buurt is zero, not missing.
+    assert table.loc["BU00010201", "teller"] == 0
+    assert table.loc["WK000101", "teller"] == 5
+    assert table.loc["WK000101", "waarde"] == pytest.approx(5 / 1500 * 1000)
+    assert table.loc["GM0001", "teller"] == 5
+    assert table.loc["GM0001", "noemer"] == 1540
+
+
+def test_undelivered_month_is_missing_never_zero() -> None:
+    signals = pd.DataFrame([signal("BU00010101", "2024-01", "controles", 7),
+                            signal("BU00010101", "2024-03", "controles", 4)])
+    table = indicator_table(signals, deliveries("politie", "controles", ["2024-01", "2024-03"]),
+                            AREAS, indicator="controles", granularity="maand")
+    feb = table[table["periode"] == "2024-02"]
+    assert len(feb) == 6 and feb["teller"].isna().all() and feb["waarde"].isna().all()
+    quarter = indicator_table(signals, deliveries("politie", "controles", ["2024-01", "2024-03"]),
+                              AREAS, indicator="controles", granularity="kwartaal")
+    assert quarter["teller"].isna().all(), "a quarter with a missing month is not complete"
+
+
+def test_quarter_and_year_sum_the_months() -> None:
+    months = period_range("2024-01", "2024-12")
+    rng = np.random.default_rng(1)
+    rows = [signal(b, m, "woningsplitsing", float(rng.integers(0, 6)))
+            for b in ("BU00010101", "BU00010102") for m in months]
+    signals = pd.DataFrame(rows)
+    delivered = deliveries("gemeente", "woningsplitsing", months)
+    by_month = indicator_table(signals, delivered, AREAS, indicator="woningsplitsing")
+    by_quarter = indicator_table(signals, delivered, AREAS, indicator="woningsplitsing",
+                                 granularity="kwartaal")
+    by_year = indicator_table(signals, delivered, AREAS, indicator="woningsplitsing",
+                              granularity="jaar")
+    month_sum = by_month.assign(q=to_granularity(by_month["periode"], "kwartaal")).groupby(
+        ["code", "q"])["teller"].sum()
+    assert np.allclose(month_sum.to_numpy(), by_quarter.set_index(["code", "periode"])["teller"]
+                       .loc[month_sum.index].to_numpy())
+    assert by_year.set_index("code").loc["GM0001", "teller"] == signals["teller"].sum()
+
+
+def test_quarter_delivery_counts_at_quarter_not_at_month() -> None:
+    signals = pd.DataFrame([signal("BU00010101", "2024-Q1", "toeslag_afwijking", 6,
+                                   bron="belastingdienst")])
+    delivered = deliveries("belastingdienst", "toeslag_afwijking", ["2024-Q1"])
+    by_quarter = indicator_table(signals, delivered, AREAS, indicator="toeslag_afwijking",
+                                 granularity="kwartaal").set_index("code")
+    assert by_quarter.loc["BU00010101", "waarde"] == pytest.approx(6 / 900 * 1000)
+    by_month = indicator_table(signals, delivered, AREAS, indicator="toeslag_afwijking")
+    assert by_month.empty or by_month["teller"].isna().all()
+
+
+def test_hits_per_controle_is_derived_from_both() -> None:
+    signals = pd.DataFrame([signal("BU00010101", "2024-01", "illegale_bewoning", 3),
+                            signal("BU00010101", "2024-01", "controles", 20)])
+    delivered = pd.concat([deliveries("gemeente", "illegale_bewoning", ["2024-01"]),
+                           deliveries("gemeente", "controles", ["2024-01"])])
+    table = indicator_table(signals, delivered, AREAS,
+                            indicator="illegale_bewoning_per_controle").set_index("code")
+    assert table.loc["BU00010101", "waarde"] == pytest.approx(15.0)
+    assert np.isnan(table.loc["BU00010102", "waarde"]), "no controles: no rate"
+
+
+def test_delivered_noemer_for_share() -> None:
+    signals = pd.DataFrame([signal("BU00010101", "2024-01", "eigenaar_concentratie", 3,
+                                   bron="riec", noemer=12)])
+    delivered = deliveries("riec", "eigenaar_concentratie", ["2024-01"])
+    table = indicator_table(signals, delivered, AREAS,
+                            indicator="eigenaar_concentratie").set_index("code")
+    assert table.loc["BU00010101", "waarde"] == pytest.approx(25.0)
+
+
+def test_periods_helpers() -> None:
+    assert months_of("2021-Q3") == ["2021-07", "2021-08", "2021-09"]
+    assert len(months_of("2020")) == 12
+    assert period_range("2023-Q4", "2024-Q2") == ["2023-Q4", "2024-Q1", "2024-Q2"]
+    assert period_range("2023-11", "2024-02") == ["2023-11", "2023-12", "2024-01", "2024-02"]
+
+
+def test_latest_deliveries_per_bron() -> None:
+    frame = pd.concat([deliveries("uwv", "uitkering_afwijking", ["2024-10", "2024-11"]),
+                       deliveries("belastingdienst", "toeslag_afwijking", ["2024-Q3"])])
+    latest = latest_deliveries(frame).set_index("bron")
+    assert latest.loc["uwv", "laatste_maand"] == "2024-11"
+    assert latest.loc["belastingdienst", "laatste_maand"] == "2024-09"
