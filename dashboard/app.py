@@ -5,15 +5,33 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
-from dashboard.pages import indicatoren, overzicht, wijkprofiel
+from dashboard.views import indicatoren, overzicht, wijkprofiel
 
 
 def main() -> None:
-    st.set_page_config(page_title="Wijkmonitor", page_icon="🏘️", layout="wide")
+    st.set_page_config(
+        page_title="Wijkmonitor", page_icon=":material/location_city:", layout="wide"
+    )
     pages = [
-        st.Page(overzicht.render, title="Overzicht", icon="🗺️", url_path="overzicht", default=True),
-        st.Page(wijkprofiel.render, title="Wijkprofiel", icon="📈", url_path="wijkprofiel"),
-        st.Page(indicatoren.render, title="Indicatoren", icon="📖", url_path="indicatoren"),
+        st.Page(
+            overzicht.render,
+            title="Overzicht",
+            icon=":material/map:",
+            url_path="overzicht",
+            default=True,
+        ),
+        st.Page(
+            wijkprofiel.render,
+            title="Wijkprofiel",
+            icon=":material/monitoring:",
+            url_path="wijkprofiel",
+        ),
+        st.Page(
+            indicatoren.render,
+            title="Indicatoren",
+            icon=":material/menu_book:",
+            url_path="indicatoren",
+        ),
     ]
     navigation = st.navigation(pages)
     selection = context.sidebar()

@@ -27,6 +27,11 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _nl(number: int) -> str:
+    """Dutch thousands separator: 47990 -> 47.990."""
+    return f"{number:,}".replace(",", ".")
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -44,8 +49,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     summary = build_demo(_engine(settings), progress=_say)
     print(
         f"Demodatabase klaar: {summary.buurten} buurten, {summary.wijken} wijken, "
-        f"{summary.addresses:,} adressen, {summary.signals:,} signaalregels "
-        f"({summary.seconds:.1f} s).".replace(",", ".")
+        f"{_nl(summary.addresses)} adressen, {_nl(summary.signal_rows)} signaalregels "
+        f"({summary.seconds:.1f} s)."
     )
     return 0
 
@@ -111,8 +116,8 @@ def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
             "level": r.level,
             "parent_code": r.parent_code or None,
             "indeling_jaar": int(r.indeling_jaar),
-            "inwoners": None if pd.isna(r.inwoners) else int(round(float(r.inwoners))),
-            "woningen": None if pd.isna(r.woningen) else int(round(float(r.woningen))),
+            "inwoners": None if pd.isna(r.inwoners) else round(float(r.inwoners)),
+            "woningen": None if pd.isna(r.woningen) else round(float(r.woningen)),
         }
         for r in areas.sort_values("code").itertuples()
     ]
@@ -123,7 +128,7 @@ def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
         print("Geen gebieden geladen.")
         return 0
     for rec in records:
-        inw = "." if rec["inwoners"] is None else f"{rec['inwoners']:,}".replace(",", ".")
+        inw = "." if rec["inwoners"] is None else _nl(int(rec["inwoners"]))
         print(f"{rec['code']:<11} {rec['level']:<9} {rec['name']:<40} inwoners {inw}")
     return 0
 
@@ -140,11 +145,18 @@ def _add_db(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="wijkmonitor", description="Wijkmonitor: signaleren per buurt, LSI-aanpak.")
+    parser = _Parser(
+        prog="wijkmonitor", description="Wijkmonitor: signaleren per buurt, LSI-aanpak."
+    )
     _add_db(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def command(name: str, func: Callable[..., int], help_text: str, parent: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    def command(
+        name: str,
+        func: Callable[..., int],
+        help_text: str,
+        parent: argparse._SubParsersAction = sub,
+    ) -> argparse.ArgumentParser:  # type: ignore[type-arg]
         p = parent.add_parser(name, help=help_text)
         _add_db(p, top=False)
         p.set_defaults(func=func)
@@ -154,13 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "start het dashboard")
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--adres", default=os.environ.get("WIJKMONITOR_HOST", "127.0.0.1"))
-    serve.add_argument("--demo-login", action="store_true", help="alleen lokaal: inloggen overslaan")
+    serve.add_argument(
+        "--demo-login", action="store_true", help="alleen lokaal: inloggen overslaan"
+    )
 
     areas = sub.add_parser("areas", help="gebieden laden en tonen")
     _add_db(areas, top=False)
     areas_sub = areas.add_subparsers(dest="areas_command", required=True, parser_class=_Parser)
     load = command("load", cmd_areas_load, "laad buurten/wijken/gemeenten", areas_sub)
-    load.add_argument("source", help="bestand (GeoJSON, TopoJSON, GeoPackage, shapefile-zip) of 'pdok'")
+    load.add_argument(
+        "source", help="bestand (GeoJSON, TopoJSON, GeoPackage, shapefile-zip) of 'pdok'"
+    )
     load.add_argument("--jaar", type=int)
     load.add_argument("--gemeente")
     listing = command("list", cmd_areas_list, "toon geladen gebieden", areas_sub)

@@ -65,12 +65,17 @@ def header(selection: Selection | None) -> None:
     """Demo banner, peildatum, latest delivery per partner and the signalling statement."""
     url = loaders.settings().db_url
     if loaders.meta(url, "demo") == "1":
-        st.warning("**Demodata (fictief)**: echte buurtgrenzen van CBS, verzonnen signalen.", icon="⚠️")
+        st.warning(
+            "**Demodata (fictief)**: echte buurtgrenzen van CBS, verzonnen signalen.",
+            icon=":material/warning:",
+        )
     if selection is None:
         return
     peildatum = loaders.meta(url, "peildatum")
     latest = loaders.deliveries_summary(url, selection.gemeente)
-    parts = [f"{b}: t/m {label(m)}" for b, m in zip(latest["bron"], latest["laatste_maand"], strict=True)]
+    parts = [
+        f"{b}: t/m {label(m)}" for b, m in zip(latest["bron"], latest["laatste_maand"], strict=True)
+    ]
     peil = "-".join(reversed(peildatum.split("-"))) if peildatum else "onbekend"
     st.caption(
         f"Peildatum {peil} · indeling {selection.jaar} · laatste levering per partner: "

@@ -41,11 +41,14 @@ class Geometry(TypeDecorator[Any]):
 
     impl = LargeBinary
     cache_ok = True
+    spatial_index = False  # geoalchemy2 reads this; the GiST index is declared on each table
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect is None:  # geoalchemy2's table events probe the type without a dialect
+            return LargeBinary()
         if dialect.name == "postgresql":
             return dialect.type_descriptor(
-                PostgisGeometry(geometry_type="GEOMETRY", srid=RD_SRID, spatial_index=True)
+                PostgisGeometry(geometry_type="GEOMETRY", srid=RD_SRID, spatial_index=False)
             )
         return dialect.type_descriptor(LargeBinary())
 
@@ -86,6 +89,7 @@ areas = Table(
     Column("opmerking", String(200), nullable=False, default=""),
     Column("geometry", Geometry),
     Index("ix_areas_gemeente", "gemeentecode", "indeling_jaar"),
+    Index("ix_areas_geometry", "geometry", postgresql_using="gist").ddl_if(dialect="postgresql"),
 )
 
 addresses = Table(

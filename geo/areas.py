@@ -136,7 +136,8 @@ def _names(raw: gpd.GeoDataFrame, columns: Mapping[str, str], level: str) -> pd.
     column = _find(columns, ("statnaam", *(_NAME_ALIASES.get(level, ())), "naam", "name"))
     if column is None:
         return pd.Series([""] * len(raw), index=raw.index, dtype="object")
-    return raw[column].fillna("").astype(str).str.strip()
+    names: pd.Series = raw[column].fillna("").astype(str).str.strip()
+    return names
 
 
 def _key_figures(raw: gpd.GeoDataFrame, columns: Mapping[str, str]) -> pd.DataFrame:

@@ -284,3 +284,42 @@ def get(code: str) -> Indicator:
         return BY_CODE[code]
     except KeyError:
         raise KeyError(f"Onbekende indicator {code!r}; bekend: {', '.join(CODES)}") from None
+
+
+def cards_markdown() -> str:
+    """All cards as Markdown: the source of docs/indicatoren.md (a test keeps them equal)."""
+    lines = [
+        "# Indicatorkaarten",
+        "",
+        "Wijkmonitor signaleert waar de leefbaarheid onder druk staat en of een aanpak helpt. "
+        "Het verklaart geen oorzaken en wijst geen adressen of personen aan. Elke indicator "
+        "heeft hieronder een kaart, in de geest van het Algoritmeregister. Deze pagina wordt "
+        "gemaakt uit `indicators/catalogue.py` (`python -m indicators.catalogue`).",
+        "",
+        f"Openbaarmaking, voor alle indicatoren: {DISCLOSURE_RULE} Niet geleverd is '.', "
+        "geheim is 'x', zoals CBS ze schrijft.",
+        "",
+    ]
+    for spoor in SPOREN:
+        lines += [f"## {spoor.capitalize()}", ""]
+        for card in (c for c in CATALOGUE if c.spoor == spoor):
+            richting = "hoger is slechter" if card.hoger_is_slechter else "hoger is niet slechter"
+            lines += [
+                f"### {card.naam} (`{card.code}`)",
+                "",
+                f"- Definitie: {card.definitie}",
+                f"- Teller: {card.teller}",
+                f"- Noemer: {card.noemer_omschrijving}",
+                f"- Eenheid: {card.eenheid}",
+                f"- Richting: {richting}",
+                f"- Bronnen: {', '.join(card.bronnen)}",
+                f"- Wettelijke grondslag: {card.wettelijke_grondslag}",
+                f"- Bekende vertekeningen: {card.bekende_vertekeningen}",
+                f"- In samengestelde score: {'ja' if card.in_samengestelde_score else 'nee'}",
+                "",
+            ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(cards_markdown(), end="")

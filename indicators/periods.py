@@ -97,3 +97,11 @@ def start_date(periode: str) -> pd.Timestamp:
     """The first day of a period (for plotting on a time axis)."""
     first = months_of(periode)[0]
     return pd.Timestamp(f"{first}-01")
+
+
+def mid_date(periode: str) -> pd.Timestamp:
+    """The middle of a period: where a yearly or quarterly value belongs on a time axis."""
+    months = months_of(periode)
+    first = pd.Timestamp(f"{months[0]}-01")
+    end = pd.Timestamp(f"{months[-1]}-01") + pd.offsets.MonthBegin(1)
+    return first + (end - first) / 2

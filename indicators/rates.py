@@ -1,9 +1,10 @@
 """Indicator rates per buurt, wijk and gemeente, per maand, kwartaal or jaar.
 
 Rules (see docs/indicatoren.md):
-- A period counts as delivered for a gemeente when at least one bron delivered every month of it
-  (or the period itself, at kwartaal/jaar). Only complete bronnen are summed. Undelivered is NaN
-  ('.' on screen), never zero; inside a delivered period a buurt without rows has teller 0.
+- A period counts as delivered for a gemeente when every bron that delivers the indicator around
+  that time delivered every month of it (or the period itself, at kwartaal/jaar); a gap at one
+  bron makes the period missing as a whole rather than a misleading partial sum. Undelivered is
+  NaN ('.' on screen), never zero; inside a delivered period a buurt without rows has teller 0.
 - The noemer is the catalogue's default key figure of the buurt, or the delivered ``noemer``
   (a stock: its mean over the months of the period; for '%' indicators teller and noemer are
   both summed). ``illegale_bewoning_per_controle`` is derived: illegale_bewoning per 100 controles.
@@ -37,18 +38,36 @@ TABLE_COLUMNS = [
 
 
 def _coverage(deliveries: pd.DataFrame, indicator: str, target: str) -> pd.DataFrame:
-    """(bron, gemeentecode, periode) at ``target`` granularity that a bron delivered completely."""
+    """(bron, gemeentecode, periode) at ``target`` granularity whose figures may be summed.
+
+    A period counts only when every bron delivering this indicator around that time (its first
+    to last delivered month spans the period) delivered all of it: a partial sum would read as
+    a drop. So a period with a gap at one bron is missing as a whole.
+    """
     rows = deliveries[deliveries["indicator"] == indicator]
+    empty = pd.DataFrame(columns=["bron", "gemeentecode", "periode"])
     if rows.empty:
-        return pd.DataFrame(columns=["bron", "gemeentecode", "periode"])
+        return empty
     kinds = rows["periode"].map(granularity)
     rows = rows[kinds.map(lambda k: is_finer_or_equal(k, target))]
+    if rows.empty:
+        return empty
     months = rows.assign(maand=rows["periode"].map(months_of)).explode("maand")
     months = months.drop_duplicates(["bron", "gemeentecode", "maand"])
     months["periode"] = to_granularity(months["maand"], target)
     counts = months.groupby(["bron", "gemeentecode", "periode"]).size().rename("n").reset_index()
-    needed = counts["periode"].map(lambda p: len(months_of(p)))
-    return counts.loc[counts["n"] == needed, ["bron", "gemeentecode", "periode"]]
+    counts["compleet"] = counts["n"] == counts["periode"].map(lambda p: len(months_of(p)))
+    span = months.groupby(["bron", "gemeentecode"])["maand"].agg(["min", "max"]).reset_index()
+    periods = counts[["gemeentecode", "periode"]].drop_duplicates()
+    active = periods.merge(span, on="gemeentecode")
+    first = active["periode"].map(lambda p: months_of(p)[0])
+    last = active["periode"].map(lambda p: months_of(p)[-1])
+    active = active[(active["min"] <= last) & (active["max"] >= first)]
+    active = active.merge(counts, on=["bron", "gemeentecode", "periode"], how="left")
+    active["compleet"] = active["compleet"].eq(True)
+    whole = active.groupby(["gemeentecode", "periode"])["compleet"].all().rename("heel")
+    counts = counts.merge(whole.reset_index(), on=["gemeentecode", "periode"])
+    return counts.loc[counts["compleet"] & counts["heel"], ["bron", "gemeentecode", "periode"]]
 
 
 def _base_table(
@@ -87,8 +106,9 @@ def _base_table(
     grid.loc[~grid["geleverd"].eq(True), "teller"] = np.nan
     grid["noemer"] = noemer_agg.reindex(grid.index).astype(float)
     if card.noemer in catalogue.DENOMINATORS:
-        default = buurten.set_index("code")[card.noemer].astype(float)
-        fallback = grid.index.get_level_values("buurtcode").map(default).to_numpy(dtype=float)
+        default = buurten.set_index("code")[card.noemer].astype(float).to_dict()
+        codes = grid.index.get_level_values("buurtcode")
+        fallback = [default.get(code, np.nan) for code in codes]
         grid["noemer"] = grid["noemer"].fillna(pd.Series(fallback, index=grid.index))
     grid = grid.reset_index().rename(columns={"buurtcode": "code"})
     return grid[["code", "periode", "teller", "noemer"]]
@@ -108,7 +128,9 @@ def _all_periods(deliveries: pd.DataFrame, signals: pd.DataFrame, target: str) -
 def _roll_up(buurt_rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     """Add wijk and gemeente rows: sums of teller and noemer over their buurten."""
     lookup = areas.set_index("code")
-    parts = [buurt_rows.assign(level="buurt", parent_code=buurt_rows["code"].map(lookup["parent_code"]))]
+    parts = [
+        buurt_rows.assign(level="buurt", parent_code=buurt_rows["code"].map(lookup["parent_code"]))
+    ]
     for level, key in (("wijk", "parent_code"), ("gemeente", "gemeentecode")):
         keyed = buurt_rows.assign(agg=buurt_rows["code"].map(lookup[key]))
         summed = keyed.groupby(["agg", "periode"]).agg(

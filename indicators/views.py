@@ -25,7 +25,10 @@ def map_frame(
     effort: pd.DataFrame | None = None,
     effort_rate: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per area of ``level`` for ``periode``: ``code, waarde_publ, status, tooltip``.
+    """One row per area of ``level`` for ``periode``.
+
+    Columns: ``code, waarde_publ, status, teller_publ, waarde_tekst, controles_tekst, tooltip``
+    (texts in Dutch number format, 'x' and '.' as CBS writes them).
 
     ``names`` maps code to name. ``effort`` (disclosed ``controles``) and ``effort_rate``
     (disclosed ``illegale_bewoning_per_controle``) are added to the tooltip of hit indicators,
@@ -34,8 +37,10 @@ def map_frame(
     card = catalogue.get(indicator)
     rows = disclosed[(disclosed["periode"] == periode) & (disclosed["level"] == level)]
     out = rows[["code", "waarde_publ", "status", "teller_publ"]].copy()
+    out["waarde_tekst"] = rows.apply(_cell, axis=1) if not rows.empty else ""
+    out["controles_tekst"] = ""
     lines = out["code"].map(names).fillna(out["code"]) + " (" + out["code"] + ")"
-    lines = lines + "\n" + card.naam + ": " + rows.apply(_cell, axis=1) + " " + card.eenheid
+    lines = lines + "\n" + card.naam + ": " + out["waarde_tekst"] + " " + card.eenheid
     for extra, title, unit in (
         (effort, "Controles", catalogue.get("controles").eenheid),
         (effort_rate, "Illegale bewoning per controle", "per 100 controles"),
@@ -43,8 +48,13 @@ def map_frame(
         if extra is None or not card.hit:
             continue
         part = extra[(extra["periode"] == periode) & (extra["level"] == level)].set_index("code")
-        text = out["code"].map(part.apply(_cell, axis=1) if not part.empty else pd.Series(dtype=str))
-        lines = lines + "\n" + title + ": " + text.fillna(".") + " " + unit
+        text = out["code"].map(
+            part.apply(_cell, axis=1) if not part.empty else pd.Series(dtype=str)
+        )
+        text = text.fillna(".")
+        if title == "Controles":
+            out["controles_tekst"] = text
+        lines = lines + "\n" + title + ": " + text + " " + unit
     out["tooltip"] = lines
     return out.reset_index(drop=True)
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from indicators.disclosure import format_cell
-from indicators.periods import label, start_date
+from indicators.periods import label, mid_date, months_of, start_date
 
 # Colour-blind safe pair (Okabe-Ito) plus distinct dash styles, readable in black and white.
 SERIES_STYLE = (
@@ -38,7 +38,7 @@ def trend_chart(
     fig = go.Figure()
     for i, (name, frame) in enumerate(series):
         style = SERIES_STYLE[i % len(SERIES_STYLE)]
-        x = [start_date(p) for p in frame["periode"]]
+        x = [mid_date(p) for p in frame["periode"]]
         text = [
             f"{label(p)}: {format_cell(v, s)}"
             for p, v, s in zip(frame["periode"], frame["waarde_publ"], frame["status"], strict=True)
@@ -58,10 +58,29 @@ def trend_chart(
         )
     for when, text in markers:
         x = pd.Timestamp(when) if len(when) == 10 else start_date(when)
-        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
-                      line={"color": "#333333", "width": 1.5, "dash": "dot"})
-        fig.add_annotation(x=x, y=1, yref="paper", text=text, showarrow=False,
-                           xanchor="left", yanchor="bottom", font={"size": 12})
+        fig.add_shape(
+            type="line",
+            x0=x,
+            x1=x,
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"color": "#333333", "width": 1.5, "dash": "dot"},
+        )
+        fig.add_annotation(
+            x=x,
+            y=1,
+            yref="paper",
+            text=text,
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            font={"size": 12},
+        )
+    periods = [p for _, frame in series for p in frame["periode"]]
+    if periods:
+        first, last = start_date(min(periods)), pd.Timestamp(f"{months_of(max(periods))[-1]}-28")
+        fig.update_xaxes(range=[first, last])
     fig.update_layout(
         separators=",.",
         height=height,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 
 import folium
@@ -10,6 +11,7 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -45,6 +47,7 @@ class _Overlay(MacroElement):  # type: ignore[misc]
             return div;
         };
         legend.addTo({{ this._parent.get_name() }});
+        L.control.scale({imperial: false, position: 'bottomleft'}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -65,7 +68,9 @@ def class_breaks(values: pd.Series, k: int = 5) -> list[float]:
     distinct = np.unique(shown.to_numpy())
     if len(distinct) <= k:
         return [float(v) for v in distinct]
-    classifier = mapclassify.FisherJenks(shown.to_numpy(), k=k)
+    with warnings.catch_warnings():  # "Numba not installed": the pure version is fast enough here
+        warnings.simplefilter("ignore", UserWarning)
+        classifier = mapclassify.FisherJenks(shown.to_numpy(), k=k)
     return [float(b) for b in classifier.bins]
 
 
@@ -127,7 +132,8 @@ def choropleth(
     tiles_url : XYZ URL of the background map, or None for none (tests, closed networks).
     outline_codes : codes drawn with a thick outline (aandachtswijken, selected area).
     """
-    shown = areas[~areas.geometry.is_empty & areas.geometry.notna()]
+    geoms = areas.geometry.to_numpy()
+    shown = areas[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     wgs = to_wgs84(shown)
     breaks = class_breaks(wgs["waarde_publ"].where(wgs["status"] == ""))
     minx, miny, maxx, maxy = wgs.total_bounds
@@ -135,13 +141,17 @@ def choropleth(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
         zoom_control=True,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=False,
         height=height,
     )
     if tiles_url:
-        folium.TileLayer(tiles=tiles_url, attr="Kaartgegevens © Kadaster (BRT-Achtergrondkaart)",
-                         name="Achtergrond", max_zoom=19).add_to(fmap)
+        folium.TileLayer(
+            tiles=tiles_url,
+            attr="Kaartgegevens © Kadaster (BRT-Achtergrondkaart)",
+            name="Achtergrond",
+            max_zoom=19,
+        ).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     features = []
     outlined = set(outline_codes)
@@ -171,8 +181,12 @@ def choropleth(
             "dashArray": f["properties"]["dash"],
         },
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True,
-                                      style="white-space: pre-line; font-size: 13px;"),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["tooltip"],
+            labels=False,
+            sticky=True,
+            style="white-space: pre-line; font-size: 13px;",
+        ),
     ).add_to(fmap)
     _Overlay(legend_html(breaks, title), f"Legenda: {title}").add_to(fmap)
     return fmap

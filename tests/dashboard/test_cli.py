@@ -34,7 +34,13 @@ def test_areas_load_and_list_json(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert [r["code"] for r in records] == sorted(r["code"] for r in records)
     assert len(records) == 114 + 21 + 1
     assert set(records[0]) == {
-        "code", "name", "level", "parent_code", "indeling_jaar", "inwoners", "woningen",
+        "code",
+        "name",
+        "level",
+        "parent_code",
+        "indeling_jaar",
+        "inwoners",
+        "woningen",
     }
     by_code = {r["code"]: r for r in records}
     assert by_code["WK098325"]["name"] == "Wijk 25 Klingerberg"
@@ -43,15 +49,17 @@ def test_areas_load_and_list_json(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert by_code["BU09832501"]["inwoners"] is None  # the generalised file has no key figures
 
 
-def test_db_from_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_from_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WIJKMONITOR_DB", f"sqlite:///{tmp_path / 'env.db'}")
     assert run(capsys, "areas", "load", BUURTEN)[0] == 0
     assert (tmp_path / "env.db").exists()
 
 
-def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     broken = tmp_path / "kapot.geojson"
     broken.write_text('{"type": "FeatureCollection", "features": [')
@@ -75,6 +83,8 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     assert exe is not None
     result = subprocess.run(
         [exe, "areas", "list", "--json", "--db", f"sqlite:///{tmp_path / 'x.db'}"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0 and json.loads(result.stdout) == []

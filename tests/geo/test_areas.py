@@ -85,7 +85,10 @@ def test_naming_conventions(columns: dict[str, object], year: int) -> None:
     areas = normalise_areas(raw, jaar=jaar)
     row = areas.iloc[0]
     assert (row["code"], row["name"], row["level"], row["parent_code"]) == (
-        "BU00010101", "A", "buurt", "WK000101",
+        "BU00010101",
+        "A",
+        "buurt",
+        "WK000101",
     )
     assert row["indeling_jaar"] == year
     if "aantalInwoners" in columns or "AANT_INW" in columns:

@@ -35,17 +35,38 @@ def deliveries(bron: str, indicator: str, periods: list[str]) -> pd.DataFrame:
     )
 
 
-def signal(buurt: str, periode: str, indicator: str, teller: float, bron: str = "gemeente",
-           noemer: float = np.nan) -> dict[str, object]:
-    return {"buurtcode": buurt, "periode": periode, "indicator": indicator, "teller": teller,
-            "noemer": noemer, "bron": bron, "soort": "aggregaat"}
+def signal(
+    buurt: str,
+    periode: str,
+    indicator: str,
+    teller: float,
+    bron: str = "gemeente",
+    noemer: float = np.nan,
+) -> dict[str, object]:
+    return {
+        "buurtcode": buurt,
+        "periode": periode,
+        "indicator": indicator,
+        "teller": teller,
+        "noemer": noemer,
+        "bron": bron,
+        "soort": "aggregaat",
+    }
 
 
 def test_rate_per_1000_woningen_and_roll_up() -> None:
-    signals = pd.DataFrame([signal("BU00010101", "2024-01", "illegale_bewoning", 3),
-                            signal("BU00010102", "2024-01", "illegale_bewoning", 2)])
-    table = indicator_table(signals, deliveries("gemeente", "illegale_bewoning", ["2024-01"]),
-                            AREAS, indicator="illegale_bewoning").set_index("code")
+    signals = pd.DataFrame(
+        [
+            signal("BU00010101", "2024-01", "illegale_bewoning", 3),
+            signal("BU00010102", "2024-01", "illegale_bewoning", 2),
+        ]
+    )
+    table = indicator_table(
+        signals,
+        deliveries("gemeente", "illegale_bewoning", ["2024-01"]),
+        AREAS,
+        indicator="illegale_bewoning",
+    ).set_index("code")
     assert table.loc["BU00010101", "waarde"] == pytest.approx(3.0)
     assert table.loc["BU00010102", "waarde"] == pytest.approx(4.0)
     # A delivered month without rows for a buurt is zero, not missing.
@@ -57,64 +78,101 @@ def test_rate_per_1000_woningen_and_roll_up() -> None:
 
 
 def test_undelivered_month_is_missing_never_zero() -> None:
-    signals = pd.DataFrame([signal("BU00010101", "2024-01", "controles", 7),
-                            signal("BU00010101", "2024-03", "controles", 4)])
-    table = indicator_table(signals, deliveries("politie", "controles", ["2024-01", "2024-03"]),
-                            AREAS, indicator="controles", granularity="maand")
+    signals = pd.DataFrame(
+        [
+            signal("BU00010101", "2024-01", "controles", 7),
+            signal("BU00010101", "2024-03", "controles", 4),
+        ]
+    )
+    table = indicator_table(
+        signals,
+        deliveries("politie", "controles", ["2024-01", "2024-03"]),
+        AREAS,
+        indicator="controles",
+        granularity="maand",
+    )
     feb = table[table["periode"] == "2024-02"]
     assert len(feb) == 6 and feb["teller"].isna().all() and feb["waarde"].isna().all()
-    quarter = indicator_table(signals, deliveries("politie", "controles", ["2024-01", "2024-03"]),
-                              AREAS, indicator="controles", granularity="kwartaal")
+    quarter = indicator_table(
+        signals,
+        deliveries("politie", "controles", ["2024-01", "2024-03"]),
+        AREAS,
+        indicator="controles",
+        granularity="kwartaal",
+    )
     assert quarter["teller"].isna().all(), "a quarter with a missing month is not complete"
 
 
 def test_quarter_and_year_sum_the_months() -> None:
     months = period_range("2024-01", "2024-12")
     rng = np.random.default_rng(1)
-    rows = [signal(b, m, "woningsplitsing", float(rng.integers(0, 6)))
-            for b in ("BU00010101", "BU00010102") for m in months]
+    rows = [
+        signal(b, m, "woningsplitsing", float(rng.integers(0, 6)))
+        for b in ("BU00010101", "BU00010102")
+        for m in months
+    ]
     signals = pd.DataFrame(rows)
     delivered = deliveries("gemeente", "woningsplitsing", months)
     by_month = indicator_table(signals, delivered, AREAS, indicator="woningsplitsing")
-    by_quarter = indicator_table(signals, delivered, AREAS, indicator="woningsplitsing",
-                                 granularity="kwartaal")
-    by_year = indicator_table(signals, delivered, AREAS, indicator="woningsplitsing",
-                              granularity="jaar")
-    month_sum = by_month.assign(q=to_granularity(by_month["periode"], "kwartaal")).groupby(
-        ["code", "q"])["teller"].sum()
-    assert np.allclose(month_sum.to_numpy(), by_quarter.set_index(["code", "periode"])["teller"]
-                       .loc[month_sum.index].to_numpy())
+    by_quarter = indicator_table(
+        signals, delivered, AREAS, indicator="woningsplitsing", granularity="kwartaal"
+    )
+    by_year = indicator_table(
+        signals, delivered, AREAS, indicator="woningsplitsing", granularity="jaar"
+    )
+    month_sum = (
+        by_month.assign(q=to_granularity(by_month["periode"], "kwartaal"))
+        .groupby(["code", "q"])["teller"]
+        .sum()
+    )
+    assert np.allclose(
+        month_sum.to_numpy(),
+        by_quarter.set_index(["code", "periode"])["teller"].loc[month_sum.index].to_numpy(),
+    )
     assert by_year.set_index("code").loc["GM0001", "teller"] == signals["teller"].sum()
 
 
 def test_quarter_delivery_counts_at_quarter_not_at_month() -> None:
-    signals = pd.DataFrame([signal("BU00010101", "2024-Q1", "toeslag_afwijking", 6,
-                                   bron="belastingdienst")])
+    signals = pd.DataFrame(
+        [signal("BU00010101", "2024-Q1", "toeslag_afwijking", 6, bron="belastingdienst")]
+    )
     delivered = deliveries("belastingdienst", "toeslag_afwijking", ["2024-Q1"])
-    by_quarter = indicator_table(signals, delivered, AREAS, indicator="toeslag_afwijking",
-                                 granularity="kwartaal").set_index("code")
+    by_quarter = indicator_table(
+        signals, delivered, AREAS, indicator="toeslag_afwijking", granularity="kwartaal"
+    ).set_index("code")
     assert by_quarter.loc["BU00010101", "waarde"] == pytest.approx(6 / 900 * 1000)
     by_month = indicator_table(signals, delivered, AREAS, indicator="toeslag_afwijking")
     assert by_month.empty or by_month["teller"].isna().all()
 
 
 def test_hits_per_controle_is_derived_from_both() -> None:
-    signals = pd.DataFrame([signal("BU00010101", "2024-01", "illegale_bewoning", 3),
-                            signal("BU00010101", "2024-01", "controles", 20)])
-    delivered = pd.concat([deliveries("gemeente", "illegale_bewoning", ["2024-01"]),
-                           deliveries("gemeente", "controles", ["2024-01"])])
-    table = indicator_table(signals, delivered, AREAS,
-                            indicator="illegale_bewoning_per_controle").set_index("code")
+    signals = pd.DataFrame(
+        [
+            signal("BU00010101", "2024-01", "illegale_bewoning", 3),
+            signal("BU00010101", "2024-01", "controles", 20),
+        ]
+    )
+    delivered = pd.concat(
+        [
+            deliveries("gemeente", "illegale_bewoning", ["2024-01"]),
+            deliveries("gemeente", "controles", ["2024-01"]),
+        ]
+    )
+    table = indicator_table(
+        signals, delivered, AREAS, indicator="illegale_bewoning_per_controle"
+    ).set_index("code")
     assert table.loc["BU00010101", "waarde"] == pytest.approx(15.0)
     assert np.isnan(table.loc["BU00010102", "waarde"]), "no controles: no rate"
 
 
 def test_delivered_noemer_for_share() -> None:
-    signals = pd.DataFrame([signal("BU00010101", "2024-01", "eigenaar_concentratie", 3,
-                                   bron="riec", noemer=12)])
+    signals = pd.DataFrame(
+        [signal("BU00010101", "2024-01", "eigenaar_concentratie", 3, bron="riec", noemer=12)]
+    )
     delivered = deliveries("riec", "eigenaar_concentratie", ["2024-01"])
-    table = indicator_table(signals, delivered, AREAS,
-                            indicator="eigenaar_concentratie").set_index("code")
+    table = indicator_table(signals, delivered, AREAS, indicator="eigenaar_concentratie").set_index(
+        "code"
+    )
     assert table.loc["BU00010101", "waarde"] == pytest.approx(25.0)
 
 
@@ -126,8 +184,32 @@ def test_periods_helpers() -> None:
 
 
 def test_latest_deliveries_per_bron() -> None:
-    frame = pd.concat([deliveries("uwv", "uitkering_afwijking", ["2024-10", "2024-11"]),
-                       deliveries("belastingdienst", "toeslag_afwijking", ["2024-Q3"])])
+    frame = pd.concat(
+        [
+            deliveries("uwv", "uitkering_afwijking", ["2024-10", "2024-11"]),
+            deliveries("belastingdienst", "toeslag_afwijking", ["2024-Q3"]),
+        ]
+    )
     latest = latest_deliveries(frame).set_index("bron")
     assert latest.loc["uwv", "laatste_maand"] == "2024-11"
     assert latest.loc["belastingdienst", "laatste_maand"] == "2024-09"
+
+
+def test_a_gap_at_one_bron_makes_the_period_missing_not_lower() -> None:
+    months = period_range("2024-01", "2024-06")
+    signals = pd.DataFrame(
+        [signal("BU00010101", m, "controles", 10, bron="gemeente") for m in months]
+        + [signal("BU00010101", m, "controles", 10, bron="politie") for m in months if m != "2024-03"]
+    )
+    delivered = pd.concat([
+        deliveries("gemeente", "controles", months),
+        deliveries("politie", "controles", [m for m in months if m != "2024-03"]),
+    ])
+    by_month = indicator_table(signals, delivered, AREAS, indicator="controles").set_index(
+        ["code", "periode"])
+    assert np.isnan(by_month.loc[("BU00010101", "2024-03"), "teller"])
+    assert by_month.loc[("BU00010101", "2024-02"), "teller"] == 20
+    by_quarter = indicator_table(signals, delivered, AREAS, indicator="controles",
+                                 granularity="kwartaal").set_index(["code", "periode"])
+    assert np.isnan(by_quarter.loc[("BU00010101", "2024-Q1"), "teller"])
+    assert by_quarter.loc[("BU00010101", "2024-Q2"), "teller"] == 60

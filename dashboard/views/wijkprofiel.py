@@ -38,7 +38,7 @@ def render() -> None:
         [(names[code], series(table, code)), (selection.gemeente_naam, series(table, selection.gemeente))],
         eenheid=card.eenheid, markers=markers,
     )  # fmt: skip
-    st.plotly_chart(figure, use_container_width=True, key="trend")
+    st.plotly_chart(figure, width="stretch", key="trend")
     st.caption(
         "Een onderbroken lijn betekent: geheim (x, kleine aantallen) of niet geleverd (.). "
         "Gebieden die gekozen zijn omdat het er slecht ging, verbeteren vaak ook vanzelf."
@@ -46,7 +46,9 @@ def render() -> None:
     if card.hit:
         st.subheader("Inzet: controles en treffers per controle")
         effort = loaders.disclosed(*args, "controles", selection.granularity)
-        per_controle = loaders.disclosed(*args, "illegale_bewoning_per_controle", selection.granularity)
+        per_controle = loaders.disclosed(
+            *args, "illegale_bewoning_per_controle", selection.granularity
+        )
         left, right = st.columns(2)
         with left:
             st.plotly_chart(
@@ -55,7 +57,7 @@ def render() -> None:
                      (selection.gemeente_naam, series(effort, selection.gemeente))],
                     eenheid="controles per 1.000 woningen", markers=markers, height=300,
                 ),
-                use_container_width=True, key="inzet",
+                width="stretch", key="inzet",
             )  # fmt: skip
         with right:
             st.plotly_chart(
@@ -64,5 +66,5 @@ def render() -> None:
                      (selection.gemeente_naam, series(per_controle, selection.gemeente))],
                     eenheid="illegale bewoning per 100 controles", markers=markers, height=300,
                 ),
-                use_container_width=True, key="per_controle",
+                width="stretch", key="per_controle",
             )  # fmt: skip

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import loaders
 from dashboard.components.maps import choropleth
 from dashboard.context import Selection
+from geo.areas import parent_of
 from indicators import catalogue
 from indicators.periods import label
 from indicators.views import map_frame, periods_with_data
@@ -21,7 +21,11 @@ def render() -> None:
     card = catalogue.get(selection.indicator)
     st.title(f"Overzicht {selection.gemeente_naam}")
     table = loaders.disclosed(
-        selection.url, selection.gemeente, selection.jaar, selection.indicator, selection.granularity
+        selection.url,
+        selection.gemeente,
+        selection.jaar,
+        selection.indicator,
+        selection.granularity,
     )
     periods = periods_with_data(table)
     if not periods:
@@ -34,18 +38,25 @@ def render() -> None:
     if card.hit:
         args = (selection.url, selection.gemeente, selection.jaar)
         effort = loaders.disclosed(*args, "controles", selection.granularity)
-        effort_rate = loaders.disclosed(*args, "illegale_bewoning_per_controle", selection.granularity)
+        effort_rate = loaders.disclosed(
+            *args, "illegale_bewoning_per_controle", selection.granularity
+        )
+    level = st.radio(
+        "Kaart per", ["buurt", "wijk"], format_func=lambda v: v.capitalize() + "en",
+        horizontal=True, key="kaartniveau",
+    )  # fmt: skip
     areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
-    buurten = areas[areas["level"] == "buurt"]
     names = areas.set_index("code")["name"]
     values = map_frame(
-        table, names, indicator=selection.indicator, periode=periode,
+        table, names, indicator=selection.indicator, periode=periode, level=level,
         effort=effort, effort_rate=effort_rate,
     )  # fmt: skip
-    shown = buurten[["code", "name", "geometry"]].merge(values, on="code", how="left")
+    shown = areas.loc[areas["level"] == level, ["code", "name", "geometry"]]
+    shown = shown.merge(values, on="code", how="left")
     shown["status"] = shown["status"].fillna(".")
     shown["tooltip"] = shown["tooltip"].fillna(shown["name"])
     focus = [b for i in loaders.interventions(selection.url)["buurtcodes"] for b in i]
+    focus += [parent_of(b) for b in focus]
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"{card.naam}, {label(periode)}")
@@ -60,14 +71,11 @@ def render() -> None:
         )
     with right:
         st.subheader("Tabel")
-        listing = pd.DataFrame(
-            {
-                "Buurt": shown["name"],
-                "Code": shown["code"],
-                card.eenheid: shown["tooltip"].str.split("\n").str[1].str.split(": ").str[1],
-            }
-        )
-        st.dataframe(listing, hide_index=True, use_container_width=True, height=520)
+        columns = {"name": level.capitalize(), "code": "Code", "waarde_tekst": card.eenheid}
+        if card.hit:
+            columns["controles_tekst"] = "controles per 1.000 woningen"
+        listing = shown[list(columns)].rename(columns=columns)
+        st.dataframe(listing, hide_index=True, width="stretch", height=520)
     if card.hit:
         st.info(
             "Treffers hangen af van de controle-inzet: wie vaker kijkt, vindt meer. Daarom staan "

@@ -1,0 +1,108 @@
+"""The real dashboard in headless Chromium: map polygons and the trend chart are drawn."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, WIJKMONITOR_TILES="none")
+    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "--db", demo_url, "serve", "--port", str(port),
+         "--demo-login"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("Het dashboard startte niet binnen 60 s")
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = os.environ.get("WIJKMONITOR_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _wait_idle(page: Page) -> None:
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+
+
+def test_map_draws_buurt_polygons_offline(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    blocked: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            blocked.append(r.url)
+            if "127.0.0.1" not in r.url and not r.url.startswith(("data:", "blob:", "about:"))
+            else None
+        ),
+    )
+    page.goto(f"{server}/overzicht", wait_until="domcontentloaded")
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    paths = frame.locator(".leaflet-overlay-pane path")
+    paths.first.wait_for(state="attached", timeout=60_000)
+    _wait_idle(page)
+    assert paths.count() >= 100  # 113 drawn buurten (one is empty in the CBS source)
+    assert "CBS / Kadaster" in frame.locator(".leaflet-control-attribution").inner_text()
+    assert "geheim" in frame.locator(".wm-legend").inner_text()
+    assert "Demodata (fictief)" in page.inner_text("body")
+    assert blocked == [], f"requests outside the app: {blocked[:5]}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overzicht.png"), full_page=True)
+    page.close()
+
+
+def test_trend_chart_is_rendered(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{server}/wijkprofiel", wait_until="domcontentloaded")
+    chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').first
+    chart.wait_for(state="visible", timeout=60_000)
+    _wait_idle(page)
+    assert page.locator('[data-testid="stPlotlyChart"] .scatterlayer .trace').count() >= 2
+    body = page.inner_text("body")
+    assert "Wijk 25 Klingerberg" in body and "Start Wijkgerichte aanpak Klingerberg" in body
+    page.screenshot(path=str(ARTIFACTS / "wijkprofiel.png"), full_page=True)
+    page.close()
