@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import context
-from dashboard.views import indicatoren, overzicht, wijkprofiel
+
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 
 
 def main() -> None:
-    st.set_page_config(
-        page_title="Wijkmonitor", page_icon=":material/location_city:", layout="wide"
-    )
+    st.set_page_config(page_title="Wijkmonitor", page_icon=str(FAVICON), layout="wide")
     pages = [
         st.Page(
-            overzicht.render,
+            "views/overzicht.py",
             title="Overzicht",
             icon=":material/map:",
             url_path="overzicht",
             default=True,
         ),
         st.Page(
-            wijkprofiel.render,
+            "views/wijkprofiel.py",
             title="Wijkprofiel",
             icon=":material/monitoring:",
             url_path="wijkprofiel",
         ),
         st.Page(
-            indicatoren.render,
+            "views/indicatoren.py",
             title="Indicatoren",
             icon=":material/menu_book:",
             url_path="indicatoren",

@@ -26,3 +26,7 @@ def render() -> None:
                     f"**Openbaarmaking:** {card.openbaarmaking}  \n"
                     f"**Bekende vertekeningen:** {card.bekende_vertekeningen}"
                 )
+
+
+if __name__ == "__main__":  # Streamlit runs a page file as __main__
+    render()

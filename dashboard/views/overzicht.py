@@ -81,3 +81,7 @@ def render() -> None:
             "Treffers hangen af van de controle-inzet: wie vaker kijkt, vindt meer. Daarom staan "
             "de controles en de treffers per controle in de tooltip van elke buurt."
         )
+
+
+if __name__ == "__main__":  # Streamlit runs a page file as __main__
+    render()

@@ -68,3 +68,7 @@ def render() -> None:
                 ),
                 width="stretch", key="per_controle",
             )  # fmt: skip
+
+
+if __name__ == "__main__":  # Streamlit runs a page file as __main__
+    render()

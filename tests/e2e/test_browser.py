@@ -80,7 +80,7 @@ def test_map_draws_buurt_polygons_offline(server: str, browser: Browser) -> None
             else None
         ),
     )
-    page.goto(f"{server}/overzicht", wait_until="domcontentloaded")
+    page.goto(f"{server}/", wait_until="domcontentloaded")
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     paths = frame.locator(".leaflet-overlay-pane path")
     paths.first.wait_for(state="attached", timeout=60_000)

@@ -1,0 +1,183 @@
+"""Time from `wijkmonitor serve` to a rendered map in Chromium, and the bytes sent to the browser.
+
+Run: .venv/bin/python bench/serve_to_map.py [--runs 3]
+Needs the demo database (built into a temporary folder here) and Debian's chromium.
+Prints, per run: seconds from process start to health, to the first buurt polygon (cold server),
+and again on a warm server (a second page load), plus websocket bytes received per page load.
+A plain static Leaflet page with the same GeoJSON is the baseline: the floor for drawing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MAP_PATH = ".leaflet-overlay-pane path"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_health(base: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start")
+
+
+def load_page(browser, url: str) -> tuple[float, int]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    received = [0]
+
+    def on_ws(ws) -> None:
+        ws.on(
+            "framereceived",
+            lambda payload: received.__setitem__(
+                0, received[0] + len(payload if isinstance(payload, bytes) else payload.encode())
+            ),
+        )
+
+    page.on("websocket", on_ws)
+    start = time.monotonic()
+    page.goto(url, wait_until="commit")
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame.locator(MAP_PATH).first.wait_for(state="attached", timeout=120_000)
+    elapsed = time.monotonic() - start
+    page.wait_for_timeout(500)
+    page.close()
+    return elapsed, received[0]
+
+
+def baseline_static(browser, geojson: str, tmp: Path, port: int) -> float:
+    html = tmp / "static.html"
+    html.write_text(
+        "<html><head><link rel=stylesheet href='leaflet.css'><script src='leaflet.js'></script>"
+        "</head><body><div id=m style='height:600px'></div><script>"
+        f"var m=L.map('m');var g=L.geoJSON({geojson}).addTo(m);m.fitBounds(g.getBounds());"
+        "</script></body></html>"
+    )
+    for name in ("leaflet.js", "leaflet.css"):
+        (tmp / name).write_bytes((ROOT / "dashboard/static/leaflet" / name).read_bytes())
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "-b", "127.0.0.1"],
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_health_static(f"http://127.0.0.1:{port}/static.html")
+    page = browser.new_page()
+    start = time.monotonic()
+    page.goto(f"http://127.0.0.1:{port}/static.html", wait_until="commit")
+    page.locator(MAP_PATH).first.wait_for(state="attached")
+    elapsed = time.monotonic() - start
+    page.close()
+    server.terminate()
+    return elapsed
+
+
+def wait_health_static(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    tmp = Path(tempfile.mkdtemp())
+    db = f"sqlite:///{tmp / 'demo.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "--db", db, "demo"], check=True, capture_output=True
+    )
+    sys.path.insert(0, str(ROOT))
+    from data import db as dbm
+    from data import store
+    from geo.crs import to_wgs84
+    from geo.simplify import simplify_coverage
+
+    areas = store.load_areas(dbm.make_engine(db), levels=["buurt"])
+    geojson = to_wgs84(simplify_coverage(areas, tolerance_m=5.0))[["code", "geometry"]].to_json()
+
+    cold, warm, health, ws_bytes = [], [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("WIJKMONITOR_CHROMIUM", "/usr/bin/chromium"), args=ARGS
+        )
+        base_times = [baseline_static(browser, geojson, tmp, free_port()) for _ in range(runs)]
+        for _ in range(runs):
+            port = free_port()
+            env = dict(os.environ, WIJKMONITOR_TILES="none")
+            t0 = time.monotonic()
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dashboard.cli",
+                    "--db",
+                    db,
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--demo-login",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            base = f"http://127.0.0.1:{port}"
+            wait_health(base, time.monotonic() + 60)
+            health.append(time.monotonic() - t0)
+            first, size = load_page(browser, base + "/")
+            cold.append(health[-1] + first)
+            second, size2 = load_page(browser, base + "/")
+            warm.append(second)
+            ws_bytes.append(size2)
+            proc.terminate()
+            proc.wait()
+        browser.close()
+
+    def fmt(values: list[float]) -> str:
+        return f"median {statistics.median(values):6.2f} s  (min {min(values):.2f}, max {max(values):.2f})"
+
+    print(f"runs: {runs}; machine: {os.cpu_count()} cores")
+    print(f"serve -> health                     {fmt(health)}")
+    print(f"serve -> first buurt polygon (cold) {fmt(cold)}")
+    print(f"page open -> map drawn (warm)       {fmt(warm)}")
+    print(f"baseline: static Leaflet page       {fmt(base_times)}")
+    print(f"GeoJSON of the buurten (simplified) {len(geojson) / 1024:6.1f} KiB")
+    print(f"websocket bytes per page load       {statistics.median(ws_bytes) / 1024:6.1f} KiB")
+
+
+if __name__ == "__main__":
+    main()

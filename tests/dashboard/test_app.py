@@ -1,0 +1,92 @@
+"""Every page headless through Streamlit's AppTest, on the demo database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def app(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("WIJKMONITOR_DB", demo_url)
+    monkeypatch.setenv("WIJKMONITOR_TILES", "none")
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info]
+    parts += [t.value for t in at.title] + [s.value for s in at.subheader]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_overzicht_shows_map_table_and_demo_banner(app: AppTest) -> None:
+    at = app.run()
+    assert not at.exception
+    assert at.title[0].value == "Overzicht Venlo"
+    text = _texts(at)
+    assert "Demodata (fictief)" in text
+    assert "Peildatum 31-12-2024" in text and "belastingdienst: t/m okt 2024" in text
+    maps = at.get("component_instance")
+    assert len(maps) == 1
+    args = json.loads(maps[0].proto.json_args)
+    assert args["js_links"] == ["/app/static/leaflet/leaflet.js"], "Leaflet from the app, no CDN"
+    assert args["css_links"] == ["/app/static/leaflet/leaflet.css"]
+    assert "CBS / Kadaster" in args["script"]
+    table = at.dataframe[0].value
+    assert len(table) == 114
+    values = set(table.iloc[:, 2])
+    assert "x" in values, "small counts must show as x"
+    assert not any(v.endswith(("1", "2", "3", "4")) and "," not in v for v in values if v != "x")
+
+
+def test_overzicht_by_wijk_and_by_month(app: AppTest) -> None:
+    at = app.run()
+    at.radio(key="kaartniveau").set_value("wijk").run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 21
+    at.radio(key="granularity").set_value("maand").run()
+    assert not at.exception
+    assert at.select_slider(key="periode_overzicht").value == "2024-12"
+
+
+def test_every_indicator_renders(app: AppTest) -> None:
+    at = app.run()
+    for code in at.selectbox(key="indicator").options:
+        at.selectbox(key="indicator").set_value(code).run()
+        assert not at.exception, code
+
+
+def test_wijkprofiel_has_trend_with_intervention(app: AppTest) -> None:
+    at = app.run()
+    at.switch_page("views/wijkprofiel.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Wijk 25 Klingerberg"
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # the indicator, controles, hits per controle
+    spec = charts[0].proto.spec
+    assert "Start Wijkgerichte aanpak Klingerberg" in spec
+    assert '"separators":",."' in spec.replace(" ", "")
+
+
+def test_wijkprofiel_for_a_buurt_without_hits(app: AppTest) -> None:
+    at = app.run()
+    at.selectbox(key="indicator").set_value("niet_gebruik").run()
+    at.switch_page("views/wijkprofiel.py").run()
+    at.selectbox(key="gebied").set_value("BU09832501").run()
+    assert not at.exception
+    assert at.title[0].value == "Klingerberg-Zuid"
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_indicatoren_shows_every_card_and_the_statement(app: AppTest) -> None:
+    at = app.run()
+    at.switch_page("views/indicatoren.py").run()
+    assert not at.exception
+    assert len(at.expander) == 13
+    assert "verklaart geen oorzaken" in _texts(at)
