@@ -158,7 +158,7 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_health(base, time.monotonic() + 60)
             health.append(time.monotonic() - t0)
-            first, size = load_page(browser, base + "/")
+            first, _ = load_page(browser, base + "/")
             cold.append(health[-1] + first)
             second, size2 = load_page(browser, base + "/")
             warm.append(second)
