@@ -6,37 +6,40 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import context
+from dashboard import auth, context
+from data.users import User
 
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 
 
+def pages_for(user: User) -> list[st.Page]:
+    """The pages this user's role may open; every page checks the role again itself."""
+    pages = [
+        st.Page("views/overzicht.py", title="Overzicht", icon=":material/map:",
+                url_path="overzicht", default=True),
+        st.Page("views/wijkprofiel.py", title="Wijkprofiel", icon=":material/monitoring:",
+                url_path="wijkprofiel"),
+    ]  # fmt: skip
+    if user.rol in ("rpf", "beheerder") or len(user.gemeenten) > 1:
+        pages.append(
+            st.Page("views/regio.py", title="Regio", icon=":material/hub:", url_path="regio")
+        )
+    pages.append(
+        st.Page("views/indicatoren.py", title="Indicatoren", icon=":material/menu_book:",
+                url_path="indicatoren")
+    )  # fmt: skip
+    return pages
+
+
 def main() -> None:
     st.set_page_config(page_title="Wijkmonitor", page_icon=str(FAVICON), layout="wide")
-    pages = [
-        st.Page(
-            "views/overzicht.py",
-            title="Overzicht",
-            icon=":material/map:",
-            url_path="overzicht",
-            default=True,
-        ),
-        st.Page(
-            "views/wijkprofiel.py",
-            title="Wijkprofiel",
-            icon=":material/monitoring:",
-            url_path="wijkprofiel",
-        ),
-        st.Page(
-            "views/indicatoren.py",
-            title="Indicatoren",
-            icon=":material/menu_book:",
-            url_path="indicatoren",
-        ),
-    ]
-    navigation = st.navigation(pages)
-    selection = context.sidebar()
-    context.header(selection)
+    user = auth.current_user()
+    if user is None:
+        st.navigation([st.Page(auth.login_page, title="Inloggen", icon=":material/login:")]).run()
+        return
+    navigation = st.navigation(pages_for(user))
+    selection = context.sidebar(user)
+    context.header(selection, user)
     st.session_state["selection"] = selection
     navigation.run()
 

@@ -133,6 +133,35 @@ def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_regions_add(args: argparse.Namespace, settings: Settings) -> int:
+    from data.regions import add_region
+
+    gemeenten = [g.upper() for g in args.gemeente]
+    with _engine(settings).begin() as conn:
+        add_region(conn, args.id, naam=args.naam, gemeenten=gemeenten)
+    print(f"Regio {args.id} ({args.naam}) vastgelegd: {', '.join(gemeenten)}.")
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from data.users import add_user, audit
+
+    line = sys.stdin.readline()
+    wachtwoord = line.rstrip("\r\n")
+    if not wachtwoord:
+        raise InputError("Geef het wachtwoord op standaardinvoer (één regel), nooit als argument.")
+    with _engine(settings).begin() as conn:
+        add_user(
+            conn, args.naam, rol=args.rol, wachtwoord=wachtwoord,
+            gemeenten=[g.upper() for g in args.gemeente], regio=args.regio,
+        )  # fmt: skip
+        audit(
+            conn, gebruiker="cli", actie="gebruiker opgeslagen", details=f"{args.naam} ({args.rol})"
+        )
+    print(f"Gebruiker {args.naam} ({args.rol}) opgeslagen.")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -183,6 +212,29 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--gemeente")
     listing.add_argument("--jaar", type=int)
     listing.add_argument("--json", action="store_true")
+
+    regions = sub.add_parser("regions", help="RPF-regio's")
+    _add_db(regions, top=False)
+    regions_sub = regions.add_subparsers(
+        dest="regions_command", required=True, parser_class=_Parser
+    )
+    region_add = command("add", cmd_regions_add, "leg een regio vast", regions_sub)
+    region_add.add_argument("id")
+    region_add.add_argument("--naam", required=True)
+    region_add.add_argument("--gemeente", action="append", required=True)
+
+    users = sub.add_parser("users", help="dashboardgebruikers")
+    _add_db(users, top=False)
+    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    user_add = command(
+        "add", cmd_users_add, "maak of wijzig een gebruiker (wachtwoord op stdin)", users_sub
+    )
+    user_add.add_argument("naam")
+    user_add.add_argument(
+        "--rol", required=True, choices=["wethouder", "rpf", "analist", "beheerder"]
+    )
+    user_add.add_argument("--gemeente", action="append", default=[])
+    user_add.add_argument("--regio")
     return parser
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import auth, loaders
+from data.users import User
 from indicators import catalogue
 from indicators.periods import label
 
@@ -27,10 +28,21 @@ class Selection:
     granularity: str
 
 
-def sidebar() -> Selection | None:
-    """The shared choices in the sidebar; None when the database holds no areas yet."""
+def current() -> Selection | None:
+    """The selection the app's sidebar made for this run."""
+    selection: Selection | None = st.session_state.get("selection")
+    return selection
+
+
+def sidebar(user: User) -> Selection | None:
+    """The shared choices in the sidebar; None when the database holds no areas yet.
+
+    Only the user's own gemeenten (a beheerder: all) can be chosen.
+    """
     url = loaders.settings().db_url
     gemeenten = loaders.gemeenten(url)
+    if not user.beheert:
+        gemeenten = gemeenten[gemeenten["code"].isin(user.gemeenten)]
     if gemeenten.empty:
         st.warning(
             "Er zijn nog geen gebieden geladen. Bouw de demo met `wijkmonitor demo` of laad "
@@ -61,9 +73,14 @@ def sidebar() -> Selection | None:
     return Selection(url, gemeente, names[gemeente], jaar, indicator, granularity)
 
 
-def header(selection: Selection | None) -> None:
-    """Demo banner, peildatum, latest delivery per partner and the signalling statement."""
+def header(selection: Selection | None, user: User) -> None:
+    """Demo banner, peildatum, latest delivery per partner, and who is logged in."""
     url = loaders.settings().db_url
+    with st.sidebar:
+        st.caption(f"Ingelogd als **{user.naam}** ({user.rol})")
+        if not auth.demo_login() and st.button("Uitloggen", key="uitloggen"):
+            auth.logout(reason="U bent uitgelogd.")
+            st.rerun()
     if loaders.meta(url, "demo") == "1":
         st.warning(
             "**Demodata (fictief)**: echte buurtgrenzen van CBS, verzonnen signalen.",

@@ -33,6 +33,7 @@ import shapely
 from sqlalchemy import Engine, update
 
 from data import db, store
+from data.demo_regio import build_regional, store_regional_signals
 from data.settings import FILES
 from geo.areas import AREA_COLUMNS, normalise_areas
 from geo.crs import RD
@@ -306,6 +307,7 @@ class DemoSummary:
     gemeenten: int
     addresses: int
     signal_rows: int
+    regio_buurten: int
     deliveries: int
     ring: tuple[str, ...]
     seconds: float
@@ -377,13 +379,20 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
         store.set_meta(conn, "demo_seed", str(SEED))
         store.set_meta(conn, "peildatum", PEILDATUM)
 
+    say("Regio maken: Beesel en Peel en Maas (indeling 2014), regio rpf-demo")
+    regional_rng = np.random.default_rng(SEED + 1)  # its own stream: Venlo stays as it was
+    regional = build_regional(engine, regional_rng)
+    with engine.begin() as conn:
+        regional_rows = store_regional_signals(conn, regional, regional_rng)
+
     levels = stored["level"].value_counts()
     summary = DemoSummary(
         buurten=int(levels.get("buurt", 0)),
         wijken=int(levels.get("wijk", 0)),
         gemeenten=int(levels.get("gemeente", 0)),
         addresses=len(addresses),
-        signal_rows=len(signals),
+        signal_rows=len(signals) + regional_rows,
+        regio_buurten=len(regional),
         deliveries=len(deliveries),
         ring=tuple(ring),
         seconds=round(time.perf_counter() - began, 2),
@@ -684,10 +693,10 @@ def make_signals(
     return signals[store.SIGNAL_COLUMNS].reset_index(drop=True)
 
 
-def make_deliveries() -> pd.DataFrame:
-    """Every bron x indicator x month delivered for GM0983 (``NIET_GELEVERD`` left out)."""
+def make_deliveries(gemeente: str = GEMEENTE) -> pd.DataFrame:
+    """Every bron x indicator x month delivered for ``gemeente`` (``NIET_GELEVERD`` left out)."""
     rows = [
-        {"bron": bron, "gemeentecode": GEMEENTE, "indicator": indicator, "periode": periode}
+        {"bron": bron, "gemeentecode": gemeente, "indicator": indicator, "periode": periode}
         for indicator, shares in BRON_AANDEEL.items()
         for bron in shares
         for periode in MAANDEN

@@ -68,3 +68,33 @@ def periods_with_data(disclosed: pd.DataFrame) -> list[str]:
     """Periods in which at least one area has a delivered value, newest last."""
     delivered = disclosed.loc[disclosed["status"] != ".", "periode"]
     return sorted(delivered.unique().tolist())
+
+
+def region_rows(
+    tables: dict[str, pd.DataFrame],
+    names: dict[str, str],
+    indelingen: dict[str, int],
+    *,
+    periode: str,
+) -> pd.DataFrame:
+    """One row per gemeente of a region for ``periode``: name, indeling, value, teller as text.
+
+    ``tables`` maps gemeentecode to its disclosed table of one indicator; a gemeente without
+    that period gets '.'.
+    """
+    rows = []
+    for code, table in tables.items():
+        own = table[(table["code"] == code) & (table["periode"] == periode)]
+        cell = own.iloc[0] if not own.empty else None
+        rows.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "indeling_jaar": indelingen.get(code),
+                "waarde_tekst": "." if cell is None else _cell(cell),
+                "teller_tekst": "."
+                if cell is None
+                else format_cell(cell["teller_publ"], cell["status"], decimals=0),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import auth
 from dashboard.context import SIGNALS_STATEMENT
 from indicators import catalogue
 
 
 def render() -> None:
+    auth.require()
     st.title("Indicatoren")
     st.info(SIGNALS_STATEMENT)
     for spoor in catalogue.SPOREN:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import loaders
+from dashboard import auth, context, loaders
 from dashboard.components.maps import choropleth
-from dashboard.context import Selection
 from geo.areas import parent_of
 from indicators import catalogue
 from indicators.periods import label
@@ -15,7 +14,8 @@ from indicators.views import map_frame, periods_with_data
 
 
 def render() -> None:
-    selection: Selection | None = st.session_state.get("selection")
+    auth.require()
+    selection = context.current()
     if selection is None:
         return
     card = catalogue.get(selection.indicator)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loaders
+from dashboard import auth, context, loaders
 from dashboard.components.charts import trend_chart
-from dashboard.context import Selection
 from indicators import catalogue
 from indicators.views import series
 
 
 def render() -> None:
-    selection: Selection | None = st.session_state.get("selection")
+    auth.require()
+    selection = context.current()
     if selection is None:
         return
     card = catalogue.get(selection.indicator)

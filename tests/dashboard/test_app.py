@@ -15,6 +15,7 @@ APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 def app(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("WIJKMONITOR_DB", demo_url)
     monkeypatch.setenv("WIJKMONITOR_TILES", "none")
+    monkeypatch.setenv("WIJKMONITOR_DEMO_LOGIN", "1")
     return AppTest.from_file(APP, default_timeout=120)
 
 

@@ -1,0 +1,118 @@
+"""Dashboard users: roles, their gemeenten or region, argon2 password hashes, and the audit log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from data import db
+from geo.errors import InputError
+
+ROLES = ("wethouder", "rpf", "analist", "beheerder")
+_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is logged in: ``gemeenten`` bounds everything the user sees."""
+
+    naam: str
+    rol: str
+    gemeenten: tuple[str, ...] = ()
+    regio: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ziet_adressen(self) -> bool:
+        """Only analysts see address-level findings, and only of their own gemeenten."""
+        return self.rol == "analist"
+
+    @property
+    def beheert(self) -> bool:
+        return self.rol == "beheerder"
+
+
+def add_user(
+    conn: Connection,
+    naam: str,
+    *,
+    rol: str,
+    wachtwoord: str,
+    gemeenten: Sequence[str] = (),
+    regio: str | None = None,
+) -> None:
+    """Create or update a user. The password is hashed with argon2id, never stored."""
+    problems = []
+    if not re.match(r"^[A-Za-z0-9._@-]{2,100}$", naam):
+        problems.append("gebruikersnaam: 2-100 tekens, letters, cijfers, . _ @ -")
+    if rol not in ROLES:
+        problems.append(f"rol {rol!r}: kies uit {', '.join(ROLES)}")
+    if len(wachtwoord) < 12:
+        problems.append("wachtwoord: minstens 12 tekens")
+    problems += [
+        f"gemeentecode {g!r} is geen GM + 4 cijfers"
+        for g in gemeenten
+        if not re.match(r"^GM\d{4}$", g)
+    ]
+    if rol == "rpf" and not regio:
+        problems.append("een rpf-gebruiker heeft een --regio nodig")
+    if rol in ("wethouder", "analist") and not gemeenten:
+        problems.append(f"een {rol} heeft minstens één --gemeente nodig")
+    if problems:
+        raise InputError(f"Gebruiker {naam!r} is niet opgeslagen.", problems)
+    conn.execute(delete(db.users).where(db.users.c.naam == naam))
+    conn.execute(
+        insert(db.users).values(
+            naam=naam,
+            rol=rol,
+            wachtwoord_hash=_HASHER.hash(wachtwoord),
+            gemeenten="|".join(gemeenten),
+            regio=regio,
+        )
+    )
+
+
+def authenticate(engine: Engine, naam: str, wachtwoord: str) -> User | None:
+    """The user when name and password match, else None (same answer for both failures)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()
+    if row is None:
+        _HASHER.hash(wachtwoord)  # spend the same time, so a wrong name is not distinguishable
+        return None
+    try:
+        _HASHER.verify(row.wachtwoord_hash, wachtwoord)
+    except (VerificationError, InvalidHashError):
+        return None
+    return load_user(engine, naam)
+
+
+def load_user(engine: Engine, naam: str) -> User | None:
+    """The stored user with the gemeenten of their region resolved, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()
+        if row is None:
+            return None
+        gemeenten = [g for g in row.gemeenten.split("|") if g]
+        if row.regio:
+            members = conn.execute(
+                select(db.region_gemeenten.c.gemeentecode).where(
+                    db.region_gemeenten.c.region_id == row.regio
+                )
+            ).scalars()
+            gemeenten += [g for g in members if g not in gemeenten]
+    return User(naam=row.naam, rol=row.rol, gemeenten=tuple(gemeenten), regio=row.regio)
+
+
+def audit(conn: Connection, *, gebruiker: str, actie: str, details: str = "") -> None:
+    """Write one audit-log row (every view of address-level data, every login, every import)."""
+    conn.execute(
+        insert(db.audit_log).values(
+            tijdstip=datetime.now(UTC), gebruiker=gebruiker, actie=actie, details=details
+        )
+    )
