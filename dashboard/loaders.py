@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from data import db, store
 from data.settings import Settings, from_env
 from geo.simplify import simplify_coverage
-from indicators.disclosure import disclose
-from indicators.rates import indicator_table, latest_deliveries
+from indicators.publish import published_table
+from indicators.rates import latest_deliveries
 
 
 def settings() -> Settings:
@@ -39,18 +39,22 @@ def areas(url: str, gemeente: str, jaar: int) -> gpd.GeoDataFrame:
 
 
 @st.cache_data(show_spinner="Cijfers berekenen...", ttl=600)
-def disclosed(url: str, gemeente: str, jaar: int, indicator: str, granularity: str) -> pd.DataFrame:
-    """The disclosed indicator table of one gemeente: safe to show."""
+def published(url: str, gemeente: str, jaar: int, indicator: str) -> pd.DataFrame:
+    """The disclosed table of one gemeente and indicator, all period lengths: safe to show."""
     eng = engine(url)
     frame = areas(url, gemeente, jaar)
-    table = indicator_table(
+    return published_table(
         store.load_signals(eng, gemeenten=[gemeente]),
         store.load_deliveries(eng, gemeenten=[gemeente]),
         pd.DataFrame(frame.drop(columns="geometry")),
         indicator=indicator,
-        granularity=granularity,
     )
-    return disclose(table)
+
+
+def disclosed(url: str, gemeente: str, jaar: int, indicator: str, granularity: str) -> pd.DataFrame:
+    """One period length of ``published``."""
+    table = published(url, gemeente, jaar, indicator)
+    return table[table["granulariteit"] == granularity]
 
 
 @st.cache_data(show_spinner=False, ttl=600)

@@ -30,14 +30,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 
 from data import db, store
 from data.demo_regio import build_regional, store_regional_signals
 from data.settings import FILES
 from geo.areas import AREA_COLUMNS, normalise_areas
 from geo.crs import RD
-from geo.errors import WijkmonitorError
+from geo.errors import InputError, WijkmonitorError
 from indicators import catalogue
 
 # --- what the demo is ----------------------------------------------------------------------------
@@ -327,6 +327,14 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
 
     say("Database leegmaken")
     with engine.begin() as conn:
+        real = conn.execute(
+            select(func.count()).select_from(db.import_log).where(db.import_log.c.soort != "demo")
+        ).scalar_one()
+        if real:
+            raise InputError(
+                "Deze database bevat echte leveringen; de demo zou ze wissen. Kies een andere "
+                "database met --db of WIJKMONITOR_DB."
+            )
         store.clear_all(conn)
 
     say("Buurten en wijken laden")

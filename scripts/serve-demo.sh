@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# The one run command: set up the machine, build the demo database once, serve the dashboard
+# The one run command: set up the machine, (re)build the demo database, serve the dashboard
 # with the demo login on http://localhost:8501 (extra arguments go to `wijkmonitor serve`).
+# The demo build takes a few seconds and refuses to touch a database with real deliveries.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 
-if [[ ! -f wijkmonitor.db ]]; then
-    echo "==> Demodatabase bouwen (wijkmonitor.db)..."
-    .venv/bin/wijkmonitor demo
-fi
+echo "==> Demodatabase bouwen (wijkmonitor.db)..."
+.venv/bin/wijkmonitor demo
 
 exec .venv/bin/wijkmonitor serve --demo-login "$@"

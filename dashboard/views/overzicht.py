@@ -54,6 +54,11 @@ def render() -> None:
     shown = areas.loc[areas["level"] == level, ["code", "name", "geometry"]]
     shown = shown.merge(values, on="code", how="left")
     shown["status"] = shown["status"].fillna(".")
+    if (shown["status"] == "x").mean() > 0.5:
+        st.info(
+            "Meer dan de helft van de gebieden is geheim (x): de aantallen zijn te klein om te "
+            "tonen. Kies 'Wijken' of een langere periode (Jaar) voor meer zicht."
+        )
     shown["tooltip"] = shown["tooltip"].fillna(shown["name"])
     focus = [b for i in loaders.interventions(selection.url)["buurtcodes"] for b in i]
     focus += [parent_of(b) for b in focus]

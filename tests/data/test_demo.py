@@ -165,9 +165,9 @@ def test_arbeidsmigranten_is_only_housing_pressure(engine: Engine) -> None:
 
 
 def test_gaps_are_not_delivered(engine: Engine) -> None:
-    deliveries = store.load_deliveries(engine)
-    signals = store.load_signals(engine)
-    assert set(deliveries["gemeentecode"]) == {"GM0983"}
+    assert set(store.load_deliveries(engine)["gemeentecode"]) == {"GM0983", "GM0889", "GM1894"}
+    deliveries = store.load_deliveries(engine, gemeenten=["GM0983"])
+    signals = store.load_signals(engine, gemeenten=["GM0983"])
     delivered = set(
         zip(deliveries["bron"], deliveries["indicator"], deliveries["periode"], strict=True)
     )
@@ -199,13 +199,19 @@ def test_gaps_are_not_delivered(engine: Engine) -> None:
 def test_import_log_one_row_per_bron(engine: Engine) -> None:
     log = _table(engine, db.import_log, ["id"])
     bronnen = sorted({b for shares in demo.BRON_AANDEEL.values() for b in shares})
-    assert sorted(log["bestand"]) == sorted(f"demo:{b}" for b in bronnen)
+    expected = [f"demo:{b}" for b in bronnen]
+    expected += [f"demo:{g}:{b}" for g in ("GM0889", "GM1894") for b in bronnen]
+    assert sorted(log["bestand"]) == sorted(expected)
     assert set(log["soort"]) == {"demo"}
     assert set(log["uitkomst"]) == {"geaccepteerd"}
     assert set(log["gebruiker"]) == {"demo"}
     signals = store.load_signals(engine)
+    gemeente = signals["buurtcode"].str[2:6]
     for row in log.itertuples():
-        assert row.rijen == int((signals["bron"] == row.bestand.split(":")[1]).sum())
+        parts = row.bestand.split(":")
+        code = "0983" if len(parts) == 2 else parts[1][2:]
+        rows = (signals["bron"] == parts[-1]) & (gemeente == code)
+        assert row.rijen == int(rows.sum())
 
 
 def test_intervention_is_stored(engine: Engine) -> None:
@@ -233,7 +239,9 @@ def test_summary_and_progress(built: tuple[Engine, demo.DemoSummary, list[str]])
     assert (summary.buurten, summary.wijken, summary.gemeenten) == (114, 21, 1)
     assert summary.addresses == counts["addresses"]
     assert summary.signal_rows == counts["signals"]
-    assert summary.deliveries == counts["deliveries"]
+    venlo = store.load_deliveries(engine, gemeenten=["GM0983"])
+    assert summary.deliveries == len(venlo)
+    assert summary.regio_buurten == 8 + 32  # Beesel and Peel en Maas, indeling 2014
     assert summary.seconds < 60
     assert summary.ring == tuple(
         demo.ring_buurten(store.load_areas(engine, levels=["buurt"]), KLINGERBERG)
@@ -330,7 +338,7 @@ def test_idempotent(engine: Engine) -> None:
     demo.build_demo(engine)
     after = _counts(engine)
     assert before == after
-    assert after["areas"] == 136
+    assert after["areas"] == 136 + 50  # Venlo 2024; Beesel and Peel en Maas 2014 (40 + 8 + 2)
     assert after["interventions"] == 1
     signals_after = _table(engine, db.signals, ["bron", "indicator", "buurtcode", "periode"])
     pd.testing.assert_frame_equal(signals_before, signals_after)
@@ -347,5 +355,28 @@ def test_users_survive_a_rebuild(tmp_path: Path) -> None:
     counts = _counts(engine)
     assert counts["users"] == 1
     assert store.get_meta(engine, "iets") == ""
-    assert counts["areas"] == 136
+    assert counts["areas"] == 186
     engine.dispose()
+
+
+def test_demo_refuses_to_wipe_real_deliveries(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from data import db, store
+    from data.demo import build_demo
+    from geo.errors import InputError
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'echt.db'}")
+    with engine.begin() as conn:
+        store.log_import(
+            conn,
+            bestand="uwv.csv",
+            inhoud=b"x",
+            soort="buurtaggregaten",
+            rijen=1,
+            uitkomst="geaccepteerd",
+        )
+    with pytest.raises(InputError, match="echte leveringen"):
+        build_demo(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.import_log)).scalar_one() == 1

@@ -402,41 +402,28 @@ def hierarchies(draw: st.DrawFn) -> pd.DataFrame:
     undelivered = draw(st.sets(st.sampled_from(months), max_size=1))
     skip_missing = draw(st.booleans())  # totals skip missing parts, or become missing
     cell = st.tuples(st.integers(0, 99), st.integers(1, 4), st.integers(5, 40)).map(_teller)
-    records = []
+    tellers: dict[tuple[str, str], list[float]] = {}
+    noemers: dict[str, float] = {}  # woningen: the same in every period
     for w, size in enumerate(sizes):
         for b in range(size):
-            noemer = float(draw(st.integers(20, 500)))
+            code, noemer = f"BU0001{w:02d}{b:02d}", float(draw(st.integers(20, 500)))
+            areas = (code, parent(code), parent(parent(code)))
+            for area in areas:
+                noemers[area] = noemers.get(area, 0.0) + noemer
             for m in months:
                 teller = math.nan if m in undelivered else draw(cell)
-                records.append((f"BU0001{w:02d}{b:02d}", m, teller, noemer))
-    buurten = pd.DataFrame(records, columns=["code", "periode", "teller", "noemer"])
+                periods = (m, f"2023-Q{(int(m[5:]) - 1) // 3 + 1}", "2023")
+                for area in areas:
+                    for periode in periods:
+                        tellers.setdefault((area, periode), []).append(teller)
 
-    def total(values: pd.Series) -> float:
-        if values.isna().all() or (values.isna().any() and not skip_missing):
+    def total(values: list[float]) -> float:
+        delivered = [v for v in values if not math.isnan(v)]
+        if not delivered or (len(delivered) < len(values) and not skip_missing):
             return math.nan
-        return float(values.sum())
+        return float(sum(delivered))
 
-    frames = [buurten]
-    for lvl in (parent, parent):
-        keyed = frames[-1].assign(code=frames[-1]["code"].map(lvl))
-        frames.append(
-            keyed.groupby(["code", "periode"], as_index=False).agg(
-                teller=("teller", total), noemer=("noemer", "sum")
-            )
-        )
-    monthly = pd.concat(frames, ignore_index=True)
-    month_no = monthly["periode"].str[5:].astype(int)
-    quarterly = monthly.assign(periode="2023-Q" + ((month_no - 1) // 3 + 1).astype(str))
-    yearly = monthly.assign(periode="2023")
-    rows = [monthly]
-    for coarse in (quarterly, yearly):
-        rows.append(
-            coarse.groupby(["code", "periode"], as_index=False).agg(
-                teller=("teller", total), noemer=("noemer", "mean")
-            )
-        )
-    table = pd.concat(rows, ignore_index=True)
-    return make_table(table.itertuples(index=False, name=None))
+    return make_table((c, p, total(v), noemers[c]) for (c, p), v in tellers.items())
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,0 +1,79 @@
+"""``wijkmonitor import`` and ``wijkmonitor interventions import`` (CONTRACT.md).
+
+Each file is all or nothing; with several files the accepted ones stay. stderr gives each file's
+outcome and, for a refused file, every problem on its own line (file, row, column). Exit status
+2 when any file was refused, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from data import db
+from data.deliveries import Outcome, import_files
+from data.interventions import import_interventions
+from data.settings import Settings
+
+_SOORT = {
+    "buurtaggregaten": "buurtaggregaten",
+    "adresbevindingen": "adresbevindingen",
+    "interventies": "interventies",
+    "onbekend": "soort onbekend",
+}
+
+
+def _nl(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def outcome_lines(outcome: Outcome) -> list[str]:
+    """The outcome of one file in Dutch: a head line, then each problem on its own line."""
+    if outcome.geaccepteerd:
+        extra = (
+            f"; {_nl(outcome.vervangen)} eerder geïmporteerde rijen vervangen"
+            if outcome.vervangen
+            else ""
+        )
+        return [
+            f"{outcome.bestand}: geaccepteerd ({_nl(outcome.rijen)} rijen, "
+            f"{_SOORT[outcome.soort]}{extra})"
+        ]
+    n = len(outcome.problemen)
+    head = f"{outcome.bestand}: geweigerd ({_nl(n)} {'probleem' if n == 1 else 'problemen'})"
+    return [head, *(f"  {problem}" for problem in outcome.problemen)]
+
+
+def _report(outcomes: Sequence[Outcome]) -> int:
+    for outcome in outcomes:
+        for line in outcome_lines(outcome):
+            print(line, file=sys.stderr)
+    refused = sum(not o.geaccepteerd for o in outcomes)
+    accepted = len(outcomes) - refused
+    if len(outcomes) > 1:
+        print(
+            f"{accepted} van {len(outcomes)} bestanden geaccepteerd, {refused} geweigerd.",
+            file=sys.stderr,
+        )
+    return 2 if refused else 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """``wijkmonitor import FILE [FILE...] [--vervang]``."""
+    engine = db.make_engine(settings.db_url)
+    try:
+        outcomes = import_files(engine, args.files, vervang=bool(getattr(args, "vervang", False)))
+    finally:
+        engine.dispose()
+    return _report(outcomes)
+
+
+def cmd_interventions_import(args: argparse.Namespace, settings: Settings) -> int:
+    """``wijkmonitor interventions import FILE``."""
+    engine = db.make_engine(settings.db_url)
+    try:
+        outcome = import_interventions(engine, args.file)
+    finally:
+        engine.dispose()
+    return _report([outcome])
