@@ -20,6 +20,10 @@ def pages_for(user: User) -> list[st.Page]:
         st.Page("views/wijkprofiel.py", title="Wijkprofiel", icon=":material/monitoring:",
                 url_path="wijkprofiel"),
     ]  # fmt: skip
+    pages.append(
+        st.Page("views/vergelijken.py", title="Vergelijken", icon=":material/compare:",
+                url_path="vergelijken")
+    )  # fmt: skip
     if user.rol in ("rpf", "beheerder") or len(user.gemeenten) > 1:
         pages.append(
             st.Page("views/regio.py", title="Regio", icon=":material/hub:", url_path="regio")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -16,6 +17,11 @@ from sqlalchemy import Engine
 from data import db, store
 from data.settings import Settings, from_env
 from geo.errors import InputError, WijkmonitorError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from data.sources.http import JsonClient
 
 APP = Path(__file__).resolve().parent / "app.py"
 
@@ -74,21 +80,55 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return subprocess.call(command, env=env)
 
 
+def _pdok_client(args: argparse.Namespace, settings: Settings) -> JsonClient:
+    """The HTTP client for PDOK: cache under the cache folder, ``--vernieuw`` fetches again."""
+    from data.sources.http import JsonClient
+
+    return JsonClient(
+        cache_dir=Path(settings.cache_dir) / "pdok",
+        timeout=float(getattr(settings, "http_timeout", 30.0)),
+        refresh=bool(getattr(args, "vernieuw", False)),
+    )
+
+
+def _gemeente_codes(value: str | Sequence[str] | None) -> list[str] | None:
+    """``--gemeente`` given once, several times, or comma separated; None when absent."""
+    if not value:
+        return None
+    values = [value] if isinstance(value, str) else list(value)
+    return [code.strip().upper() for v in values for code in v.split(",") if code.strip()]
+
+
+def _pdok_areas(args: argparse.Namespace, settings: Settings) -> gpd.GeoDataFrame:
+    from data.sources.pdok import load_cbs_areas
+
+    if args.jaar is None:
+        raise InputError("Geef bij 'pdok' het jaar van de indeling op met --jaar JJJJ.")
+    gemeente = args.gemeente.upper() if args.gemeente else None
+    waar = f"gemeente {gemeente}" if gemeente else "heel Nederland"
+    _say(f"PDOK ({settings.pdok_api}): wijken en buurten {args.jaar} van {waar} ophalen...")
+    with _pdok_client(args, settings) as client:
+        return load_cbs_areas(
+            client, base=settings.pdok_api, jaar=args.jaar, gemeente=gemeente, progress=_say
+        )
+
+
 def cmd_areas_load(args: argparse.Namespace, settings: Settings) -> int:
     from data.sources.files import area_layers
     from geo.areas import normalise_areas
 
     if args.source == "pdok":
-        raise InputError("Laden uit de live PDOK-API is nog niet beschikbaar; gebruik een bestand.")
-    path = Path(args.source)
-    _say(f"{path.name} lezen...")
-    frames = [
-        normalise_areas(layer, jaar=args.jaar, gemeente=args.gemeente)
-        for layer in area_layers(path)
-    ]
-    new = pd.concat(frames, ignore_index=True)
+        new = _pdok_areas(args, settings)
+    else:
+        path = Path(args.source)
+        _say(f"{path.name} lezen...")
+        frames = [
+            normalise_areas(layer, jaar=args.jaar, gemeente=args.gemeente)
+            for layer in area_layers(path)
+        ]
+        new = pd.concat(frames, ignore_index=True).set_crs(frames[0].crs, allow_override=True)
     _say(f"{len(new)} gebieden opslaan...")
-    stored = store.save_areas(_engine(settings), new.set_crs(frames[0].crs, allow_override=True))
+    stored = store.save_areas(_engine(settings), new)
     counts = stored["level"].value_counts()
     jaren = ", ".join(str(j) for j in sorted(stored["indeling_jaar"].unique()))
     print(
@@ -97,6 +137,57 @@ def cmd_areas_load(args: argparse.Namespace, settings: Settings) -> int:
     )
     for row in stored[stored["opmerking"] != ""].itertuples():
         print(f"  let op: {row.code} {row.name}: {row.opmerking}")
+    return 0
+
+
+def cmd_addresses_load(args: argparse.Namespace, settings: Settings) -> int:
+    """``addresses load SOURCE [--gemeente GM....]... [--vernieuw]``: BAG into the database.
+
+    SOURCE is a BAG GeoPackage or ``pdok``; per gemeente (default: every stored gemeente) the
+    verblijfsobjecten in its bbox are read, those inside the gemeente kept and assigned to the
+    buurten of every stored indeling.
+    """
+    from data.addresses import addresses_in_gemeenten, gemeente_areas, load_addresses
+    from data.sources.bag import fetch_verblijfsobjecten, read_verblijfsobjecten
+
+    engine = _engine(settings)
+    gemeenten = gemeente_areas(engine, _gemeente_codes(getattr(args, "gemeente", None)))
+    codes = ", ".join(gemeenten["code"])
+    with _pdok_client(args, settings) as client:
+        if args.source == "pdok":
+            _say(f"PDOK ({settings.pdok_api}): BAG-verblijfsobjecten van {codes} ophalen...")
+
+            def fetch(bbox: tuple[float, float, float, float]) -> pd.DataFrame:
+                return fetch_verblijfsobjecten(
+                    client, base=settings.pdok_api, bbox=bbox, progress=_say
+                )
+
+        else:
+            path = Path(args.source)
+            _say(f"{path.name} lezen ({codes})...")
+
+            def fetch(bbox: tuple[float, float, float, float]) -> pd.DataFrame:
+                return read_verblijfsobjecten(path, bbox=bbox)
+
+        found, elders = addresses_in_gemeenten(gemeenten, fetch, progress=_say)
+    if found.empty:
+        raise InputError(f"{args.source}: geen verblijfsobjecten gevonden in {codes}.")
+    summary = load_addresses(engine, found, progress=_say)
+    print(
+        f"Geladen: {_nl(summary.adressen)} verblijfsobjecten in {codes} ({summary.seconds:.1f} s)."
+    )
+    if elders:
+        print(
+            f"  {_nl(elders)} verblijfsobjecten buiten {codes} niet geladen (wel in de zoekrechthoek)."
+        )
+    for jaar in summary.jaren:
+        line = f"  indeling {jaar.indeling_jaar}: {_nl(jaar.toegewezen)} toegewezen aan een buurt"
+        if jaar.buiten:
+            line += (
+                f"; {_nl(jaar.buiten)} buiten elke buurt, "
+                f"bijvoorbeeld {', '.join(jaar.buiten_voorbeelden)}"
+            )
+        print(line + ".")
     return 0
 
 

@@ -98,3 +98,43 @@ def region_rows(
             }
         )
     return pd.DataFrame(rows)
+
+
+def compare_periods(
+    disclosed: pd.DataFrame, names: pd.Series, *, before: str, after: str, level: str = "buurt"
+) -> pd.DataFrame:
+    """Per area of ``level``: the published value in ``before`` and ``after`` and the change.
+
+    Columns: ``code, name, voor, na, verschil`` as Dutch text. The change is shown only where
+    both values are published; otherwise it is 'x' (a value is secret) or '.' (missing).
+    """
+    rows = disclosed[disclosed["level"] == level]
+    one = rows[rows["periode"] == before].set_index("code")
+    two = rows[rows["periode"] == after].set_index("code")
+    codes = sorted(set(one.index) | set(two.index))
+    out = []
+    for code in codes:
+        a = one.loc[code] if code in one.index else None
+        b = two.loc[code] if code in two.index else None
+        status_a = "." if a is None else a["status"]
+        status_b = "." if b is None else b["status"]
+        if (
+            status_a == ""
+            and status_b == ""
+            and pd.notna(a["waarde_publ"])
+            and pd.notna(b["waarde_publ"])
+        ):
+            change = format_cell(b["waarde_publ"] - a["waarde_publ"], "")
+            change = change if change.startswith("-") or change == "0,0" else "+" + change
+        else:
+            change = "x" if "x" in (status_a, status_b) else "."
+        out.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "voor": "." if a is None else _cell(a),
+                "na": "." if b is None else _cell(b),
+                "verschil": change,
+            }
+        )
+    return pd.DataFrame(out, columns=["code", "name", "voor", "na", "verschil"])

@@ -69,7 +69,9 @@ def render() -> None:
             shown, title=f"{card.naam} ({card.eenheid})",
             tiles_url=loaders.settings().tiles_url, outline_codes=focus,
         )  # fmt: skip
-        st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="kaart")
+        result = st_folium(fmap, height=560, use_container_width=True,
+                           returned_objects=["last_active_drawing"], key="kaart")  # fmt: skip
+        _open_clicked(result)
         st.caption(
             "Dikke rand: buurten met een lopende aanpak. Grijs gestreept: x (geheim, kleine "
             "aantallen). Wit gestreept: . (niet geleverd). Bron: partners; kaart CBS / Kadaster."
@@ -86,6 +88,17 @@ def render() -> None:
             "Treffers hangen af van de controle-inzet: wie vaker kijkt, vindt meer. Daarom staan "
             "de controles en de treffers per controle in de tooltip van elke buurt."
         )
+
+
+def _open_clicked(result: dict[str, object] | None) -> None:
+    """A click on a buurt or wijk opens its profile (only clicks rerun the page, not panning)."""
+    drawing = (result or {}).get("last_active_drawing") or {}
+    properties = drawing.get("properties", {}) if isinstance(drawing, dict) else {}
+    code = properties.get("code") if isinstance(properties, dict) else None
+    if code and code != st.session_state.get("laatste_klik"):
+        st.session_state["laatste_klik"] = code
+        st.session_state["open_gebied"] = code
+        st.switch_page("views/wijkprofiel.py")
 
 
 if __name__ == "__main__":  # Streamlit runs a page file as __main__

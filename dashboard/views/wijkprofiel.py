@@ -19,11 +19,14 @@ def render() -> None:
     areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
     choices = areas[areas["level"].isin(["wijk", "buurt"])].sort_values("code")
     names = dict(zip(choices["code"], choices["name"], strict=True))
-    default = "WK098325" if "WK098325" in names else next(iter(names))
+    requested = st.session_state.pop("open_gebied", None)
+    if requested in names:  # a click on the Overzicht map
+        st.session_state["gebied"] = requested
+    elif st.session_state.get("gebied") not in names:
+        st.session_state["gebied"] = "WK098325" if "WK098325" in names else next(iter(names))
     code = st.selectbox(
-        "Wijk of buurt", list(names), index=list(names).index(default),
-        format_func=lambda c: f"{names[c]} ({c})", key="gebied",
-    )  # fmt: skip
+        "Wijk of buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="gebied"
+    )
     st.title(names[code])
     args = (selection.url, selection.gemeente, selection.jaar)
     table = loaders.disclosed(*args, selection.indicator, selection.granularity)

@@ -91,3 +91,24 @@ def test_indicatoren_shows_every_card_and_the_statement(app: AppTest) -> None:
     assert not at.exception
     assert len(at.expander) == 13
     assert "verklaart geen oorzaken" in _texts(at)
+
+
+def test_vergelijken_shows_two_maps_and_the_change(app: AppTest) -> None:
+    at = app.run()
+    at.switch_page("views/vergelijken.py").run()
+    assert not at.exception
+    assert len(at.get("component_instance")) == 2
+    at.radio(key="vergelijk_niveau").set_value("wijk").run()
+    change = at.dataframe[0].value
+    assert len(change) == 21
+    klingerberg = change[change["Code"] == "WK098325"].iloc[0]
+    assert klingerberg.iloc[4].startswith("-"), "Klingerberg improved from 2019 to 2024"
+    assert set(change.columns[2:4]) == {"2019", "2024"}
+
+
+def test_a_click_on_the_map_opens_the_profile(app: AppTest) -> None:
+    at = app.run()
+    at.session_state["open_gebied"] = "BU09832502"
+    at.switch_page("views/wijkprofiel.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Klingerberg-Noord"

@@ -106,3 +106,24 @@ def test_trend_chart_is_rendered(server: str, browser: Browser) -> None:
     assert "Wijk 25 Klingerberg" in body and "Start Wijkgerichte aanpak Klingerberg" in body
     page.screenshot(path=str(ARTIFACTS / "wijkprofiel.png"), full_page=True)
     page.close()
+
+
+def test_click_on_a_buurt_opens_its_profile(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.goto(f"{server}/", wait_until="domcontentloaded")
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    paths = frame.locator(".leaflet-overlay-pane path")
+    paths.first.wait_for(state="attached", timeout=60_000)
+    _wait_idle(page)
+    # the largest polygon is the easiest to hit in its middle
+    sizes = [paths.nth(i).bounding_box() for i in range(paths.count())]
+    index = max(range(len(sizes)), key=lambda i: (sizes[i] or {"width": 0})["width"]
+                * (sizes[i] or {"height": 0})["height"])  # fmt: skip
+    paths.nth(index).click(force=True)
+    page.wait_for_url("**/wijkprofiel", timeout=60_000)
+    _wait_idle(page)
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
+    title = page.locator("h1").first.inner_text()
+    assert title and title != "Wijk 25 Klingerberg"  # the clicked buurt, not the default
+    page.screenshot(path=str(ARTIFACTS / "klik-wijkprofiel.png"), full_page=True)
+    page.close()
