@@ -28,6 +28,11 @@ def pages_for(user: User) -> list[st.Page]:
         pages.append(
             st.Page("views/regio.py", title="Regio", icon=":material/hub:", url_path="regio")
         )
+    if user.ziet_adressen:
+        pages.append(
+            st.Page("views/adressen.py", title="Adressen", icon=":material/home_pin:",
+                    url_path="adressen")
+        )  # fmt: skip
     pages.append(
         st.Page("views/indicatoren.py", title="Indicatoren", icon=":material/menu_book:",
                 url_path="indicatoren")

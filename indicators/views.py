@@ -119,8 +119,9 @@ def compare_periods(
         status_a = "." if a is None else a["status"]
         status_b = "." if b is None else b["status"]
         if (
-            status_a == ""
-            and status_b == ""
+            a is not None
+            and b is not None
+            and status_a == status_b == ""
             and pd.notna(a["waarde_publ"])
             and pd.notna(b["waarde_publ"])
         ):

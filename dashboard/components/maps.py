@@ -156,11 +156,11 @@ def choropleth(
     features = []
     outlined = set(outline_codes)
     for row in wgs.itertuples():
-        geometry = json.loads(gpd.GeoSeries([row.geometry]).to_json(drop_id=True))
+        geometry = json.loads(shapely.to_geojson(row.geometry))
         features.append(
             {
                 "type": "Feature",
-                "geometry": _rounded(geometry["features"][0]["geometry"]),
+                "geometry": _rounded(geometry),
                 "properties": {
                     "code": row.code,
                     "tooltip": row.tooltip,

@@ -1,0 +1,49 @@
+"""Adressen (analyst only): recorded findings at addresses of the own gemeente. No ranking, no
+download; every view is written to the audit log."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from dashboard import auth, context, loaders
+from data.findings import view_findings
+
+
+def render() -> None:
+    user = auth.require("analist")
+    selection = context.current()
+    if selection is None:
+        return
+    st.title("Adressen: vastgelegde bevindingen")
+    st.warning(
+        "Dit zijn vastgelegde bevindingen (feiten uit controles), geen voorspellingen en geen "
+        "risicolijst. Wijkmonitor kiest geen adressen om te controleren. Elke weergave wordt in "
+        "het auditlog vastgelegd. Downloaden is niet mogelijk.",
+        icon=":material/policy:",
+    )
+    if selection.gemeente not in user.gemeenten:
+        st.error("Adresgegevens zijn alleen zichtbaar voor de eigen gemeente.")
+        return
+    areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
+    buurten = areas[areas["level"] == "buurt"].sort_values("code")
+    names = dict(zip(buurten["code"], buurten["name"], strict=True))
+    buurt = st.selectbox("Buurt", [None, *names], key="adres_buurt",
+                         format_func=lambda c: "Alle buurten" if c is None else f"{names[c]} ({c})")  # fmt: skip
+    today = date.today()
+    van, tot = st.date_input("Periode", value=(today - timedelta(days=365), today),
+                             format="DD-MM-YYYY", key="adres_periode")  # fmt: skip
+    findings = view_findings(loaders.engine(selection.url), user, gemeente=selection.gemeente,
+                             buurtcode=buurt, van=van, tot=tot)  # fmt: skip
+    st.caption(f"{len(findings)} bevindingen, op datum gesorteerd.")
+    if findings.empty:
+        st.info("Geen bevindingen in deze periode.")
+        return
+    shown = findings.assign(datum=findings["datum"].map(lambda d: d.strftime("%d-%m-%Y")))
+    # st.table, not st.dataframe: a static table has no download button.
+    st.table(shown.fillna("").astype(str).set_index("datum"))
+
+
+if __name__ == "__main__":  # Streamlit runs a page file as __main__
+    render()

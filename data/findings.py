@@ -1,0 +1,65 @@
+"""Address-level findings for the analyst role: recorded facts, never predictions or rankings.
+
+Every read is written to the audit log in the same transaction: no view without a trace.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine, and_, select
+
+from data import db
+from data.users import User, audit
+
+COLUMNS = ["datum", "signaal", "bron", "zaak_id", "postcode", "huisnummer", "huisletter",
+           "toevoeging", "buurtcode"]  # fmt: skip
+
+
+def view_findings(
+    engine: Engine, user: User, *, gemeente: str, buurtcode: str | None, van: date, tot: date
+) -> pd.DataFrame:
+    """Findings in ``gemeente`` (optionally one buurt) between ``van`` and ``tot``, by date.
+
+    Only an analyst of that gemeente may read them (PermissionError otherwise). Sorted by date
+    and then signal, never by how often an address occurs: this is no risk list.
+    """
+    if not user.ziet_adressen or gemeente not in user.gemeenten:
+        raise PermissionError(
+            "Adresgegevens zijn alleen zichtbaar voor analisten van de eigen gemeente."
+        )
+    f, a = db.findings, db.addresses
+    query = (
+        select(
+            f.c.datum,
+            f.c.signaal,
+            f.c.bron,
+            f.c.zaak_id,
+            a.c.postcode,
+            a.c.huisnummer,
+            a.c.huisletter,
+            a.c.toevoeging,
+            f.c.buurtcode,
+        )  # fmt: skip
+        .select_from(f.outerjoin(a, a.c.bag_id == f.c.bag_id))
+        .where(
+            and_(
+                f.c.buurtcode.startswith("BU" + gemeente[2:6]),
+                f.c.datum >= van,
+                f.c.datum <= tot,
+            )
+        )
+        .order_by(f.c.datum, f.c.signaal)
+    )
+    if buurtcode:
+        query = query.where(f.c.buurtcode == buurtcode)
+    with engine.begin() as conn:
+        rows = [tuple(r) for r in conn.execute(query)]
+        audit(
+            conn,
+            gebruiker=user.naam,
+            actie="adressen bekeken",
+            details=f"gemeente={gemeente} buurt={buurtcode or 'alle'} van={van} tot={tot} rijen={len(rows)}",
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
