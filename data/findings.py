@@ -41,7 +41,7 @@ def view_findings(
             a.c.huisletter,
             a.c.toevoeging,
             f.c.buurtcode,
-        )  # fmt: skip
+        )
         .select_from(f.outerjoin(a, a.c.bag_id == f.c.bag_id))
         .where(
             and_(

@@ -19,3 +19,11 @@ class InputError(WijkmonitorError):
         if not self.problems:
             return head
         return head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class SourceError(WijkmonitorError):
+    """A live source (PDOK) could not be reached or gave an unusable answer (CLI exit status 1)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

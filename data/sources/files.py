@@ -48,5 +48,11 @@ def area_layers(path: Path) -> list[gpd.GeoDataFrame]:
         return [gpd.read_file(path)]
     except InputError:
         raise
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{path.name}: het bestand kan niet als geodata worden gelezen ({exc}).") from exc
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        zipfile.BadZipFile,
+    ) as exc:
+        raise InputError(
+            f"{path.name}: het bestand kan niet als geodata worden gelezen ({exc})."
+        ) from exc
