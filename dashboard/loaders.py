@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 
 from data import db, store
 from data.settings import Settings, from_env
+from geo.neighbours import neighbour_lists
 from geo.simplify import simplify_coverage
+from indicators.hotspots import hotspots
 from indicators.publish import published_table
 from indicators.rates import latest_deliveries
 
@@ -70,3 +72,16 @@ def deliveries_summary(url: str, gemeente: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, ttl=600)
 def meta(url: str, key: str) -> str:
     return store.get_meta(engine(url), key)
+
+
+@st.cache_data(show_spinner="Hotspots berekenen...", ttl=600)
+def hotspot_classes(
+    url: str, gemeente: str, jaar: int, indicator: str, granularity: str, periode: str
+) -> pd.DataFrame:
+    """Gi* and local Moran classes of the published buurt values of one period."""
+    table = disclosed(url, gemeente, jaar, indicator, granularity)
+    rows = table[(table["level"] == "buurt") & (table["periode"] == periode)]
+    values = rows.set_index("code")["waarde_publ"].astype(float)
+    buurten = areas(url, gemeente, jaar)
+    lists = neighbour_lists(buurten[buurten["level"] == "buurt"])
+    return hotspots(values, lists, indicator=indicator)

@@ -23,6 +23,18 @@ ATTRIBUTION = "CBS / Kadaster"
 # ColorBrewer PuBu: sequential, colour-blind safe, readable in greyscale.
 PALETTE = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")
 SECRET_FILL = "#9e9e9e"
+# Hotspot classes: orange/purple, a pair that colour-blind readers tell apart.
+HOTSPOT_COLOURS = {
+    "hotspot": "#E66100",
+    "coldspot": "#5D3A9B",
+    "niet significant": "#e8e8e8",
+    "geen buren": "#ffffff",
+    "niet gepubliceerd": SECRET_FILL,
+}
+_LEGEND_STYLE = (
+    "background:rgba(255,255,255,0.92);padding:6px 8px;font:12px/1.4 sans-serif;"
+    "color:#1a1a1a;border:1px solid #999;border-radius:4px"
+)
 MISSING_FILL = "#ffffff"
 
 # Leaflet from the app's own static folder: no CDN, so the map also works in closed networks.
@@ -99,11 +111,14 @@ def legend_html(breaks: Sequence[float], title: str) -> str:
         lower = upper
     rows.append(_legend_row(SECRET_FILL, "x = geheim (kleine aantallen)"))
     rows.append(_legend_row(MISSING_FILL, ". = niet geleverd / onbekend"))
-    style = (
-        "background:rgba(255,255,255,0.92);padding:6px 8px;font:12px/1.4 sans-serif;"
-        "color:#1a1a1a;border:1px solid #999;border-radius:4px"
-    )
-    return f"<div style='{style}'>{''.join(rows)}</div>"
+    return f"<div style='{_LEGEND_STYLE}'>{''.join(rows)}</div>"
+
+
+def category_legend(categories: dict[str, str], title: str) -> str:
+    """A legend with one row per class."""
+    rows = [f"<div class='wm-legend-title'><b>{title}</b></div>"]
+    rows += [_legend_row(colour, name) for name, colour in categories.items()]
+    return f"<div style='{_LEGEND_STYLE}'>{''.join(rows)}</div>"
 
 
 def _legend_row(colour: str, text: str) -> str:
@@ -121,6 +136,7 @@ def choropleth(
     tiles_url: str | None,
     outline_codes: Sequence[str] = (),
     height: int = 560,
+    categories: dict[str, str] | None = None,
 ) -> folium.Map:
     """A folium choropleth of published values.
 
@@ -131,11 +147,13 @@ def choropleth(
     title : legend title (indicator and unit).
     tiles_url : XYZ URL of the background map, or None for none (tests, closed networks).
     outline_codes : codes drawn with a thick outline (aandachtswijken, selected area).
+    categories : instead of classes of ``waarde_publ``, colour by the column ``klasse`` with
+        this class -> colour mapping (e.g. hotspots); the legend lists the classes.
     """
     geoms = areas.geometry.to_numpy()
     shown = areas[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     wgs = to_wgs84(shown)
-    breaks = class_breaks(wgs["waarde_publ"].where(wgs["status"] == ""))
+    breaks = [] if categories else class_breaks(wgs["waarde_publ"].where(wgs["status"] == ""))
     minx, miny, maxx, maxy = wgs.total_bounds
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -164,7 +182,9 @@ def choropleth(
                 "properties": {
                     "code": row.code,
                     "tooltip": row.tooltip,
-                    "fill": _colour(row.waarde_publ, row.status, breaks),
+                    "fill": categories.get(row.klasse, MISSING_FILL)
+                    if categories
+                    else _colour(row.waarde_publ, row.status, breaks),
                     "dash": "4 3" if row.status in ("x", ".") else None,
                     "outline": row.code in outlined,
                 },
@@ -188,7 +208,8 @@ def choropleth(
             style="white-space: pre-line; font-size: 13px;",
         ),
     ).add_to(fmap)
-    _Overlay(legend_html(breaks, title), f"Legenda: {title}").add_to(fmap)
+    legend = category_legend(categories, title) if categories else legend_html(breaks, title)
+    _Overlay(legend, f"Legenda: {title}").add_to(fmap)
     return fmap
 
 

@@ -6,9 +6,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, context, loaders
-from dashboard.components.maps import choropleth
+from dashboard.components.maps import HOTSPOT_COLOURS, choropleth
 from geo.areas import parent_of
 from indicators import catalogue
+from indicators.hotspots import NO_HOTSPOT_LAYER
 from indicators.periods import label
 from indicators.views import map_frame, periods_with_data
 
@@ -60,6 +61,21 @@ def render() -> None:
             "tonen. Kies 'Wijken' of een langere periode (Jaar) voor meer zicht."
         )
     shown["tooltip"] = shown["tooltip"].fillna(shown["name"])
+    layer = "waarden"
+    if level == "buurt" and selection.indicator not in NO_HOTSPOT_LAYER:
+        layer = st.radio(
+            "Kaartlaag", ["waarden", "hotspots"], horizontal=True, key="kaartlaag",
+            format_func=lambda v: "Waarden" if v == "waarden" else "Hotspots (Gi*, FDR 5%)",
+        )  # fmt: skip
+    categories = None
+    if layer == "hotspots":
+        classes = loaders.hotspot_classes(selection.url, selection.gemeente, selection.jaar,
+                                          selection.indicator, selection.granularity, periode)  # fmt: skip
+        shown = shown.merge(classes[["code", "gi_klasse"]].rename(columns={"gi_klasse": "klasse"}),
+                            on="code", how="left")  # fmt: skip
+        shown["klasse"] = shown["klasse"].fillna("niet gepubliceerd")
+        shown["tooltip"] = shown["tooltip"] + "\nHotspot-analyse: " + shown["klasse"]
+        categories = HOTSPOT_COLOURS
     focus = [b for i in loaders.interventions(selection.url)["buurtcodes"] for b in i]
     focus += [parent_of(b) for b in focus]
     left, right = st.columns([3, 2])
@@ -67,7 +83,7 @@ def render() -> None:
         st.subheader(f"{card.naam}, {label(periode)}")
         fmap = choropleth(
             shown, title=f"{card.naam} ({card.eenheid})",
-            tiles_url=loaders.settings().tiles_url, outline_codes=focus,
+            tiles_url=loaders.settings().tiles_url, outline_codes=focus, categories=categories,
         )  # fmt: skip
         result = st_folium(fmap, height=560, use_container_width=True,
                            returned_objects=["last_active_drawing"], key="kaart")  # fmt: skip

@@ -112,3 +112,17 @@ def test_a_click_on_the_map_opens_the_profile(app: AppTest) -> None:
     at.switch_page("views/wijkprofiel.py").run()
     assert not at.exception
     assert at.title[0].value == "Klingerberg-Noord"
+
+
+def test_hotspot_layer_and_none_for_arbeidsmigranten(app: AppTest) -> None:
+    at = app.run()
+    at.selectbox(key="indicator").set_value("controles").run()
+    at.radio(key="kaartlaag").set_value("hotspots").run()
+    assert not at.exception
+    args = json.loads(at.get("component_instance")[0].proto.json_args)
+    assert "Hotspot-analyse" in args["script"]
+    at.selectbox(key="indicator").set_value("arbeidsmigranten").run()
+    assert not at.exception
+    assert not [r for r in at.radio if r.key == "kaartlaag"], (
+        "no hotspot layer for arbeidsmigranten"
+    )
