@@ -163,7 +163,9 @@ def _key_figures(raw: gpd.GeoDataFrame, columns: Mapping[str, str]) -> pd.DataFr
     return figures
 
 
-def _year(raw: gpd.GeoDataFrame, columns: Mapping[str, str], jaar: int | None) -> int:
+def _year(
+    raw: gpd.GeoDataFrame, columns: Mapping[str, str], jaar: int | None, fallback: int | None
+) -> int:
     if jaar is not None:
         return jaar
     column = _find(columns, _YEAR_ALIASES)
@@ -176,11 +178,23 @@ def _year(raw: gpd.GeoDataFrame, columns: Mapping[str, str], jaar: int | None) -
         prefixes = raw[jr].astype(str).str[:4]
         if prefixes.str.isdigit().all() and prefixes.nunique() == 1:
             return int(prefixes.iloc[0])
+    if fallback is not None:
+        return fallback
     raise InputError("Het indelingsjaar staat niet in het bestand: geef het op met --jaar JJJJ.")
 
 
+def year_in_name(name: str) -> int | None:
+    """The one year (1990-2099) in a file name such as ``wijkenbuurten_2023_v1.gpkg``, or None."""
+    years = set(re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", name))
+    return int(years.pop()) if len(years) == 1 else None
+
+
 def normalise_areas(
-    raw: gpd.GeoDataFrame, *, jaar: int | None = None, gemeente: str | None = None
+    raw: gpd.GeoDataFrame,
+    *,
+    jaar: int | None = None,
+    gemeente: str | None = None,
+    fallback_jaar: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Turn a raw CBS/PDOK area frame (any level, any naming convention) into normalised rows.
 
@@ -188,6 +202,7 @@ def normalise_areas(
     ----------
     raw : GeoDataFrame in any CRS (taken as WGS84 when it has none and looks like lon/lat).
     jaar : the indeling year; read from ``jaar``/``jrstatcode`` when not given.
+    fallback_jaar : the year when neither ``jaar`` nor the file gives one (e.g. from the name).
     gemeente : keep only areas of this gemeentecode.
 
     Returns
@@ -217,7 +232,7 @@ def normalise_areas(
             out.loc[mask, "name"] = _names(raw.loc[mask], columns, level)
     out["parent_code"] = out["code"].map(parent_of)
     out["gemeentecode"] = out["code"].map(gemeente_of)
-    out["indeling_jaar"] = _year(raw, columns, jaar)
+    out["indeling_jaar"] = _year(raw, columns, jaar, fallback_jaar)
     out = out.join(_key_figures(raw, columns))
     dupes = sorted(out.loc[out["code"].duplicated(), "code"].unique())
     if dupes:
@@ -238,7 +253,10 @@ def _polygonal(geom: BaseGeometry | None) -> BaseGeometry:
         return shapely.MultiPolygon()
     geom = shapely.force_2d(geom)
     if not geom.is_valid:
-        geom = shapely.make_valid(geom)
+        try:
+            geom = shapely.make_valid(geom)
+        except shapely.errors.GEOSException:  # GEOS 3.14 fails on some quantised shapes
+            geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]

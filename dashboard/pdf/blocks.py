@@ -62,6 +62,7 @@ def table_style(n_head: int, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyl
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("FONTNAME", (0, 0), (-1, -1), FONT),
             ("FONTSIZE", (0, 0), (-1, -1), 7.2),
+            ("LEADING", (0, 0), (-1, -1), 8.4),
             ("TEXTCOLOR", (0, 0), (-1, -1), INK),
             ("TOPPADDING", (0, 0), (-1, -1), 1.6),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.6),

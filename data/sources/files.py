@@ -14,9 +14,13 @@ _SUFFIXES = (".geojson", ".json", ".topojson", ".gpkg", ".zip", ".shp")
 
 
 def _is_topojson(path: Path) -> bool:
+    """TopoJSON has a top-level "arcs" and "type": "Topology"; either may come first or last."""
     with path.open("rb") as handle:
         head = handle.read(4096)
-    return b'"Topology"' in head or (b'"arcs"' in head and b'"objects"' in head)
+        handle.seek(max(0, path.stat().st_size - 4096))
+        tail = handle.read()
+    text = (head + tail).replace(b" ", b"")
+    return b'"type":"Topology"' in text or head.lstrip().startswith(b'{"arcs"')
 
 
 def area_layers(path: Path) -> list[gpd.GeoDataFrame]:

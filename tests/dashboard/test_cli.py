@@ -88,3 +88,15 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0 and json.loads(result.stdout) == []
+
+
+def test_national_topojson_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The 2014 national file: arcs come before "Topology", and some shapes break make_valid."""
+    url = f"sqlite:///{tmp_path / 'nl.db'}"
+    path = str(FILES / "cbs_buurt_2014_nl_wgs84_q1e3.topojson")
+    code, out, _ = run(capsys, "--db", url, "areas", "load", path, "--gemeente", "GM0303")
+    assert code == 0 and "buurten" in out
+    code, out, _ = run(capsys, "--db", url, "areas", "list", "--gemeente", "GM0303", "--json")
+    records = json.loads(out)
+    assert {r["indeling_jaar"] for r in records} == {2014}
+    assert "BU03030550" in {r["code"] for r in records}  # the shape that broke GEOS make_valid

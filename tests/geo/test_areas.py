@@ -128,3 +128,12 @@ def test_parent_codes() -> None:
     assert parent_of("BU09832501") == "WK098325"
     assert parent_of("WK098325") == "GM0983"
     assert parent_of("GM0983") == ""
+
+
+def test_year_in_file_name() -> None:
+    from geo.areas import year_in_name
+
+    assert year_in_name("wijkenbuurten_2023_v1.gpkg") == 2023
+    assert year_in_name("cbs_buurt_2014_nl_wgs84_q1e3.topojson") == 2014
+    assert year_in_name("buurten.geojson") is None
+    assert year_in_name("buurten_2022_2023.gpkg") is None  # ambiguous: ask for --jaar

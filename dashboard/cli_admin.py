@@ -1,0 +1,77 @@
+"""Handlers of ``demo``, ``serve``, ``regions add`` and ``users add``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dashboard.cli_common import engine_for as _engine
+from dashboard.cli_common import nl as _nl
+from dashboard.cli_common import say as _say
+from data.settings import Settings
+from geo.errors import InputError
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from data.demo import build_demo
+
+    summary = build_demo(_engine(settings), progress=_say)
+    print(
+        f"Demodatabase klaar: {summary.buurten} buurten, {summary.wijken} wijken, "
+        f"{_nl(summary.addresses)} adressen, {_nl(summary.signal_rows)} signaalregels "
+        f"({summary.seconds:.1f} s)."
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    env = dict(os.environ, WIJKMONITOR_DB=settings.db_url)
+    if args.demo_login:
+        env["WIJKMONITOR_DEMO_LOGIN"] = "1"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(args.port),
+        "--server.address", args.adres,
+        "--server.headless", "true",
+        "--server.enableStaticServing", "true",
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
+        "--theme.base", "light",
+        "--theme.primaryColor", "#01689B",
+    ]  # fmt: skip
+    _say(f"Wijkmonitor start op http://{args.adres}:{args.port} (database: {settings.db_url})")
+    return subprocess.call(command, env=env)
+
+
+def cmd_regions_add(args: argparse.Namespace, settings: Settings) -> int:
+    from data.regions import add_region
+
+    gemeenten = [g.upper() for g in args.gemeente]
+    with _engine(settings).begin() as conn:
+        add_region(conn, args.id, naam=args.naam, gemeenten=gemeenten)
+    print(f"Regio {args.id} ({args.naam}) vastgelegd: {', '.join(gemeenten)}.")
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from data.users import add_user, audit
+
+    line = sys.stdin.readline()
+    wachtwoord = line.rstrip("\r\n")
+    if not wachtwoord:
+        raise InputError("Geef het wachtwoord op standaardinvoer (één regel), nooit als argument.")
+    with _engine(settings).begin() as conn:
+        add_user(
+            conn, args.naam, rol=args.rol, wachtwoord=wachtwoord,
+            gemeenten=[g.upper() for g in args.gemeente], regio=args.regio,
+        )  # fmt: skip
+        audit(
+            conn, gebruiker="cli", actie="gebruiker opgeslagen", details=f"{args.naam} ({args.rol})"
+        )
+    print(f"Gebruiker {args.naam} ({args.rol}) opgeslagen.")
+    return 0

@@ -1,0 +1,71 @@
+"""Aggregate downloads: CSV for Dutch Excel and XLSX, published columns only, never addresses."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.downloads import csv_bytes, published_rows, xlsx_bytes
+from geo.errors import InputError
+
+
+@pytest.fixture
+def disclosed() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": ["BU09832501", "BU09832502", "WK098325"],
+            "level": ["buurt", "buurt", "wijk"],
+            "periode": "2024",
+            "indicator": "illegale_bewoning",
+            "teller": [3.0, 1234.0, np.nan],
+            "noemer": [1650.0, 1850.0, 3500.0],
+            "waarde": [1.818, 667.03, np.nan],
+            "status": ["x", "", "."],
+            "teller_publ": [np.nan, 1235.0, np.nan],
+            "waarde_publ": [np.nan, 667.03, np.nan],
+        }
+    )
+
+
+def test_published_rows_drop_raw_columns(disclosed: pd.DataFrame) -> None:
+    rows = published_rows(disclosed, {"BU09832501": "Klingerberg-Zuid"})
+    assert list(rows.columns) == [
+        "code", "naam", "niveau", "periode", "indicator", "aantal_afgerond", "waarde", "status",
+    ]  # fmt: skip
+    assert rows.loc[0, "naam"] == "Klingerberg-Zuid"
+    assert rows["aantal_afgerond"].isna().tolist() == [True, False, True]
+    assert rows.loc[1, "aantal_afgerond"] == 1235
+
+
+def test_published_rows_refuse_an_undisclosed_table(disclosed: pd.DataFrame) -> None:
+    with pytest.raises(InputError, match="openbaarheidscontrole"):
+        published_rows(disclosed.drop(columns=["status", "waarde_publ"]))
+
+
+def test_csv_for_dutch_excel(disclosed: pd.DataFrame) -> None:
+    data = csv_bytes(published_rows(disclosed))
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "code;naam;niveau;periode;indicator;aantal_afgerond;waarde;status"
+    assert lines[1] == "BU09832501;;buurt;2024;illegale_bewoning;;;x"
+    assert lines[2] == "BU09832502;;buurt;2024;illegale_bewoning;1235;667,0;"
+    assert lines[3].endswith(";;;.")
+    assert "1,818" not in data.decode("utf-8-sig") and ";3;" not in data.decode("utf-8-sig")
+
+
+def test_xlsx_reads_back(disclosed: pd.DataFrame) -> None:
+    rows = published_rows(disclosed)
+    back = pd.read_excel(io.BytesIO(xlsx_bytes(rows)), dtype={"status": str}, keep_default_na=False)
+    assert list(back.columns) == list(rows.columns)
+    assert back.loc[1, "waarde"] == pytest.approx(667.03)
+    assert back.loc[0, "waarde"] == "" and back.loc[0, "status"] == "x"
+
+
+def test_address_columns_are_refused() -> None:
+    table = pd.DataFrame({"postcode": ["5911AA"], "aantal": [5]})
+    for make in (csv_bytes, xlsx_bytes):
+        with pytest.raises(InputError, match="Adresgegevens"):
+            make(table)
