@@ -42,29 +42,35 @@ def months_of(periode: str) -> list[str]:
     return [f"{year}-{m:02d}" for m in range(1, 13)]
 
 
+def convert(periode: str, target: str) -> str | None:
+    """One period at ``target`` granularity; None when it is coarser (a quarter has no month)."""
+    kind = granularity(periode)
+    if target not in _RANK:
+        raise ValueError(f"Onbekende granulariteit {target!r}; kies uit {GRANULARITIES}.")
+    if not is_finer_or_equal(kind, target):
+        return None
+    if target == "jaar":
+        return periode[:4]
+    if target == "kwartaal" and kind == "maand":
+        return f"{periode[:4]}-Q{(int(periode[5:7]) - 1) // 3 + 1}"
+    return periode
+
+
 def to_granularity(periodes: pd.Series, target: str) -> pd.Series:
     """Map ``YYYY-MM``/``YYYY-Qn``/``YYYY`` values to ``target``; coarser inputs become NA.
 
     A quarter cannot be split into months, so at "maand" a quarter or year value is NA.
+    Converted per distinct value: a table has millions of rows but only dozens of periods.
     """
     text = periodes.astype(str)
-    year = text.str[:4]
-    kinds = text.map(granularity)
-    out = pd.Series(pd.NA, index=periodes.index, dtype="object")
-    month = kinds == "maand"
-    quarter = kinds == "kwartaal"
-    yearly = kinds == "jaar"
-    if target == "maand":
-        out[month] = text[month]
-    elif target == "kwartaal":
-        q = ((text[month].str[5:7].astype(int) - 1) // 3 + 1).astype(str)
-        out[month] = year[month] + "-Q" + q
-        out[quarter] = text[quarter]
-    elif target == "jaar":
-        out[month | quarter | yearly] = year[month | quarter | yearly]
-    else:
-        raise ValueError(f"Onbekende granulariteit {target!r}; kies uit {GRANULARITIES}.")
-    return out
+    mapping = {p: convert(p, target) for p in text.unique()}
+    return text.map(mapping).astype("object")
+
+
+def granularities(periodes: pd.Series) -> pd.Series:
+    """``granularity`` of every value, computed once per distinct value."""
+    text = periodes.astype(str)
+    return text.map({p: granularity(p) for p in text.unique()})
 
 
 def period_range(first: str, last: str) -> list[str]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from indicators import catalogue
 from indicators.disclosure import disclose
-from indicators.periods import GRANULARITIES, granularity
+from indicators.periods import GRANULARITIES, granularities
 from indicators.rates import indicator_table
 
 _KEY = ["code", "periode"]
@@ -45,7 +45,7 @@ def published_table(
     card = catalogue.get(indicator)
     if not card.afgeleid:
         table = disclose(_all_granularities(signals, deliveries, areas, indicator))
-        return table.assign(granulariteit=table["periode"].map(granularity))
+        return table.assign(granulariteit=granularities(table["periode"]))
     hits = published_table(signals, deliveries, areas, indicator="illegale_bewoning")
     effort = published_table(signals, deliveries, areas, indicator="controles")
     own = disclose(_all_granularities(signals, deliveries, areas, indicator))
@@ -59,4 +59,4 @@ def published_table(
     both["waarde_publ"] = both["waarde_publ"].where(both["status"] == "")
     both["teller_publ"] = np.nan  # the count belongs to illegale_bewoning's own table
     both = both.drop(columns=["status_hits", "status_effort"])
-    return both.assign(granulariteit=both["periode"].map(granularity))
+    return both.assign(granulariteit=granularities(both["periode"]))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from indicators import catalogue
 from indicators.periods import (
-    granularity,
+    granularities,
     is_finer_or_equal,
     months_of,
     period_range,
@@ -48,8 +48,7 @@ def _coverage(deliveries: pd.DataFrame, indicator: str, target: str) -> pd.DataF
     empty = pd.DataFrame(columns=["bron", "gemeentecode", "periode"])
     if rows.empty:
         return empty
-    kinds = rows["periode"].map(granularity)
-    rows = rows[kinds.map(lambda k: is_finer_or_equal(k, target))]
+    rows = rows[granularities(rows["periode"]).map(lambda k: is_finer_or_equal(k, target))]
     if rows.empty:
         return empty
     months = rows.assign(maand=rows["periode"].map(months_of)).explode("maand")
@@ -81,7 +80,7 @@ def _base_table(
     covered = _coverage(deliveries, indicator, target)
     rows = signals[signals["indicator"] == indicator]
     rows = rows[rows["buurtcode"].isin(buurten["code"])]
-    fine = rows["periode"].map(lambda p: is_finer_or_equal(granularity(p), target))
+    fine = granularities(rows["periode"]).map(lambda k: is_finer_or_equal(k, target))
     rows = rows[fine].assign(periode=lambda f: to_granularity(f["periode"], target))
     rows = rows.assign(gemeentecode="GM" + rows["buurtcode"].str[2:6])
     rows = rows.merge(covered, on=["bron", "gemeentecode", "periode"], how="inner")
@@ -116,7 +115,9 @@ def _base_table(
 
 def _all_periods(deliveries: pd.DataFrame, signals: pd.DataFrame, target: str) -> list[str]:
     """The contiguous range of periods at ``target`` spanned by any delivery or signal."""
-    values = pd.concat([deliveries["periode"], signals["periode"]], ignore_index=True).dropna()
+    values = pd.Series(
+        pd.concat([deliveries["periode"], signals["periode"]], ignore_index=True).dropna().unique()
+    )
     if values.empty:
         return []
     mapped = to_granularity(values.astype(str), target).dropna()
@@ -133,10 +134,7 @@ def _roll_up(buurt_rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     ]
     for level, key in (("wijk", "parent_code"), ("gemeente", "gemeentecode")):
         keyed = buurt_rows.assign(agg=buurt_rows["code"].map(lookup[key]))
-        summed = keyed.groupby(["agg", "periode"]).agg(
-            teller=("teller", lambda s: s.sum(min_count=1)),
-            noemer=("noemer", lambda s: s.sum(min_count=1)),
-        )
+        summed = keyed.groupby(["agg", "periode"])[["teller", "noemer"]].sum(min_count=1)
         summed = summed.reset_index().rename(columns={"agg": "code"})
         summed["level"] = level
         summed["parent_code"] = summed["code"].map(lookup["parent_code"]).fillna("")

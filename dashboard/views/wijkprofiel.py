@@ -7,7 +7,8 @@ import streamlit as st
 from dashboard import auth, context, loaders
 from dashboard.components.charts import trend_chart
 from indicators import catalogue
-from indicators.views import series
+from indicators.composite import profile_rows
+from indicators.views import periods_with_data, series
 
 
 def render() -> None:
@@ -28,6 +29,7 @@ def render() -> None:
         "Wijk of buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="gebied"
     )
     st.title(names[code])
+    _sporen(selection, code)
     args = (selection.url, selection.gemeente, selection.jaar)
     table = loaders.disclosed(*args, selection.indicator, selection.granularity)
     buurten = areas.loc[(areas["code"] == code) | (areas["parent_code"] == code), "code"]
@@ -71,6 +73,35 @@ def render() -> None:
                 ),
                 width="stretch", key="per_controle",
             )  # fmt: skip
+
+
+def _sporen(selection: context.Selection, code: str) -> None:
+    """The three sporen at a glance: every indicator, the area against the gemeente, last year."""
+    args = (selection.url, selection.gemeente, selection.jaar)
+    tables = {c: loaders.disclosed(*args, c, "jaar") for c in catalogue.CODES}
+    years = periods_with_data(tables["illegale_bewoning"])
+    if not years:
+        return
+    jaar = st.selectbox("Jaar voor het overzicht", years[::-1], key="sporen_jaar")
+    rows = profile_rows(tables, code=code, gemeente=selection.gemeente, periode=jaar)
+    st.subheader(f"Drie sporen in {jaar}")
+    columns = st.columns(3)
+    for column, spoor in zip(columns, catalogue.SPOREN, strict=True):
+        part = rows[rows["spoor"] == spoor]
+        with column:
+            st.markdown(f"**{spoor.capitalize()}**")
+            st.dataframe(
+                part.rename(columns={"naam": "Indicator", "gebied": "Gebied",
+                                     "gemeente": selection.gemeente_naam, "index": "Index",
+                                     "inzet": "Inzet"})[
+                    ["Indicator", "Gebied", selection.gemeente_naam, "Index", "Inzet"]],
+                hide_index=True, width="stretch",
+            )  # fmt: skip
+    st.caption(
+        "Index: het gebied als percentage van de gemeente (100 = gelijk). Samengesteld: het "
+        "gemiddelde van de gepubliceerde onderdelen van het spoor; arbeidsmigranten, controles "
+        "en doorverwijzingen tellen nooit mee. Naast elk treffercijfer staat de controle-inzet."
+    )
 
 
 if __name__ == "__main__":  # Streamlit runs a page file as __main__
