@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from dashboard.cli_admin import cmd_demo, cmd_regions_add, cmd_serve, cmd_users_add
 from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_load
+from dashboard.cli_import import cmd_import, cmd_interventions_import
 from data.settings import from_env
 from geo.errors import InputError, WijkmonitorError
 
@@ -88,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     address_load.add_argument(
         "--vernieuw", action="store_true", help="PDOK opnieuw ophalen (geen cache)"
     )
+
+    deliveries = command("import", cmd_import, "importeer partnerleveringen (CSV of XLSX)")
+    deliveries.add_argument("files", nargs="+", metavar="FILE")
+    deliveries.add_argument(
+        "--vervang", action="store_true", help="eerder geleverde rijen vervangen"
+    )
+
+    interventions = sub.add_parser("interventions", help="interventies")
+    _add_db(interventions, top=False)
+    interventions_sub = interventions.add_subparsers(
+        dest="interventions_command", required=True, parser_class=_Parser
+    )
+    register = command(
+        "import", cmd_interventions_import, "leg interventies vast (CSV)", interventions_sub
+    )
+    register.add_argument("file", metavar="FILE")
 
     regions = sub.add_parser("regions", help="RPF-regio's")
     _add_db(regions, top=False)

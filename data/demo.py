@@ -328,7 +328,9 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
     say("Database leegmaken")
     with engine.begin() as conn:
         real = conn.execute(
-            select(func.count()).select_from(db.import_log).where(db.import_log.c.soort != "demo")
+            select(func.count())
+            .select_from(db.import_log)
+            .where(db.import_log.c.soort != "demo", db.import_log.c.uitkomst == "geaccepteerd")
         ).scalar_one()
         if real:
             raise InputError(

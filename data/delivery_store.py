@@ -1,0 +1,295 @@
+"""Writing validated deliveries: repeats, replacement, signals, findings and delivery records.
+
+Every function works inside the caller's transaction (``data.deliveries`` opens it, takes the
+lock and retries). A repeat without ``vervang`` raises ``Repeated`` with one problem per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select, update
+
+from data import db, store
+from data.tables import row_problem
+from indicators import catalogue
+
+_CHUNK = 500
+FINDING_INDICATORS = tuple(sorted(set(catalogue.SIGNAL_INDICATOR.values())))
+_KEYS = ["bron", "buurtcode", "periode", "indicator"]
+
+
+class Repeated(Exception):
+    """The delivery repeats rows already imported; ``problems`` names each row."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} rijen al eerder geïmporteerd")
+        self.problems = problems
+
+
+def _query(conn: Connection, query: Select[Any]) -> pd.DataFrame:
+    result = conn.execute(query)
+    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
+
+
+def _chunks(values: Sequence[Any]) -> list[list[Any]]:
+    items = list(values)
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+def _select_in(
+    conn: Connection, query: Select[Any], column: Any, values: Sequence[Any]
+) -> pd.DataFrame:
+    frames = [_query(conn, query.where(column.in_(c))) for c in _chunks(sorted(set(values)))]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        names = [c.name for c in query.selected_columns]
+        return pd.DataFrame({n: pd.Series(dtype="object") for n in names})
+    return pd.concat(frames, ignore_index=True)
+
+
+def gemeente_of(codes: pd.Series, gemeenten: Mapping[str, str]) -> pd.Series:
+    """The gemeentecode of each buurtcode: from the stored areas, else from the code itself."""
+    return codes.map(lambda c: gemeenten.get(c) or "GM" + str(c)[2:6])
+
+
+def _repeat_problems(bestand: str, repeats: pd.DataFrame, what: str) -> list[str]:
+    """One problem per repeated row of the file, naming the earlier import."""
+    ordered = repeats.sort_values(["rij", "id"])
+    return [
+        row_problem(
+            bestand,
+            int(rij),
+            None,
+            f"al eerder geïmporteerd ({what}, import {import_id}); geef --vervang om die rijen "
+            "te vervangen.",
+        )
+        for rij, import_id in zip(
+            ordered["rij"].tolist(), ordered["import_id"].tolist(), strict=True
+        )
+    ]
+
+
+# --- buurt aggregates --------------------------------------------------------------------------
+
+
+def stored_aggregates(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
+    """Stored aggregate signals with the same bron, buurtcode, periode and indicator as ``rows``:
+    ``id, import_id`` and the file's ``rij``."""
+    s = db.signals.c
+    query = select(s.id, s.import_id, s.bron, s.buurtcode, s.periode, s.indicator).where(
+        and_(s.soort == "aggregaat", s.bron.in_(sorted(rows["bron"].unique())))
+    )
+    stored = _select_in(conn, query, s.periode, rows["periode"].unique().tolist())
+    return rows[[*_KEYS, "rij"]].merge(stored, on=_KEYS, how="inner")
+
+
+def save_aggregates(
+    conn: Connection,
+    rows: pd.DataFrame,
+    *,
+    bestand: str,
+    vervang: bool,
+    import_id: int,
+    gemeenten: Mapping[str, str],
+) -> int:
+    """Store aggregate rows (replacing repeats when ``vervang``); return how many were replaced."""
+    repeats = stored_aggregates(conn, rows)
+    if not repeats.empty and not vervang:
+        raise Repeated(
+            _repeat_problems(bestand, repeats, "zelfde bron, buurtcode, periode en indicator")
+        )
+    for chunk in _chunks(repeats["id"].tolist()):
+        conn.execute(delete(db.signals).where(db.signals.c.id.in_(chunk)))
+    insert_signals(conn, rows.assign(soort="aggregaat"), import_id=import_id)
+    delivered = rows[["bron", "indicator", "periode"]].assign(
+        gemeentecode=gemeente_of(rows["buurtcode"], gemeenten)
+    )
+    record_deliveries(conn, delivered, import_id=import_id)
+    return len(repeats)
+
+
+def insert_signals(conn: Connection, signals: pd.DataFrame, *, import_id: int) -> None:
+    """``store.save_signals``, but with COPY on PostgreSQL: 100,000 rows in well under a second
+    instead of several seconds of row-by-row inserts."""
+    if conn.dialect.name != "postgresql" or len(signals) < 1000:
+        store.save_signals(conn, signals, import_id=import_id)
+        return
+    columns = store.SIGNAL_COLUMNS
+    noemer = signals["noemer"].astype(float)
+    rows = zip(
+        *(signals[c].astype("object") for c in columns if c not in ("teller", "noemer")),
+        signals["teller"].astype(float),
+        noemer.astype("object").where(noemer.notna(), None),
+        strict=True,
+    )
+    text_columns = [c for c in columns if c not in ("teller", "noemer")]
+    names = ", ".join([*text_columns, "teller", "noemer", "import_id"])
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY signals ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((*row, import_id))
+
+
+# --- deliveries --------------------------------------------------------------------------------
+
+
+def record_deliveries(conn: Connection, delivered: pd.DataFrame, *, import_id: int) -> None:
+    """Record (bron, gemeentecode, indicator, periode): new ones inserted, known ones renewed."""
+    delivered = delivered[["bron", "gemeentecode", "indicator", "periode"]].drop_duplicates()
+    d = db.deliveries.c
+    query = select(d.bron, d.gemeentecode, d.indicator, d.periode).where(
+        d.bron.in_(sorted(delivered["bron"].unique()))
+    )
+    known = _select_in(conn, query, d.periode, delivered["periode"].unique().tolist())
+    merged = delivered.merge(known.assign(bekend=True), how="left", on=list(delivered.columns))
+    is_known = merged["bekend"].eq(True)
+    store.save_deliveries(conn, merged[~is_known], import_id=import_id)
+    if is_known.any():
+        renew = (
+            update(db.deliveries)
+            .where(
+                and_(
+                    d.bron == bindparam("k_bron"),
+                    d.gemeentecode == bindparam("k_gemeente"),
+                    d.indicator == bindparam("k_indicator"),
+                    d.periode == bindparam("k_periode"),
+                )
+            )
+            .values(import_id=import_id, geleverd_op=datetime.now(UTC))
+        )
+        conn.execute(
+            renew,
+            [
+                {
+                    "k_bron": r.bron,
+                    "k_gemeente": r.gemeentecode,
+                    "k_indicator": r.indicator,
+                    "k_periode": r.periode,
+                }
+                for r in merged[is_known].itertuples(index=False)
+            ],
+        )
+
+
+# --- address findings --------------------------------------------------------------------------
+
+
+def stored_findings(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
+    """Stored findings that ``rows`` repeat: same bron and zaak_id, or (rows without zaak_id)
+    same bron, locatie, datum and signaal. Columns ``FOUND`` (the file's first ``rij``)."""
+    f = db.findings.c
+    query = select(f.id, f.import_id, f.bron, f.zaak_id, f.locatie, f.buurtcode, f.datum, f.signaal)
+    query = query.where(f.bron.in_(sorted(rows["bron"].unique())))
+    parts = []
+    cases = rows[rows["zaak_id"].notna()].drop_duplicates(["bron", "zaak_id"])
+    if not cases.empty:
+        stored = _select_in(conn, query, f.zaak_id, cases["zaak_id"].tolist())
+        parts.append(cases[["bron", "zaak_id", "rij"]].merge(stored, on=["bron", "zaak_id"]))
+    loose = rows[rows["zaak_id"].isna()]
+    if not loose.empty:
+        window = and_(f.datum >= loose["datum"].min(), f.datum <= loose["datum"].max())
+        stored = _query(conn, query.where(window))
+        stored["datum"] = [pd.Timestamp(d).date() for d in stored["datum"]]
+        keys = ["bron", "locatie", "datum", "signaal"]
+        parts.append(loose[[*keys, "rij"]].merge(stored, on=keys))
+    found = pd.concat(parts, ignore_index=True).drop_duplicates("id")
+    return found[FOUND]
+
+
+FOUND = ["id", "import_id", "bron", "buurtcode", "datum", "signaal", "rij"]
+
+
+def save_findings(
+    conn: Connection,
+    rows: pd.DataFrame,
+    *,
+    bestand: str,
+    vervang: bool,
+    import_id: int,
+    gemeenten: Mapping[str, str],
+) -> int:
+    """Store findings, add their monthly counts to the ``bevindingen`` signals, and record every
+    finding indicator as delivered for each month and gemeente of the file (a controleavond that
+    found nothing delivered a 0). Repeats are replaced when ``vervang``; returns their number."""
+    repeats = stored_findings(conn, rows)
+    if not repeats.empty and not vervang:
+        raise Repeated(
+            _repeat_problems(
+                bestand, repeats, "zelfde bron en zaak_id of locatie, datum en signaal"
+            )
+        )
+    if not repeats.empty:
+        for chunk in _chunks(repeats["id"].tolist()):
+            conn.execute(delete(db.findings).where(db.findings.c.id.in_(chunk)))
+        adjust_signals(conn, monthly_counts(repeats), sign=-1, import_id=import_id)
+    conn.execute(insert(db.findings), _finding_records(rows, import_id))
+    adjust_signals(conn, monthly_counts(rows), sign=1, import_id=import_id)
+    months = rows["datum"].map(lambda d: d.strftime("%Y-%m")).unique()
+    places = rows[["bron"]].assign(gemeentecode=gemeente_of(rows["buurtcode"], gemeenten))
+    delivered = (
+        places.drop_duplicates()
+        .merge(pd.DataFrame({"periode": months}), how="cross")
+        .merge(pd.DataFrame({"indicator": FINDING_INDICATORS}), how="cross")
+    )
+    record_deliveries(conn, delivered, import_id=import_id)
+    return len(repeats)
+
+
+def _finding_records(rows: pd.DataFrame, import_id: int) -> list[dict[str, object]]:
+    columns = ["datum", "signaal", "bron", "zaak_id", "bag_id", "locatie", "buurtcode"]
+    records: list[dict[str, object]] = []
+    for r in rows[[*columns, "indeling_jaar", "x", "y"]].to_dict("records"):
+        record: dict[str, object] = {c: r[c] for c in columns}
+        for optional in ("zaak_id", "bag_id"):
+            record[optional] = r[optional] if isinstance(r[optional], str) else None
+        record.update(
+            indeling_jaar=int(r["indeling_jaar"]),
+            x=float(r["x"]),
+            y=float(r["y"]),
+            import_id=import_id,
+        )
+        records.append(record)
+    return records
+
+
+def monthly_counts(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings counted per ``bron, buurtcode, periode`` (month) and ``indicator``: column ``n``."""
+    frame = pd.DataFrame(
+        {
+            "bron": findings["bron"],
+            "buurtcode": findings["buurtcode"],
+            "periode": [pd.Timestamp(d).strftime("%Y-%m") for d in findings["datum"]],
+            "indicator": findings["signaal"].map(catalogue.SIGNAL_INDICATOR),
+        }
+    )
+    return frame.groupby(_KEYS).size().rename("n").reset_index()
+
+
+def adjust_signals(conn: Connection, counts: pd.DataFrame, *, sign: int, import_id: int) -> None:
+    """Add (``sign`` 1) or take away (-1) ``counts`` to the ``bevindingen`` signals: several
+    evenings in one buurt and month add up. Rows that do not exist yet are inserted."""
+    if counts.empty:
+        return
+    s = db.signals.c
+    query = select(s.id, s.bron, s.buurtcode, s.periode, s.indicator).where(
+        and_(s.soort == "bevindingen", s.bron.in_(sorted(counts["bron"].unique())))
+    )
+    stored = _select_in(conn, query, s.periode, counts["periode"].unique().tolist())
+    merged = counts.merge(stored, on=_KEYS, how="left")
+    known = merged["id"].notna()
+    if known.any():
+        change = update(db.signals).where(s.id == bindparam("k_id"))
+        conn.execute(
+            change.values(teller=s.teller + bindparam("k_n")),
+            [
+                {"k_id": int(i), "k_n": float(sign * n)}
+                for i, n in zip(merged.loc[known, "id"], merged.loc[known, "n"], strict=True)
+            ],
+        )
+    new = merged[~known & (sign > 0)]
+    signals = new.assign(teller=new["n"].astype(float), noemer=None, soort="bevindingen")
+    insert_signals(conn, signals, import_id=import_id)

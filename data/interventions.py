@@ -1,0 +1,164 @@
+"""Registering interventions from a CSV or XLSX file (CONTRACT.md, "Interventions").
+
+Columns ``id, naam, soort, buurtcodes, start`` and optionally ``eind`` and ``partners``; the
+dialects and date formats of partner deliveries. All or nothing: every problem is reported with
+its row and column, and a refused file leaves only its import-log row. Interventions with an id
+already stored are replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from data import parsers as p
+from data import store
+from data.checks import (
+    Problems,
+    check_duplicates,
+    check_identity,
+    check_missing,
+    check_unknown,
+    parse_column,
+)
+from data.deliveries import Outcome, known_buurten, locked_transaction, refuse
+from data.tables import load_table
+from geo.errors import InputError
+
+SOORT = "interventies"
+REQUIRED = ("id", "naam", "soort", "buurtcodes", "start")
+COLUMNS = (*REQUIRED, "eind", "partners")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SEPARATORS = re.compile(r"[\s|,;]+")
+
+
+def import_interventions(engine: Engine, path: Path | str, *, gebruiker: str = "cli") -> Outcome:
+    """Validate and store the interventions in ``path``; log the import either way."""
+    path = Path(path)
+    try:
+        table = load_table(path)
+    except InputError as exc:
+        raw = path.read_bytes() if path.is_file() else b""
+        return refuse(engine, path.name, raw, SOORT, 0, [str(exc)], gebruiker)
+    rows, problemen = validate_interventions(
+        table.frame,
+        bestand=table.bestand,
+        known_buurten=known_buurten(engine).keys(),
+        structural=table.problemen,
+    )
+    rijen = len(table.frame)
+    if problemen:
+        return refuse(engine, table.bestand, table.inhoud, SOORT, rijen, problemen, gebruiker)
+
+    def work(conn: Connection) -> int:
+        import_id = store.log_import(
+            conn,
+            bestand=table.bestand,
+            inhoud=table.inhoud,
+            soort=SOORT,
+            rijen=rijen,
+            uitkomst="geaccepteerd",
+            melding=f"{rijen} interventies: {', '.join(rows['id'])}",
+            gebruiker=gebruiker,
+        )
+        store.save_interventions(conn, rows)
+        return import_id
+
+    import_id = locked_transaction(engine, [SOORT], work)
+    return Outcome(table.bestand, SOORT, rijen, True, [], import_id)
+
+
+def validate_interventions(
+    frame: pd.DataFrame,
+    *,
+    bestand: str,
+    known_buurten: Collection[str],
+    structural: Sequence[str] = (),
+) -> tuple[pd.DataFrame, list[str]]:
+    """Check an interventions table (strings; index = spreadsheet row).
+
+    Returns the rows in the shape ``store.save_interventions`` takes (``id, naam, soort, start,
+    eind, partners, buurtcodes``; lists for the last two) and every problem found.
+    """
+    problems = Problems(bestand, list(frame.columns))
+    problems.extend(structural)
+    # 'naam' is the intervention's name here, not a person's.
+    reported = check_identity(frame.drop(columns=["naam"], errors="ignore"), problems)
+    check_unknown(frame, COLUMNS, reported, problems)
+    if not check_missing(frame, REQUIRED, problems):
+        return pd.DataFrame(), problems.messages()
+    columns: dict[str, p.Parser] = {
+        "id": p.required(_identifier),
+        "naam": p.required(_name),
+        "soort": p.required(p.soort_interventie),
+        "buurtcodes": p.required(_buurtcodes(known_buurten)),
+        "start": p.required(p.any_date),
+        "eind": p.optional(p.any_date),
+        "partners": p.optional(_partners),
+    }
+    out = pd.DataFrame(index=frame.index)
+    for kolom, parse in columns.items():
+        out[kolom] = (
+            parse_column(frame, kolom, parse, problems)
+            if kolom in frame.columns
+            else pd.Series(None, index=frame.index, dtype="object")
+        )
+    _check_period(out, problems)
+    check_duplicates(out[["id"]], problems, "zelfde id", usable=out["id"].notna())
+    out["partners"] = out["partners"].map(lambda v: v if isinstance(v, list) else [])
+    return out.reset_index(drop=True), problems.messages()
+
+
+def _check_period(out: pd.DataFrame, problems: Problems) -> None:
+    for rij, start, eind in zip(out.index, out["start"], out["eind"], strict=True):
+        if isinstance(start, date) and isinstance(eind, date) and eind < start:
+            problems.add(
+                int(rij),
+                "eind",
+                f"eind ({eind.isoformat()}) ligt voor start ({start.isoformat()}).",
+            )
+
+
+def _identifier(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError(
+            f"ongeldig id {p.shown(value)}: letters, cijfers, '.', '_' en '-', zonder spaties, "
+            "hoogstens 100 tekens."
+        )
+    return value
+
+
+def _name(value: str) -> str:
+    if len(value) > 300 or "\n" in value:
+        raise ValueError("naam te lang (hoogstens 300 tekens, één regel).")
+    return value
+
+
+def _buurtcodes(known: Collection[str]) -> p.Parser:
+    parse_code = p.buurtcode(known)
+
+    def parse(value: str) -> list[str]:
+        codes: list[str] = []
+        errors: list[str] = []
+        for part in _SEPARATORS.split(value.strip()):
+            try:
+                codes.append(str(parse_code(part)))
+            except ValueError as exc:
+                errors.append(str(exc).rstrip("."))
+        if errors:
+            raise ValueError("; ".join(errors) + ".")
+        return sorted(set(codes))
+
+    return parse
+
+
+def _partners(value: str) -> list[str]:
+    names = [n.strip() for n in value.split("|") if n.strip()]
+    if len("|".join(names)) > 300:
+        raise ValueError("partners te lang (samen hoogstens 300 tekens).")
+    return names
