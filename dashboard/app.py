@@ -33,6 +33,10 @@ def pages_for(user: User) -> list[st.Page]:
             st.Page("views/adressen.py", title="Adressen", icon=":material/home_pin:",
                     url_path="adressen")
         )  # fmt: skip
+    if user.beheert:
+        pages.append(
+            st.Page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data")
+        )
     pages.append(
         st.Page("views/indicatoren.py", title="Indicatoren", icon=":material/menu_book:",
                 url_path="indicatoren")

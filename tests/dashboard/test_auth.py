@@ -95,3 +95,37 @@ def test_passwords_are_hashed(users_url: str) -> None:
     assert authenticate(engine, "wh-venlo", PASSWORD) is not None
     assert authenticate(engine, "wh-venlo", PASSWORD + "x") is None
     assert authenticate(engine, "bestaat-niet", PASSWORD) is None
+
+
+def test_analist_sees_addresses_and_it_is_audited(users_url: str) -> None:
+    engine = db.make_engine(users_url)
+    with engine.begin() as conn:
+        add_user(conn, "analist-venlo", rol="analist", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+    at = login("analist-venlo")
+    at.switch_page("views/adressen.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Adressen: vastgelegde bevindingen"
+    assert not at.dataframe, "address data only in a static table, without download"
+    with engine.connect() as conn:
+        actions = conn.execute(select(db.audit_log.c.actie, db.audit_log.c.gebruiker)).all()
+    assert ("adressen bekeken", "analist-venlo") in actions
+
+
+def test_wethouder_has_no_address_or_data_page(users_url: str) -> None:
+    at = login("wh-venlo")
+    for page in ("views/adressen.py", "views/data.py"):
+        with pytest.raises(ValueError, match=r"not a registered page|Could not find"):
+            at.switch_page(page)
+
+
+def test_beheerder_uploads_a_delivery(users_url: str) -> None:
+    engine = db.make_engine(users_url)
+    with engine.begin() as conn:
+        add_user(conn, "beheer", rol="beheerder", wachtwoord=PASSWORD)
+    at = login("beheer")
+    at.switch_page("views/data.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    assert len(at.dataframe) == 2  # import log and audit log
+    log = at.dataframe[0].value
+    assert (log["soort"] == "demo").any()

@@ -12,15 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -29,14 +25,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def serve(url: str, folder: Path, *, demo_login: bool) -> Iterator[str]:
+    """Run `wijkmonitor serve` on a free port until the caller is done; yield its base URL."""
     port = _free_port()
     env = dict(os.environ, WIJKMONITOR_TILES="none")
-    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
+    env.pop("WIJKMONITOR_DEMO_LOGIN", None)
+    log = (folder / "serve.log").open("w")
+    command = [sys.executable, "-m", "dashboard.cli", "--db", url, "serve", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "--db", demo_url, "serve", "--port", str(port),
-         "--demo-login"],
+        command + (["--demo-login"] if demo_login else []),
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -57,15 +54,11 @@ def server(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = os.environ.get("WIJKMONITOR_CHROMIUM", "/usr/bin/chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def server(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve(demo_url, tmp_path_factory.mktemp("serve"), demo_login=True)
 
 
-def _wait_idle(page: Page) -> None:
+def wait_idle(page: Page) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
 
 
@@ -84,7 +77,7 @@ def test_map_draws_buurt_polygons_offline(server: str, browser: Browser) -> None
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     paths = frame.locator(".leaflet-overlay-pane path")
     paths.first.wait_for(state="attached", timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     assert paths.count() >= 100  # 113 drawn buurten (one is empty in the CBS source)
     assert "CBS / Kadaster" in frame.locator(".leaflet-control-attribution").inner_text()
     assert "geheim" in frame.locator(".wm-legend").inner_text()
@@ -100,7 +93,7 @@ def test_trend_chart_is_rendered(server: str, browser: Browser) -> None:
     page.goto(f"{server}/wijkprofiel", wait_until="domcontentloaded")
     chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').first
     chart.wait_for(state="visible", timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     assert page.locator('[data-testid="stPlotlyChart"] .scatterlayer .trace').count() >= 2
     body = page.inner_text("body")
     assert "Wijk 25 Klingerberg" in body and "Start Wijkgerichte aanpak Klingerberg" in body
@@ -114,14 +107,14 @@ def test_click_on_a_buurt_opens_its_profile(server: str, browser: Browser) -> No
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     paths = frame.locator(".leaflet-overlay-pane path")
     paths.first.wait_for(state="attached", timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     # the largest polygon is the easiest to hit in its middle
     sizes = [paths.nth(i).bounding_box() for i in range(paths.count())]
     index = max(range(len(sizes)), key=lambda i: (sizes[i] or {"width": 0})["width"]
                 * (sizes[i] or {"height": 0})["height"])  # fmt: skip
     paths.nth(index).click(force=True)
     page.wait_for_url("**/wijkprofiel", timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=60_000)
     title = page.locator("h1").first.inner_text()
     assert title and title != "Wijk 25 Klingerberg"  # the clicked buurt, not the default
