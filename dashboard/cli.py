@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from dashboard.cli_admin import cmd_demo, cmd_regions_add, cmd_serve, cmd_users_add
+from dashboard.cli_admin import cmd_demo, cmd_purge, cmd_regions_add, cmd_serve, cmd_users_add
 from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_load
 from dashboard.cli_import import cmd_import, cmd_interventions_import
 from data.settings import from_env
@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import", cmd_interventions_import, "leg interventies vast (CSV)", interventions_sub
     )
     register.add_argument("file", metavar="FILE")
+
+    command("purge", cmd_purge, "verwijder adresbevindingen en logregels na de bewaartermijn")
 
     regions = sub.add_parser("regions", help="RPF-regio's")
     _add_db(regions, top=False)

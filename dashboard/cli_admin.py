@@ -75,3 +75,16 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(f"Gebruiker {args.naam} ({args.rol}) opgeslagen.")
     return 0
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from data.retention import purge
+
+    summary = purge(_engine(settings), bewaartermijn_dagen=settings.bewaartermijn_dagen)
+    print(
+        f"Opgeschoond tot {summary.grens.strftime('%d-%m-%Y')} (bewaartermijn "
+        f"{settings.bewaartermijn_dagen} dagen): {_nl(summary.bevindingen)} adresbevindingen, "
+        f"{_nl(summary.importlog)} importlogregels, {_nl(summary.auditlog)} auditlogregels. "
+        "Buurtcijfers blijven staan."
+    )
+    return 0

@@ -33,6 +33,7 @@ import shapely
 from sqlalchemy import Engine, func, select, update
 
 from data import db, store
+from data.demo_findings import import_demo_findings
 from data.demo_regio import build_regional, store_regional_signals
 from data.settings import FILES
 from geo.areas import AREA_COLUMNS, normalise_areas
@@ -330,7 +331,11 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
         real = conn.execute(
             select(func.count())
             .select_from(db.import_log)
-            .where(db.import_log.c.soort != "demo", db.import_log.c.uitkomst == "geaccepteerd")
+            .where(
+                db.import_log.c.soort != "demo",
+                db.import_log.c.gebruiker != "demo",
+                db.import_log.c.uitkomst == "geaccepteerd",
+            )
         ).scalar_one()
         if real:
             raise InputError(
@@ -389,6 +394,9 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
         store.set_meta(conn, "demo_seed", str(SEED))
         store.set_meta(conn, "peildatum", PEILDATUM)
 
+    say("Controleavonden Klingerberg importeren (adresbevindingen)")
+    import_demo_findings(engine, np.random.default_rng(SEED + 2))
+
     say("Regio maken: Beesel en Peel en Maas (indeling 2014), regio rpf-demo")
     regional_rng = np.random.default_rng(SEED + 1)  # its own stream: Venlo stays as it was
     regional = build_regional(engine, regional_rng)
@@ -401,7 +409,7 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
         wijken=int(levels.get("wijk", 0)),
         gemeenten=int(levels.get("gemeente", 0)),
         addresses=len(addresses),
-        signal_rows=len(signals) + regional_rows,
+        signal_rows=_count(engine, db.signals),
         regio_buurten=len(regional),
         deliveries=len(deliveries),
         ring=tuple(ring),
@@ -412,6 +420,11 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
         f"{summary.signal_rows} signaalrijen in {summary.seconds:.1f} s"
     )
     return summary
+
+
+def _count(engine: Engine, table: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
 def intervention_frame() -> pd.DataFrame:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, func, select
 
 from data import db
 from data.users import User, audit
@@ -63,3 +63,14 @@ def view_findings(
             details=f"gemeente={gemeente} buurt={buurtcode or 'alle'} van={van} tot={tot} rijen={len(rows)}",
         )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def latest_finding_date(engine: Engine, gemeente: str) -> date | None:
+    """The date of the newest finding in ``gemeente`` (no address is read, so no audit row)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.max(db.findings.c.datum)).where(
+                db.findings.c.buurtcode.startswith("BU" + gemeente[2:6])
+            )
+        ).scalar_one()
+    return None if value is None else pd.Timestamp(value).date()

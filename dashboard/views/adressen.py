@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard import auth, context, loaders
-from data.findings import view_findings
+from data.findings import latest_finding_date, view_findings
 
 
 def render() -> None:
@@ -31,10 +31,15 @@ def render() -> None:
     names = dict(zip(buurten["code"], buurten["name"], strict=True))
     buurt = st.selectbox("Buurt", [None, *names], key="adres_buurt",
                          format_func=lambda c: "Alle buurten" if c is None else f"{names[c]} ({c})")  # fmt: skip
-    today = date.today()
-    van, tot = st.date_input("Periode", value=(today - timedelta(days=365), today),
-                             format="DD-MM-YYYY", key="adres_periode")  # fmt: skip
-    findings = view_findings(loaders.engine(selection.url), user, gemeente=selection.gemeente,
+    engine = loaders.engine(selection.url)
+    newest = latest_finding_date(engine, selection.gemeente) or date.today()
+    chosen = st.date_input("Periode", value=(newest - timedelta(days=365), newest),
+                           format="DD-MM-YYYY", key="adres_periode")  # fmt: skip
+    if not isinstance(chosen, tuple) or len(chosen) != 2:
+        st.info("Kies een begin- en einddatum.")
+        return
+    van, tot = chosen
+    findings = view_findings(engine, user, gemeente=selection.gemeente,
                              buurtcode=buurt, van=van, tot=tot)  # fmt: skip
     st.caption(f"{len(findings)} bevindingen, op datum gesorteerd.")
     if findings.empty:

@@ -121,7 +121,7 @@ def test_signals_cover_the_catalogue(engine: Engine) -> None:
     assert "illegale_bewoning_per_controle" not in set(signals["indicator"])
     assert signals["periode"].min() == "2019-01"
     assert signals["periode"].max() == "2024-12"
-    assert set(signals["soort"]) == {"aggregaat"}
+    assert set(signals["soort"]) == {"aggregaat", "bevindingen"}  # bevindingen: controleavonden
     assert (signals["teller"] >= 0).all()
     assert (signals["teller"] == signals["teller"].round()).all()
     for (indicator, bron), _ in signals.groupby(["indicator", "bron"]):
@@ -201,13 +201,15 @@ def test_import_log_one_row_per_bron(engine: Engine) -> None:
     bronnen = sorted({b for shares in demo.BRON_AANDEEL.values() for b in shares})
     expected = [f"demo:{b}" for b in bronnen]
     expected += [f"demo:{g}:{b}" for g in ("GM0889", "GM1894") for b in bronnen]
+    expected += ["demo_controleavonden_klingerberg.csv"]
     assert sorted(log["bestand"]) == sorted(expected)
-    assert set(log["soort"]) == {"demo"}
+    assert set(log["soort"]) == {"demo", "adresbevindingen"}
     assert set(log["uitkomst"]) == {"geaccepteerd"}
     assert set(log["gebruiker"]) == {"demo"}
     signals = store.load_signals(engine)
+    signals = signals[signals["soort"] == "aggregaat"]
     gemeente = signals["buurtcode"].str[2:6]
-    for row in log.itertuples():
+    for row in log[log["soort"] == "demo"].itertuples():
         parts = row.bestand.split(":")
         code = "0983" if len(parts) == 2 else parts[1][2:]
         rows = (signals["bron"] == parts[-1]) & (gemeente == code)
