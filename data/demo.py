@@ -401,7 +401,7 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
     regional_rng = np.random.default_rng(SEED + 1)  # its own stream: Venlo stays as it was
     regional = build_regional(engine, regional_rng)
     with engine.begin() as conn:
-        regional_rows = store_regional_signals(conn, regional, regional_rng)
+        store_regional_signals(conn, regional, regional_rng)
 
     levels = stored["level"].value_counts()
     summary = DemoSummary(
