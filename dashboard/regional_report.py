@@ -55,6 +55,8 @@ def regional_pdf(
     periode = check_period(periode)
     title, codes = _members(engine, regio, gemeenten)
     members = [load_gemeente(engine, code, indicators) for code in codes]
+    if not regio:
+        title = "Regio-overzicht " + ", ".join(g.naam for g in members)
     periode = periode or default_period(members, indicators[0])
     interventions = store.load_interventions(engine)
     peildatum = peildatum_text(engine)
@@ -79,7 +81,7 @@ def _members(engine: Engine, regio: str | None, gemeenten: list[str]) -> tuple[s
     codes = list(dict.fromkeys(g.strip().upper() for g in gemeenten if g.strip()))
     if not codes:
         raise InputError("Geef --regio ID of minstens één --gemeente GM....")
-    return "Regio-overzicht " + ", ".join(codes), codes
+    return "Regio-overzicht", codes
 
 
 def _header(title: str, subtitle: str) -> list[Flowable]:
@@ -158,10 +160,10 @@ def aandachtswijken(gem: GemeenteCijfers, interventions: pd.DataFrame) -> dict[s
     """Wijkcode -> ids of the interventions with a buurt in that wijk (this gemeente only)."""
     parent = gem.areas.set_index("code")["parent_code"]
     found: dict[str, list[str]] = {}
-    for row in interventions.itertuples(index=False):
-        wijken = sorted({parent[c] for c in row.buurtcodes if c in parent.index})
+    for row in interventions.to_dict("records"):
+        wijken = sorted({str(parent[c]) for c in row["buurtcodes"] if c in parent.index})
         for wijk in wijken:
-            found.setdefault(str(wijk), []).append(str(row.id))
+            found.setdefault(wijk, []).append(str(row["id"]))
     return dict(sorted(found.items()))
 
 
@@ -225,19 +227,20 @@ def _aandacht_flowables(
     if not wijken:
         out.append(blocks.p("Geen interventies vastgelegd in deze gemeente.", style.BODY))
         return out
-    by_id = interventions.set_index("id")
+    by_id = {str(row["id"]): row for row in interventions.to_dict("records")}
     for wijk, ids in wijken.items():
         out.append(Spacer(1, 3))
         out.append(blocks.p(f"{names.get(wijk, wijk)} ({wijk})", style.CELL_BOLD))
         for ident in ids:
-            row = by_id.loc[ident]
+            row = by_id[ident]
             period = f"vanaf {style.nl_date(row['start'])}"
             if row["eind"] is not None and not pd.isna(row["eind"]):
                 period = f"{style.nl_date(row['start'])} t/m {style.nl_date(row['eind'])}"
-            partners = ", ".join(row["partners"]) or "geen partners vastgelegd"
+            partner_text = style.partners(row["partners"]) or "geen partners vastgelegd"
+            soort = style.SOORTEN.get(str(row["soort"]), str(row["soort"]))
             text = (
-                f"{row['naam']} ({row['soort']}, {period}; {len(row['buurtcodes'])} buurten; "
-                f"partners: {partners})"
+                f"{row['naam']} ({soort}, {period}; {len(row['buurtcodes'])} buurten; "
+                f"partners: {partner_text})"
             )
             out.append(Paragraph(style.safe(text), style.BULLET, bulletText="•"))
     return out

@@ -139,3 +139,20 @@ def compare_periods(
             }
         )
     return pd.DataFrame(out, columns=["code", "name", "voor", "na", "verschil"])
+
+
+def series_table(series_list: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """The data behind a trend chart as a table: one row per period, one column per line.
+
+    Values are Dutch text with 'x' and '.' as CBS writes them: the text alternative of a chart.
+    """
+    from indicators.periods import label
+
+    columns: dict[str, pd.Series] = {}
+    for name, frame in series_list:
+        cells = frame.apply(_cell, axis=1) if not frame.empty else pd.Series(dtype=str)
+        columns[name] = pd.Series(cells.to_numpy(), index=frame["periode"].to_numpy())
+    table = pd.DataFrame(columns).sort_index()
+    table = table.fillna(".")
+    table.insert(0, "Periode", [label(p) for p in table.index])
+    return table.reset_index(drop=True)

@@ -10,6 +10,13 @@ import plotly.graph_objects as go
 from indicators.disclosure import format_cell
 from indicators.periods import label, mid_date, months_of, start_date
 
+# The chart toolbar: a PNG download of every chart (camera icon), no plotly logo.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "wijkmonitor-grafiek"},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
 # Colour-blind safe pair (Okabe-Ito) plus distinct dash styles, readable in black and white.
 SERIES_STYLE = (
     {"color": "#0072B2", "dash": "solid"},

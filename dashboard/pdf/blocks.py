@@ -27,8 +27,10 @@ from dashboard.pdf.style import (
     INK,
     RULE,
     SMALL,
+    SOORTEN,
     SYMBOLS_NOTE,
     nl_date,
+    partners,
     safe,
 )
 from indicators import catalogue
@@ -74,7 +76,7 @@ def table_style(n_head: int, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyl
 
 
 # Points for spoor, indicator and eenheid: "sociaal-maatschappelijk" fits on one line.
-_LABEL_WIDTHS = (92.0, 108.0, 102.0)
+_LABEL_WIDTHS = (89.5, 105.5, 103.0)
 
 
 def _nums(texts: Sequence[str], style: Any = CELL_NUM) -> list[Paragraph]:
@@ -195,11 +197,12 @@ def effect_flowables(
 
 
 def _intervention_line(row: pd.Series) -> str:
-    parts = [f"{row['soort']}, gestart {nl_date(row['start'])}"]
+    soort = SOORTEN.get(str(row["soort"]), str(row["soort"]))
+    parts = [f"{soort}, gestart {nl_date(row['start'])}"]
     if row.get("eind") is not None and not pd.isna(row["eind"]):
         parts.append(f"geëindigd {nl_date(row['eind'])}")
     if row["partners"]:
-        parts.append("partners: " + ", ".join(row["partners"]))
+        parts.append("partners: " + partners(row["partners"]))
     return f"<b>{safe(row['naam'])}</b> ({safe('; '.join(parts))})."
 
 
@@ -245,7 +248,7 @@ def sources_flowables(
     bronnen = sorted({b for g in gemeenten for b in g.deliveries["bron"].unique()})
     text = (
         f"Bronnen: buurtgrenzen en kerncijfers CBS Wijk- en Buurtkaart (indeling {indelingen}), "
-        f"{ATTRIBUTION}. Signalen: partners {', '.join(bronnen) or 'geen'} (buurtaggregaten "
+        f"{ATTRIBUTION}. Signalen: partners {partners(bronnen) or 'geen'} (buurtaggregaten "
         "en per buurt en maand getelde bevindingen; geen adresgegevens)."
     )
     if demo:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from dashboard.pdf.style import nl_date
+from dashboard.pdf.style import PARTNERS, nl_date
 from data import store
 from geo.errors import InputError
 from indicators import catalogue
@@ -222,10 +222,11 @@ def delivery_lines(deliveries: pd.DataFrame) -> list[str]:
     """Per partner: 'gemeente t/m dec 2024 (geleverd 31-12-2024)', sorted by partner."""
     latest = latest_deliveries(deliveries)
     lines = []
-    for row in latest.itertuples(index=False):
-        when = pd.Timestamp(row.geleverd_op)
+    for row in latest.to_dict("records"):
+        when = pd.Timestamp(row["geleverd_op"])
         geleverd = "" if pd.isna(when) else f" (geleverd {nl_date(when)})"
-        lines.append(f"{row.bron} t/m {label(str(row.laatste_maand))}{geleverd}")
+        partner = PARTNERS.get(str(row["bron"]), str(row["bron"]))
+        lines.append(f"{partner} t/m {label(str(row['laatste_maand']))}{geleverd}")
     return lines
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from reportlab.graphics.shapes import Drawing, Group, Line, Path, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from shapely.geometry.base import BaseGeometry
 
 from dashboard.pdf.style import ATTRIBUTION, BOLD, FONT, INK, MUTED
@@ -79,7 +80,7 @@ class _Projector:
     def points(self, coords: np.ndarray) -> list[float]:
         x = (coords[:, 0] - self.extent.minx) * self.scale
         y = (coords[:, 1] - self.extent.miny) * self.scale
-        return np.round(np.column_stack([x, y]).ravel(), 2).tolist()
+        return [float(v) for v in np.round(np.column_stack([x, y]).ravel(), 2)]
 
 
 def _path(geometry: BaseGeometry, proj: _Projector, **style: object) -> Path | None:
@@ -190,12 +191,18 @@ def choropleth_drawing(
         drawing.add(_label(geometry, text, proj))
     drawing.add(_scale_bar(proj))
     drawing.add(Rect(0, 0, width, height, fillColor=None, strokeColor=MUTED, strokeWidth=0.5))
-    drawing.add(
-        String(
-            width - 4, 4, ATTRIBUTION, fontName=FONT, fontSize=6, fillColor=INK, textAnchor="end"
-        )
-    )
+    _attribution(drawing, width)
     return drawing
+
+
+def _attribution(drawing: Drawing, width: float) -> None:
+    """'CBS / Kadaster' bottom right, on a white label so that it reads over any fill."""
+    text_w = stringWidth(ATTRIBUTION, FONT, 6)
+    drawing.add(
+        Rect(width - text_w - 7, 1, text_w + 6, 9, fillColor=colors.white, strokeColor=None)
+    )
+    drawing.add(String(width - 4, 3.5, ATTRIBUTION, fontName=FONT, fontSize=6, fillColor=INK,
+                       textAnchor="end"))  # fmt: skip
 
 
 def _clipped(buurten: gpd.GeoDataFrame, extent: Extent, *, tolerance: float) -> gpd.GeoDataFrame:
@@ -209,15 +216,16 @@ def _clipped(buurten: gpd.GeoDataFrame, extent: Extent, *, tolerance: float) -> 
 
 
 def _label(geometry: BaseGeometry, text: str, proj: _Projector) -> Group:
+    """A bold name at a point inside ``geometry``, on a white label."""
     point = geometry.representative_point()
     x, y = proj.points(np.asarray([[point.x, point.y]]))
+    size = 6.5
+    half = stringWidth(text, BOLD, size) / 2 + 2
     group = Group()
-    size = 6.0
-    group.add(
-        String(
-            x, y - size / 3, text, fontName=BOLD, fontSize=size, fillColor=INK, textAnchor="middle"
-        )
-    )
+    group.add(Rect(x - half, y - size / 2 - 1.5, 2 * half, size + 2.5, fillColor=colors.white,
+                   strokeColor=None, fillOpacity=0.85))  # fmt: skip
+    group.add(String(x, y - size / 3, text, fontName=BOLD, fontSize=size, fillColor=INK,
+                     textAnchor="middle"))  # fmt: skip
     return group
 
 

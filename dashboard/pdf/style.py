@@ -6,6 +6,7 @@ it covers Dutch text (WinAnsi). ``safe`` maps the few characters outside it and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from xml.sax.saxutils import escape
 
@@ -39,6 +40,30 @@ SYMBOLS_NOTE = (
     "afgerond op 5."
 )
 
+PARTNERS = {
+    "gemeente": "gemeente",
+    "uwv": "UWV",
+    "belastingdienst": "Belastingdienst",
+    "nla": "Nederlandse Arbeidsinspectie",
+    "politie": "Politie",
+    "om": "OM",
+    "svb": "SVB",
+    "ind": "IND",
+    "riec": "RIEC",
+}
+SOORTEN = {
+    "lsi_project": "LSI-project",
+    "controleavond": "controleavond",
+    "wijkaanpak": "wijkaanpak",
+    "overig": "overig",
+}
+
+
+def partners(codes: Iterable[object]) -> str:
+    """Partner codes as names, comma separated (``uwv`` -> ``UWV``)."""
+    return ", ".join(PARTNERS.get(str(c), str(c)) for c in codes)
+
+
 _REPLACE = str.maketrans(
     {"−": "-", "≈": "~", "≤": "<=", "≥": ">=", "→": "->", "\u00a0": " ", "\u2009": " "}
 )
@@ -65,7 +90,7 @@ def _style(name: str, **kw: object) -> ParagraphStyle:
         "alignment": TA_LEFT,
     }
     base.update(kw)
-    return ParagraphStyle(name, **base)  # type: ignore[arg-type]
+    return ParagraphStyle(name, **base)
 
 
 TITLE = _style("titel", fontName=BOLD, fontSize=17, leading=20)

@@ -183,12 +183,18 @@ def _axes(drawing: Drawing, plot: _Plot, ticks: list[float]) -> None:
                            fontName=FONT, fontSize=_FONT_SIZE, fillColor=MUTED, textAnchor="end"))  # fmt: skip
     drawing.add(Line(plot.x0, plot.y0, plot.x1, plot.y0, strokeColor=MUTED, strokeWidth=0.6))
     for year in range(plot.first.year, plot.last.year + 1):
-        start, mid = pd.Timestamp(f"{year}-01-01"), pd.Timestamp(f"{year}-07-01")
+        start = pd.Timestamp(f"{year}-01-01")
         if plot.first <= start <= plot.last:
             x = plot.x_of(start)
             drawing.add(Line(x, plot.y0, x, plot.y0 - 3, strokeColor=MUTED, strokeWidth=0.5))
-        if plot.first <= mid <= plot.last:
-            drawing.add(String(plot.x_of(mid), plot.y0 - 9, str(year), fontName=FONT,
+        # The label sits in the middle of the part of the year that is shown.
+        shown_from, shown_to = (
+            max(start, plot.first),
+            min(pd.Timestamp(f"{year + 1}-01-01"), plot.last),
+        )
+        if (shown_to - shown_from).days >= 75:
+            middle = shown_from + (shown_to - shown_from) / 2
+            drawing.add(String(plot.x_of(middle), plot.y0 - 9, str(year), fontName=FONT,
                                fontSize=_FONT_SIZE, fillColor=MUTED, textAnchor="middle"))  # fmt: skip
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, context, loaders
-from dashboard.components.charts import trend_chart
+from dashboard.components.charts import PLOTLY_CONFIG, trend_chart
 from indicators import catalogue
 from indicators.composite import profile_rows
-from indicators.views import periods_with_data, series
+from indicators.views import periods_with_data, series, series_table
 
 
 def render() -> None:
@@ -39,11 +39,16 @@ def render() -> None:
         if set(row.buurtcodes) & set(buurten)
     ]
     st.subheader(f"{card.naam} ({card.eenheid})")
-    figure = trend_chart(
-        [(names[code], series(table, code)), (selection.gemeente_naam, series(table, selection.gemeente))],
-        eenheid=card.eenheid, markers=markers,
-    )  # fmt: skip
-    st.plotly_chart(figure, width="stretch", key="trend")
+    lines = [(names[code], series(table, code)),
+             (selection.gemeente_naam, series(table, selection.gemeente))]  # fmt: skip
+    figure = trend_chart(lines, eenheid=card.eenheid, markers=markers)
+    st.plotly_chart(figure, width="stretch", key="trend", config=PLOTLY_CONFIG)
+    with st.expander("Tabel bij de grafiek"):
+        data = series_table(lines)
+        st.dataframe(data, hide_index=True, width="stretch")
+        st.download_button("Download als CSV", data.to_csv(index=False, sep=";").encode("utf-8-sig"),
+                           file_name=f"wijkmonitor-{code}-{selection.indicator}.csv",
+                           mime="text/csv", key="csv_trend")  # fmt: skip
     st.caption(
         "Een onderbroken lijn betekent: geheim (x, kleine aantallen) of niet geleverd (.). "
         "Gebieden die gekozen zijn omdat het er slecht ging, verbeteren vaak ook vanzelf."
@@ -62,7 +67,7 @@ def render() -> None:
                      (selection.gemeente_naam, series(effort, selection.gemeente))],
                     eenheid="controles per 1.000 woningen", markers=markers, height=300,
                 ),
-                width="stretch", key="inzet",
+                width="stretch", key="inzet", config=PLOTLY_CONFIG,
             )  # fmt: skip
         with right:
             st.plotly_chart(
@@ -71,7 +76,7 @@ def render() -> None:
                      (selection.gemeente_naam, series(per_controle, selection.gemeente))],
                     eenheid="illegale bewoning per 100 controles", markers=markers, height=300,
                 ),
-                width="stretch", key="per_controle",
+                width="stretch", key="per_controle", config=PLOTLY_CONFIG,
             )  # fmt: skip
 
 
