@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dashboard.cli_admin import cmd_demo, cmd_purge, cmd_regions_add, cmd_serve, cmd_users_add
 from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_load
 from dashboard.cli_import import cmd_import, cmd_interventions_import
+from dashboard.cli_report import cmd_export, cmd_report
 from data.settings import from_env
 from geo.errors import InputError, WijkmonitorError
 
@@ -105,6 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
         "import", cmd_interventions_import, "leg interventies vast (CSV)", interventions_sub
     )
     register.add_argument("file", metavar="FILE")
+
+    report = command(
+        "report", cmd_report, "wijkbriefing (--wijk) of RPF-overzicht (--regio/--gemeente) als PDF"
+    )
+    target = report.add_mutually_exclusive_group(required=True)
+    target.add_argument("--wijk")
+    target.add_argument("--regio")
+    target.add_argument("--gemeente", action="append")
+    report.add_argument("--indicator", action="append")
+    report.add_argument("--periode")
+    report.add_argument("--out", required=True)
+    export = command("export", cmd_export, "GeoPackage voor QGIS (openbaarheidsregels toegepast)")
+    export.add_argument("--out", required=True)
+    export.add_argument("--gemeente", action="append")
 
     command("purge", cmd_purge, "verwijder adresbevindingen en logregels na de bewaartermijn")
 

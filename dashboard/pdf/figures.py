@@ -18,7 +18,7 @@ from dashboard.pdf.style import PARTNERS, nl_date
 from data import store
 from geo.errors import InputError
 from indicators import catalogue
-from indicators.disclosure import format_cell
+from indicators.disclosure import format_cell, round_to
 from indicators.periods import granularity, label, months_of
 from indicators.publish import published_table
 from indicators.rates import latest_deliveries
@@ -182,7 +182,8 @@ def group_series(
     applied to the group as a total of its buurten: "." when a member was not delivered; "x"
     when the group's count is 1 to 4, its noemer below 50, exactly one member is secret, or the
     members that are secret add up to 1 to 4 (the group minus its published buurten would give
-    them away). Only the rate is returned, never a count.
+    them away). Only the rate is returned, never a count, and it is computed from the group's
+    count rounded to 5.
     """
     rows = table[table["code"].isin(members) & table["periode"].isin(periods)]
     out = []
@@ -201,7 +202,10 @@ def _group_cell(part: pd.DataFrame, n_members: int, schaal: float) -> dict[str, 
     secret = 0 < teller < 5 or noemer < 50 or len(hidden) == 1 or 0 < residual < 5 or noemer <= 0
     if secret:
         return {"waarde_publ": np.nan, "status": "x"}
-    return {"waarde_publ": teller / noemer * schaal, "status": ""}
+    # The group is no cell of the published hierarchy, so its rate comes from the count rounded
+    # to 5: subtracting it from published totals can then never pin down a small count exactly.
+    rounded = float(round_to(pd.Series([teller]), 5).iloc[0])
+    return {"waarde_publ": rounded / noemer * schaal, "status": ""}
 
 
 def peildatum_text(engine: Engine) -> str:

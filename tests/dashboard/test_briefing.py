@@ -22,6 +22,9 @@ from indicators import catalogue
 from indicators.disclosure import format_cell
 
 WIJK, GEMEENTE, PERIODE = "WK098325", "GM0983", "2024"
+# Checked against published_table: a hit with its own per-controle indicator, a hit with a
+# computed ratio, a rate without effort, and the effort itself.
+CHECKED = ["illegale_bewoning", "overbewoning", "niet_gebruik", "controles"]
 NUMBER = re.compile(r"(?<![\w,.])-?\d{1,3}(?:\.\d{3})*(?:,\d+)?\*?(?![\w])")
 
 
@@ -53,7 +56,7 @@ def ink_share(pdf: Path, tmp_path: Path, page: int = 1) -> float:
 def row_numbers(text: str, label: str) -> list[str]:
     """The number tokens on the first table line that starts (after the spoor) with ``label``."""
     for line in text.splitlines():
-        if re.search(rf"(^|\s{{2,}}){re.escape(label)}\s{{2,}}", line):
+        if re.search(rf"(^|\s){re.escape(label)}\s", line):
             return NUMBER.findall(line.split(label, 1)[1].split("per jaar", 1)[1])
     raise AssertionError(f"geen tabelregel voor {label!r}")
 
@@ -70,7 +73,7 @@ def engine(demo_url: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def venlo(engine) -> GemeenteCijfers:  # type: ignore[no-untyped-def]
-    return load_gemeente(engine, GEMEENTE, DEFAULT_INDICATORS)
+    return load_gemeente(engine, GEMEENTE, CHECKED)
 
 
 @pytest.fixture(scope="module")
@@ -92,12 +95,14 @@ def test_one_page_with_content(briefing: Path, tmp_path: Path) -> None:
 
 def test_title_demo_attribution_and_peildatum(briefing: Path) -> None:
     text = pdf_text(briefing)
+    for code in DEFAULT_INDICATORS:  # every chosen indicator has its row
+        assert catalogue.get(code).naam in text
     for expected in (
         "Wijkbriefing Wijk 25 Klingerberg",
         "Demodata (fictief)",
         "CBS / Kadaster",
         "Peildatum 31-12-2024",
-        "belastingdienst t/m okt 2024",
+        "Belastingdienst t/m okt 2024",
         "verklaart geen oorzaken",
         "Drie sporen",
     ):
@@ -118,7 +123,7 @@ def _expected_row(venlo: GemeenteCijfers, code: str) -> list[str]:
     return cells
 
 
-@pytest.mark.parametrize("code", [*DEFAULT_INDICATORS, "controles"])
+@pytest.mark.parametrize("code", CHECKED)
 def test_sporen_table_shows_exactly_the_published_cells(
     briefing: Path, venlo: GemeenteCijfers, code: str
 ) -> None:
@@ -130,7 +135,7 @@ def test_sporen_table_shows_exactly_the_published_cells(
 def test_no_withheld_figure_is_printed(briefing: Path, venlo: GemeenteCijfers) -> None:
     """For every cell withheld in the table's period, its raw count and rate are not in the row."""
     text = pdf_text(briefing)
-    for code in [*DEFAULT_INDICATORS, "controles"]:
+    for code in CHECKED:
         table = venlo.published(code)
         hidden = table[
             (table["periode"] == PERIODE)
@@ -233,7 +238,8 @@ def test_group_series_disclosure(tellers: list[float], statuses: list[str], stat
     out = group_series(rows, list(rows["code"]), ["2024-Q1"], schaal=1000)
     assert out["status"].tolist() == [status]
     if status == "":
-        expected = np.nansum(tellers) / (400.0 * len(tellers)) * 1000
+        rounded = 5 * np.floor(np.nansum(tellers) / 5 + 0.5)  # from the count rounded to 5
+        expected = rounded / (400.0 * len(tellers)) * 1000
         assert out["waarde_publ"].iloc[0] == pytest.approx(expected)
     else:
         assert np.isnan(out["waarde_publ"].iloc[0])

@@ -46,12 +46,12 @@ def test_published_rows_refuse_an_undisclosed_table(disclosed: pd.DataFrame) -> 
 
 
 def test_csv_for_dutch_excel(disclosed: pd.DataFrame) -> None:
-    data = csv_bytes(published_rows(disclosed))
+    data = csv_bytes(published_rows(disclosed, {"BU09832502": "Klingerberg-Noord"}))
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").split("\r\n")
     assert lines[0] == "code;naam;niveau;periode;indicator;aantal_afgerond;waarde;status"
     assert lines[1] == "BU09832501;;buurt;2024;illegale_bewoning;;;x"
-    assert lines[2] == "BU09832502;;buurt;2024;illegale_bewoning;1235;667,0;"
+    assert lines[2] == "BU09832502;Klingerberg-Noord;buurt;2024;illegale_bewoning;1235;667,0;"
     assert lines[3].endswith(";;;.")
     assert "1,818" not in data.decode("utf-8-sig") and ";3;" not in data.decode("utf-8-sig")
 
