@@ -7,6 +7,8 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, context, loaders
 from dashboard.components.maps import HOTSPOT_COLOURS, choropleth
+from dashboard.components.tables import download_buttons
+from dashboard.downloads import published_rows
 from geo.areas import parent_of
 from indicators import catalogue
 from indicators.hotspots import NO_HOTSPOT_LAYER
@@ -99,6 +101,11 @@ def render() -> None:
             columns["controles_tekst"] = "controles per 1.000 woningen"
         listing = shown[list(columns)].rename(columns=columns)
         st.dataframe(listing, hide_index=True, width="stretch", height=520)
+        download_buttons(
+            published_rows(table[table["level"] == level], names.to_dict()),
+            name=f"wijkmonitor-{selection.gemeente}-{selection.indicator}-{selection.granularity}",
+            key="download_overzicht",
+        )
     if card.hit:
         st.info(
             "Treffers hangen af van de controle-inzet: wie vaker kijkt, vindt meer. Daarom staan "

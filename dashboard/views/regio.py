@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, context, loaders
 from dashboard.components.maps import choropleth
+from dashboard.components.tables import download_buttons
 from data.regions import load_regions
 from indicators import catalogue
 from indicators.periods import label
@@ -52,6 +53,8 @@ def render() -> None:
                              "waarde_tekst": card.eenheid, "teller_tekst": "Aantal (afgerond)"}),
         hide_index=True, width="stretch",
     )  # fmt: skip
+    download_buttons(rows, name=f"wijkmonitor-{region}-{selection.indicator}-{periode}",
+                     key="download_regio")  # fmt: skip
     st.caption(
         "Elke gemeente staat op haar eigen buurtindeling (kolom Indeling): buurten van "
         "verschillende jaren zijn niet één op één vergelijkbaar."

@@ -7,6 +7,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, context, loaders
 from dashboard.components.maps import choropleth
+from dashboard.components.tables import download_buttons
 from indicators import catalogue
 from indicators.periods import label
 from indicators.views import compare_periods, map_frame, periods_with_data
@@ -60,6 +61,8 @@ def render() -> None:
                                "na": label(after), "verschil": f"Verschil ({card.eenheid})"}),
         hide_index=True, width="stretch",
     )  # fmt: skip
+    download_buttons(change, name=f"wijkmonitor-verschil-{selection.indicator}-{before}-{after}",
+                     key="download_vergelijken")  # fmt: skip
     st.caption(
         "Een verschil is alleen te zien waar beide perioden gepubliceerd zijn. Wijkmonitor "
         "signaleert; een verschil verklaart niet waardoor iets veranderde."

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import auth, context, loaders
 from dashboard.components.charts import PLOTLY_CONFIG, trend_chart
+from dashboard.components.tables import download_buttons
 from indicators import catalogue
 from indicators.composite import profile_rows
 from indicators.views import periods_with_data, series, series_table
@@ -46,9 +47,9 @@ def render() -> None:
     with st.expander("Tabel bij de grafiek"):
         data = series_table(lines)
         st.dataframe(data, hide_index=True, width="stretch")
-        st.download_button("Download als CSV", data.to_csv(index=False, sep=";").encode("utf-8-sig"),
-                           file_name=f"wijkmonitor-{code}-{selection.indicator}.csv",
-                           mime="text/csv", key="csv_trend")  # fmt: skip
+        download_buttons(
+            data, name=f"wijkmonitor-{code}-{selection.indicator}", key="download_trend"
+        )
     st.caption(
         "Een onderbroken lijn betekent: geheim (x, kleine aantallen) of niet geleverd (.). "
         "Gebieden die gekozen zijn omdat het er slecht ging, verbeteren vaak ook vanzelf."

@@ -41,6 +41,7 @@ def test_overzicht_shows_map_table_and_demo_banner(app: AppTest) -> None:
     assert "CBS / Kadaster" in args["script"]
     table = at.dataframe[0].value
     assert len(table) == 114
+    assert len(at.get("download_button")) == 2  # the aggregate table as CSV and as Excel
     values = set(table.iloc[:, 2])
     assert "x" in values, "small counts must show as x"
     assert not any(v.endswith(("1", "2", "3", "4")) and "," not in v for v in values if v != "x")

@@ -106,6 +106,7 @@ def test_analist_sees_addresses_and_it_is_audited(users_url: str) -> None:
     assert not at.exception
     assert at.title[0].value == "Adressen: vastgelegde bevindingen"
     assert not at.dataframe, "address data only in a static table, without download"
+    assert not at.get("download_button")
     table = at.table[0].value
     assert len(table) >= 28  # the demo's two controleavonden in Klingerberg
     assert list(table.index[:1]) == ["17-10-2024"]  # by date, never by address frequency
