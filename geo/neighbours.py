@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-
 import geopandas as gpd
-import libpysal
 import shapely
 
 from geo.crs import RD, check_frame
@@ -27,11 +24,3 @@ def neighbour_lists(areas: gpd.GeoDataFrame, *, snap_m: float = 1.0) -> dict[str
     for i, j in zip(left[keep], right[keep], strict=True):
         result[str(codes[i])].append(str(codes[j]))
     return {code: sorted(set(found)) for code, found in result.items()}
-
-
-def contiguity_weights(areas: gpd.GeoDataFrame, *, snap_m: float = 1.0) -> libpysal.weights.W:
-    """libpysal weights from ``neighbour_lists``, ids in the order of ``areas``."""
-    lists = neighbour_lists(areas, snap_m=snap_m)
-    with warnings.catch_warnings():  # "islands" warning: islands are expected and handled
-        warnings.simplefilter("ignore")
-        return libpysal.weights.W(lists, id_order=list(lists), silence_warnings=True)
