@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from dashboard.cli_admin import cmd_demo, cmd_purge, cmd_regions_add, cmd_serve, cmd_users_add
 from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_load
+from dashboard.cli_effect import cmd_effect
 from dashboard.cli_import import cmd_import, cmd_interventions_import
 from dashboard.cli_report import cmd_export, cmd_report
 from data.settings import from_env
@@ -106,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "import", cmd_interventions_import, "leg interventies vast (CSV)", interventions_sub
     )
     register.add_argument("file", metavar="FILE")
+
+    effect = command("effect", cmd_effect, "schat het effect van een interventie op een indicator")
+    effect.add_argument("--interventie", required=True)
+    effect.add_argument("--indicator", required=True)
+    effect.add_argument("--methode", choices=["did", "synth"], default="did")
+    effect.add_argument("--json", action="store_true")
 
     report = command(
         "report", cmd_report, "wijkbriefing (--wijk) of RPF-overzicht (--regio/--gemeente) als PDF"

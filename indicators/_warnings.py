@@ -1,0 +1,152 @@
+"""The plain-Dutch warnings that every effect estimate carries (PRINCIPLES.md)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from indicators._placebo import Floats, Inference, rate, to_wide
+from indicators.disclosure import format_cell
+
+if TYPE_CHECKING:
+    from indicators.effects import Design
+
+MIN_PRE_PERIODS = 12
+MIN_CONTROLS = 10
+PRE_TREND_ALPHA = 0.10
+EFFORT_CHANGE = 0.25  # a change in controles of more than 25% relative to the comparison
+REGRESSIE = (
+    "Buurten die gekozen zijn omdat het er slecht ging, verbeteren vaak ook zonder aanpak "
+    "(regressie naar het gemiddelde)"
+)
+MEER_CONTROLES = "Er werd na de start meer gecontroleerd; meer controles vinden meer"
+MINDER_CONTROLES = "Er werd na de start minder gecontroleerd; minder controles vinden minder"
+
+
+def nl(value: float | None, decimals: int = 2) -> str:
+    """A number the Dutch way (``-0,88``); "." when missing or infinite."""
+    if value is None or not math.isfinite(value):
+        return "."
+    return format_cell(value, "", decimals=decimals)
+
+
+def _weighted_level(values: Floats, weights: Floats, mask: np.ndarray) -> float:
+    w = np.where(mask & np.isfinite(values), weights, 0.0)
+    total = float(w.sum())
+    return float((w * np.nan_to_num(values)).sum() / total) if total > 0 else math.nan
+
+
+def pre_levels(design: Design) -> tuple[float, float]:
+    """Noemer-weighted pre-period rate of the treated and of the comparison buurten."""
+    levels = []
+    for group in (design.treated, design.controls):
+        teller, noemer = group.total()
+        levels.append(_weighted_level(rate(teller, noemer, design.schaal), noemer, design.pre))
+    return levels[0], levels[1]
+
+
+def _regression(design: Design, eenheid: str, hoger_is_slechter: bool) -> str:
+    treated, controls = pre_levels(design)
+    worse = treated > controls if hoger_is_slechter else treated < controls
+    if worse:
+        richting = "hoger" if hoger_is_slechter else "lager"
+        return (
+            f"Vóór de start lag het cijfer in de behandelde buurten {richting} dan in de "
+            f"vergelijkingsbuurten ({nl(treated)} tegen {nl(controls)} {eenheid}). "
+            f"{REGRESSIE}: een deel van een verbetering kan daaraan liggen."
+        )
+    return (
+        f"{REGRESSIE}. Hier lag het cijfer vóór de start niet slechter dan in de "
+        f"vergelijkingsbuurten ({nl(treated)} tegen {nl(controls)} {eenheid})."
+    )
+
+
+def _waterbed(design: Design, waterbed: Inference | None, eenheid: str) -> str:
+    if waterbed is None:
+        return (
+            "Er is geen ring van aangrenzende buurten met gegevens; of problemen naar de buren "
+            "zijn verschoven (waterbedeffect), is niet onderzocht."
+        )
+    n = len(design.ring.codes)
+    return (
+        f"Waterbedeffect: in de ring van {n} aangrenzende buurten (apart gehouden, geen "
+        f"vergelijkingsbuurten) veranderde het cijfer met {nl(waterbed.effect)} {eenheid} "
+        f"(95%-interval {nl(waterbed.ci_low)} tot {nl(waterbed.ci_high)}); problemen kunnen "
+        "zich naar de buren verplaatsen."
+    )
+
+
+def effort_change(design: Design, effort: pd.DataFrame) -> float | None:
+    """Relative change in ``controles`` rate after the start, treated against comparison.
+
+    (treated post / treated pre) / (comparison post / comparison pre) - 1, each a
+    noemer-weighted mean over the months where the effort panel was delivered; None when
+    it cannot be computed.
+    """
+    ratios = []
+    for group in (design.treated, design.controls):
+        wide = to_wide(effort, list(group.codes), design.periods)
+        teller, noemer = wide.total()
+        values = rate(teller, noemer, 1.0)
+        before = _weighted_level(values, noemer, design.pre)
+        after = _weighted_level(values, noemer, design.post)
+        if not (before > 0 and math.isfinite(after)):
+            return None
+        ratios.append(after / before)
+    return ratios[0] / ratios[1] - 1.0 if ratios[1] > 0 else None
+
+
+def _effort(design: Design, effort: pd.DataFrame | None) -> str | None:
+    if effort is None:
+        return None
+    change = effort_change(design, effort)
+    if change is None or abs(change) <= EFFORT_CHANGE:
+        return None
+    head = MEER_CONTROLES if change > 0 else MINDER_CONTROLES
+    return (
+        f"{head}: in de behandelde buurten veranderde het aantal controles per woning met "
+        f"{change:+.0%} ten opzichte van de vergelijkingsbuurten. Lees dit effect naast "
+        "'controles' en 'illegale bewoning per controle'."
+    )
+
+
+def effect_warnings(
+    design: Design,
+    main: Inference,
+    waterbed: Inference | None,
+    *,
+    eenheid: str,
+    effort: pd.DataFrame | None,
+    hoger_is_slechter: bool,
+) -> list[str]:
+    """The warnings of one estimate, in a fixed order; see PRINCIPLES.md."""
+    out = [_regression(design, eenheid, hoger_is_slechter), _waterbed(design, waterbed, eenheid)]
+    n_pre = int(design.pre.sum())
+    if n_pre < MIN_PRE_PERIODS:
+        out.append(
+            f"Korte voorperiode: {n_pre} maanden (minder dan {MIN_PRE_PERIODS}); de vergelijking "
+            "met de tijd vóór de start is onzeker."
+        )
+    if main.pre_trend_p is None:
+        out.append("De trend vóór de start kon niet worden getoetst (te weinig gegevens).")
+    elif main.pre_trend_p < PRE_TREND_ALPHA:
+        out.append(
+            "De trend vóór de start verschilt tussen de behandelde buurten en de "
+            f"vergelijkingsbuurten (pre-trendtoets p = {nl(main.pre_trend_p, 3)}); het effect "
+            "kan deels een voortgezette trend zijn."
+        )
+    effort_text = _effort(design, effort)
+    if effort_text:
+        out.append(effort_text)
+    n_controls = int((design.controls.noemer.sum(axis=1) > 0).sum())
+    if n_controls < MIN_CONTROLS:
+        out.append(
+            f"Weinig vergelijkingsbuurten ({n_controls}, minder dan {MIN_CONTROLS}); het "
+            "interval is daardoor onzeker."
+        )
+    if not (math.isfinite(main.ci_low) and math.isfinite(main.ci_high)):
+        out.append("Te weinig vergelijkingsbuurten voor een 95%-interval; het effect is onzeker.")
+    return out

@@ -1,0 +1,126 @@
+"""Series with their uncertainty: exact Poisson intervals for rates from small counts.
+
+A rate from a small teller is uncertain even when it is exact: 3 cases in a month could as well
+have been 1 or 8. The interval here is Garwood's exact Poisson interval for the count, divided
+by the noemer (taken as known) and multiplied by the catalogue's ``schaal``.
+
+Disclosure: an interval is computed from the unrounded teller, so it may only be shown where the
+rate itself is published. ``disclosed_interval`` takes the output of
+``indicators.disclosure.disclose`` and fills ``ci_low``/``ci_high`` only where ``status`` is ""
+and ``waarde_publ`` is shown. (Where the rate is shown, teller = rate x noemer / schaal is
+public already, so the interval reveals nothing more.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.stats import chi2
+
+from geo.errors import InputError
+from indicators.disclosure import SHOWN
+
+Floats = npt.NDArray[np.float64]
+SERIES_COLUMNS = ["code", "periode", "teller", "noemer", "waarde", "ci_low", "ci_high"]
+
+
+def poisson_interval(teller: npt.ArrayLike, *, level: float = 0.95) -> tuple[Floats, Floats]:
+    """Garwood's exact interval for Poisson counts: (low, high) arrays, NaN for NaN counts.
+
+    low = chi2.ppf(a/2, 2k) / 2 (0 for k = 0), high = chi2.ppf(1 - a/2, 2k + 2) / 2, with
+    a = 1 - ``level``. Non-integer counts (means of stocks) are allowed.
+    """
+    if not 0 < level < 1:
+        raise InputError(f"Het betrouwbaarheidsniveau moet tussen 0 en 1 liggen, niet {level}.")
+    k = np.asarray(teller, dtype=float)
+    if (k[np.isfinite(k)] < 0).any():
+        raise InputError("Een teller kan niet negatief zijn.")
+    alpha = 1.0 - level
+    with np.errstate(invalid="ignore"):
+        low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * np.maximum(k, 1e-300)) / 2, 0.0)
+        high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    missing = ~np.isfinite(k)
+    return np.where(missing, np.nan, low), np.where(missing, np.nan, high)
+
+
+def add_rate_interval(table: pd.DataFrame, *, schaal: float, level: float = 0.95) -> pd.DataFrame:
+    """Add ``ci_low`` and ``ci_high`` to a table with ``teller`` and ``noemer`` (unrounded).
+
+    The bounds are in the rate's unit (count bound / noemer * ``schaal``); NaN where the
+    teller is missing or the noemer is not positive. Returns a copy, same index.
+    """
+    missing = [c for c in ("teller", "noemer") if c not in table.columns]
+    if missing:
+        raise InputError(f"De tabel mist kolommen: {', '.join(missing)}.")
+    teller = table["teller"].to_numpy(dtype=float, na_value=np.nan)
+    noemer = table["noemer"].to_numpy(dtype=float, na_value=np.nan)
+    low, high = poisson_interval(teller, level=level)
+    usable = noemer > 0
+    divisor = np.where(usable, noemer, 1.0)
+    out = table.copy()
+    out["ci_low"] = np.where(usable, low / divisor * schaal, np.nan)
+    out["ci_high"] = np.where(usable, high / divisor * schaal, np.nan)
+    return out
+
+
+def group_series(
+    table: pd.DataFrame,
+    groups: Mapping[str, Sequence[str]],
+    *,
+    schaal: float,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Series per group of buurten (treated, comparison, ring, ...) with Poisson intervals.
+
+    Parameters
+    ----------
+    table : buurt rows ``code, periode, teller, noemer`` at any one granularity (maand,
+        kwartaal or jaar), e.g. the buurt rows of ``indicators.rates.indicator_table``.
+    groups : group name -> buurtcodes.
+
+    Returns
+    -------
+    ``SERIES_COLUMNS``, ``code`` being the group name: per group and periode the summed teller
+    and noemer of the buurten that delivered (a period nobody delivered: NaN teller), the rate
+    and its interval. Sorted by group order and periode. Apply disclosure control
+    (``indicators.disclosure.disclose``, then ``disclosed_interval``) before showing it.
+    """
+    parts = []
+    for name, codes in groups.items():
+        rows = table[table["code"].isin(list(codes))]
+        delivered = rows["teller"].notna()
+        summed = (
+            rows.assign(noemer=rows["noemer"].where(delivered))
+            .groupby("periode", sort=True)[["teller", "noemer"]]
+            .sum(min_count=1)
+            .reset_index()
+        )
+        parts.append(summed.assign(code=name))
+    if not parts:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    noemer = out["noemer"].where(out["noemer"] > 0)
+    out["waarde"] = out["teller"] / noemer * schaal
+    return add_rate_interval(out, schaal=schaal, level=level)[SERIES_COLUMNS]
+
+
+def disclosed_interval(
+    disclosed: pd.DataFrame, *, schaal: float, level: float = 0.95
+) -> pd.DataFrame:
+    """Add ``ci_low``/``ci_high`` only where the rate is published; NaN elsewhere.
+
+    ``disclosed`` is the output of ``indicators.disclosure.disclose`` (``status``,
+    ``waarde_publ``, and the unrounded ``teller`` and ``noemer``). A cell with status "x"
+    (secret) or "." (missing), or without a published rate, gets no interval.
+    """
+    missing = [c for c in ("status", "waarde_publ", "teller", "noemer") if c not in disclosed]
+    if missing:
+        raise InputError(f"De tabel mist kolommen: {', '.join(missing)}.")
+    out = add_rate_interval(disclosed, schaal=schaal, level=level)
+    shown = (disclosed["status"] == SHOWN) & disclosed["waarde_publ"].notna()
+    out["ci_low"] = out["ci_low"].where(shown)
+    out["ci_high"] = out["ci_high"].where(shown)
+    return out

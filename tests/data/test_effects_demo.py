@@ -1,0 +1,121 @@
+"""The demo's known Klingerberg effect is recovered, through the data layer and the CLI face."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from dashboard.cli_effect import cmd_effect
+from data import db
+from data.demo import BEHANDELD, EXPECTED_EFFECT_ILLEGALE_BEWONING, INTERVENTIE_ID
+from data.effects import effect_for_intervention
+from data.settings import Settings
+from geo.errors import InputError
+from indicators.effects import CONTRACT_KEYS, MEER_CONTROLES, REGRESSIE, EffectResult
+
+RING = [  # docs/demo.md
+    "BU09832202",
+    "BU09832203",
+    "BU09832402",
+    "BU09832403",
+    "BU09832701",
+    "BU09832702",
+    "BU09832801",
+    "BU09832804",
+]
+
+
+@pytest.fixture(scope="module")
+def engine(demo_url: str) -> Iterator[Engine]:
+    engine = db.make_engine(demo_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["did", "synth"])
+def result(request: pytest.FixtureRequest, engine: Engine) -> EffectResult:
+    return effect_for_intervention(engine, INTERVENTIE_ID, "illegale_bewoning", request.param)
+
+
+def test_klingerberg_effect_recovered(result: EffectResult) -> None:
+    assert result.ci_low <= EXPECTED_EFFECT_ILLEGALE_BEWONING <= result.ci_high
+    assert result.ci_high < 0
+    assert result.p_value < 0.05
+    assert result.behandeld == list(BEHANDELD) == ["BU09832501", "BU09832502"]
+    assert result.ring == RING
+    assert not set(result.controle) & (set(RING) | set(BEHANDELD))
+    assert len(result.controle) >= 10
+    assert (result.pre_perioden, result.post_perioden) == (32, 40)
+
+
+def test_contract_json(result: EffectResult) -> None:
+    data = result.to_json_dict()
+    assert tuple(data) == CONTRACT_KEYS
+    assert data["interventie"] == INTERVENTIE_ID and data["indicator"] == "illegale_bewoning"
+    assert data["eenheid"] == "per 1.000 woningen"
+    json.dumps(data, ensure_ascii=False, allow_nan=False)  # no NaN in the contract's JSON
+
+
+def test_warnings(result: EffectResult) -> None:
+    text = "\n".join(result.waarschuwingen)
+    assert REGRESSIE in text and "lag het cijfer in de behandelde buurten hoger" in text
+    assert MEER_CONTROLES in text
+    assert "Waterbedeffect: in de ring van 8" in text
+    assert result.ring_effect is not None
+
+
+def test_other_indicators(engine: Engine) -> None:
+    effort = effect_for_intervention(engine, INTERVENTIE_ID, "controles")
+    assert effort.ci_low > 0  # the inspection effort doubled
+    assert not any(MEER_CONTROLES in w for w in effort.waarschuwingen)
+    per_visit = effect_for_intervention(engine, INTERVENTIE_ID, "illegale_bewoning_per_controle")
+    assert per_visit.ci_high < 0 and per_visit.eenheid == "per 100 controles"
+    untouched = effect_for_intervention(engine, INTERVENTIE_ID, "arbeidsmigranten")
+    assert untouched.ci_low < 0 < untouched.ci_high
+
+
+def test_unknown_input(engine: Engine) -> None:
+    with pytest.raises(InputError, match="Onbekende interventie 'nergens'"):
+        effect_for_intervention(engine, "nergens", "illegale_bewoning")
+    with pytest.raises(InputError, match="Onbekende indicator 'geluk'"):
+        effect_for_intervention(engine, INTERVENTIE_ID, "geluk")
+    with pytest.raises(InputError, match="methode"):
+        effect_for_intervention(engine, INTERVENTIE_ID, "illegale_bewoning", "rdd")
+
+
+def _args(**kwargs: object) -> argparse.Namespace:
+    base: dict[str, object] = {
+        "interventie": INTERVENTIE_ID,
+        "indicator": "illegale_bewoning",
+        "methode": "did",
+        "json": False,
+    }
+    return argparse.Namespace(**{**base, **kwargs})
+
+
+def test_cli_json(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cmd_effect(_args(json=True), Settings(db_url=demo_url)) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert tuple(data) == CONTRACT_KEYS and out.count("\n") == 1
+    assert data["methode"] == "did" and data["pre_perioden"] == 32
+    assert data["ci_low"] <= EXPECTED_EFFECT_ILLEGALE_BEWONING <= data["ci_high"] < 0
+    assert "Vóór" in out  # ensure_ascii=False
+
+
+def test_cli_text(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cmd_effect(_args(methode="synth"), Settings(db_url=demo_url)) == 0
+    out = capsys.readouterr().out
+    assert "synthetische controle" in out and "per 1.000 woningen per maand" in out
+    assert "95%-interval -" in out and "," in out.splitlines()[1]  # Dutch decimals
+    assert "vergelijkingsbuurten: " in out and "ring (waterbed, apart gehouden): 8" in out
+    assert sum(line.startswith("  - ") for line in out.splitlines()) >= 3
+
+
+def test_cli_unknown_intervention(demo_url: str) -> None:
+    with pytest.raises(InputError, match="nergens"):
+        cmd_effect(_args(interventie="nergens"), Settings(db_url=demo_url))
