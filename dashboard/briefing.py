@@ -2,7 +2,7 @@
 
 Map, trend, effect, the three sporen, sources and peildatum on one page. Every number is a
 published value (``indicators.publish.published_table``); the comparison buurten' line applies
-the same disclosure rules to the group (``dashboard.pdf.figures.group_series``).
+the same disclosure rules to the group (``indicators.trends.group_series``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from dashboard.pdf.figures import (
     check_indicators,
     check_period,
     default_period,
-    group_series,
     is_demo,
     load_gemeente,
     peildatum_text,
@@ -38,6 +37,7 @@ from data import store
 from geo.errors import InputError, WijkmonitorError
 from indicators import catalogue
 from indicators.periods import label
+from indicators.trends import group_series
 
 _WIJK = re.compile(r"^WK\d{6}$")
 _MAP_W, _CHART_W, _GAP = 262.0, 257.0, 16.0

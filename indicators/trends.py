@@ -13,15 +13,13 @@ public already, so the interval reveals nothing more.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy.stats import chi2
 
 from geo.errors import InputError
-from indicators.disclosure import SHOWN
+from indicators.disclosure import SHOWN, round_to
 
 Floats = npt.NDArray[np.float64]
 SERIES_COLUMNS = ["code", "periode", "teller", "noemer", "waarde", "ci_low", "ci_high"]
@@ -67,44 +65,46 @@ def add_rate_interval(table: pd.DataFrame, *, schaal: float, level: float = 0.95
 
 
 def group_series(
-    table: pd.DataFrame,
-    groups: Mapping[str, Sequence[str]],
-    *,
-    schaal: float,
-    level: float = 0.95,
+    table: pd.DataFrame, members: list[str], periods: list[str], *, schaal: float
 ) -> pd.DataFrame:
-    """Series per group of buurten (treated, comparison, ring, ...) with Poisson intervals.
+    """The rate of a group of buurten (the comparison buurten of an effect estimate) per period.
 
     Parameters
     ----------
-    table : buurt rows ``code, periode, teller, noemer`` at any one granularity (maand,
-        kwartaal or jaar), e.g. the buurt rows of ``indicators.rates.indicator_table``.
-    groups : group name -> buurtcodes.
+    table : a ``published_table`` (buurt rows are used: ``teller``, ``noemer``, ``status``).
+    members : buurtcodes of the group; periods : the periods wanted.
+    schaal : the catalogue's scale (1.000 for "per 1.000 ...").
 
     Returns
     -------
-    ``SERIES_COLUMNS``, ``code`` being the group name: per group and periode the summed teller
-    and noemer of the buurten that delivered (a period nobody delivered: NaN teller), the rate
-    and its interval. Sorted by group order and periode. Apply disclosure control
-    (``indicators.disclosure.disclose``, then ``disclosed_interval``) before showing it.
+    ``periode, waarde_publ, status`` with the disclosure rules of ``indicators.disclosure``
+    applied to the group as a total of its buurten: "." when a member was not delivered; "x"
+    when the group's count is 1 to 4, its noemer below 50, exactly one member is secret, or the
+    members that are secret add up to 1 to 4 (the group minus its published buurten would give
+    them away). Only the rate is returned, never a count, and it is computed from the group's
+    count rounded to 5.
     """
-    parts = []
-    for name, codes in groups.items():
-        rows = table[table["code"].isin(list(codes))]
-        delivered = rows["teller"].notna()
-        summed = (
-            rows.assign(noemer=rows["noemer"].where(delivered))
-            .groupby("periode", sort=True)[["teller", "noemer"]]
-            .sum(min_count=1)
-            .reset_index()
-        )
-        parts.append(summed.assign(code=name))
-    if not parts:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
-    noemer = out["noemer"].where(out["noemer"] > 0)
-    out["waarde"] = out["teller"] / noemer * schaal
-    return add_rate_interval(out, schaal=schaal, level=level)[SERIES_COLUMNS]
+    rows = table[table["code"].isin(members) & table["periode"].isin(periods)]
+    out = []
+    for periode in periods:
+        part = rows[rows["periode"] == periode]
+        out.append({"periode": periode, **_group_cell(part, len(members), schaal)})
+    return pd.DataFrame(out, columns=["periode", "waarde_publ", "status"])
+
+
+def _group_cell(part: pd.DataFrame, n_members: int, schaal: float) -> dict[str, object]:
+    if len(part) < n_members or part["status"].eq(".").any() or part["noemer"].isna().any():
+        return {"waarde_publ": np.nan, "status": "."}
+    teller, noemer = float(part["teller"].sum()), float(part["noemer"].sum())
+    hidden = part[part["status"] == "x"]
+    residual = float(hidden["teller"].sum())
+    secret = 0 < teller < 5 or noemer < 50 or len(hidden) == 1 or 0 < residual < 5 or noemer <= 0
+    if secret:
+        return {"waarde_publ": np.nan, "status": "x"}
+    # The group is no cell of the published hierarchy, so its rate comes from the count rounded
+    # to 5: subtracting it from published totals can then never pin down a small count exactly.
+    rounded = float(round_to(pd.Series([teller]), 5).iloc[0])
+    return {"waarde_publ": rounded / noemer * schaal, "status": ""}
 
 
 def disclosed_interval(

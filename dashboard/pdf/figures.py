@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -18,7 +17,7 @@ from dashboard.pdf.style import PARTNERS, nl_date
 from data import store
 from geo.errors import InputError
 from indicators import catalogue
-from indicators.disclosure import format_cell, round_to
+from indicators.disclosure import format_cell
 from indicators.periods import granularity, label, months_of
 from indicators.publish import published_table
 from indicators.rates import latest_deliveries
@@ -163,49 +162,6 @@ def area_series(table: pd.DataFrame, code: str, periods: list[str]) -> pd.DataFr
     out["waarde_publ"] = out["periode"].map(own["waarde_publ"]).astype(float)
     out["status"] = out["periode"].map(own["status"]).fillna(".")
     return out
-
-
-def group_series(
-    table: pd.DataFrame, members: list[str], periods: list[str], *, schaal: float
-) -> pd.DataFrame:
-    """The rate of a group of buurten (the comparison buurten of an effect estimate) per period.
-
-    Parameters
-    ----------
-    table : a ``published_table`` (buurt rows are used: ``teller``, ``noemer``, ``status``).
-    members : buurtcodes of the group; periods : the periods wanted.
-    schaal : the catalogue's scale (1.000 for "per 1.000 ...").
-
-    Returns
-    -------
-    ``periode, waarde_publ, status`` with the disclosure rules of ``indicators.disclosure``
-    applied to the group as a total of its buurten: "." when a member was not delivered; "x"
-    when the group's count is 1 to 4, its noemer below 50, exactly one member is secret, or the
-    members that are secret add up to 1 to 4 (the group minus its published buurten would give
-    them away). Only the rate is returned, never a count, and it is computed from the group's
-    count rounded to 5.
-    """
-    rows = table[table["code"].isin(members) & table["periode"].isin(periods)]
-    out = []
-    for periode in periods:
-        part = rows[rows["periode"] == periode]
-        out.append({"periode": periode, **_group_cell(part, len(members), schaal)})
-    return pd.DataFrame(out, columns=["periode", "waarde_publ", "status"])
-
-
-def _group_cell(part: pd.DataFrame, n_members: int, schaal: float) -> dict[str, object]:
-    if len(part) < n_members or part["status"].eq(".").any() or part["noemer"].isna().any():
-        return {"waarde_publ": np.nan, "status": "."}
-    teller, noemer = float(part["teller"].sum()), float(part["noemer"].sum())
-    hidden = part[part["status"] == "x"]
-    residual = float(hidden["teller"].sum())
-    secret = 0 < teller < 5 or noemer < 50 or len(hidden) == 1 or 0 < residual < 5 or noemer <= 0
-    if secret:
-        return {"waarde_publ": np.nan, "status": "x"}
-    # The group is no cell of the published hierarchy, so its rate comes from the count rounded
-    # to 5: subtracting it from published totals can then never pin down a small count exactly.
-    rounded = float(round_to(pd.Series([teller]), 5).iloc[0])
-    return {"waarde_publ": rounded / noemer * schaal, "status": ""}
 
 
 def peildatum_text(engine: Engine) -> str:

@@ -8,12 +8,11 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
 from dashboard.cli_report import DEFAULT_INDICATORS, cmd_report
-from dashboard.pdf.figures import GemeenteCijfers, group_series, load_gemeente
+from dashboard.pdf.figures import GemeenteCijfers, load_gemeente
 from dashboard.pdf.trend import nice_ticks
 from data.db import make_engine
 from data.settings import Settings
@@ -208,48 +207,6 @@ def test_cli_refuses_two_targets(demo_url: str, tmp_path: Path) -> None:
 
 
 # --- the comparison buurten' line: disclosure of a group --------------------------------------
-
-
-def _rows(tellers: list[float], statuses: list[str], noemer: float = 400.0) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "code": [f"BU{i:08d}" for i in range(len(tellers))],
-            "periode": "2024-Q1",
-            "teller": tellers,
-            "noemer": noemer,
-            "status": statuses,
-        }
-    )
-
-
-@pytest.mark.parametrize(
-    ("tellers", "statuses", "status"),
-    [
-        ([10, 20, 30], ["", "", ""], ""),
-        ([10, 3, 30], ["", "x", ""], "x"),  # one secret member: group minus the others
-        ([10, 3, 4, 30], ["", "x", "x", ""], ""),  # two secret adding up to 7
-        ([10, 1, 2, 30], ["", "x", "x", ""], "x"),  # two secret adding up to 3
-        ([1, 1, 0], ["x", "x", "x"], "x"),  # the group's own count is 2
-        ([10, np.nan, 30], ["", ".", ""], "."),  # a member not delivered
-    ],
-)
-def test_group_series_disclosure(tellers: list[float], statuses: list[str], status: str) -> None:
-    rows = _rows(tellers, statuses)
-    out = group_series(rows, list(rows["code"]), ["2024-Q1"], schaal=1000)
-    assert out["status"].tolist() == [status]
-    if status == "":
-        rounded = 5 * np.floor(np.nansum(tellers) / 5 + 0.5)  # from the count rounded to 5
-        expected = rounded / (400.0 * len(tellers)) * 1000
-        assert out["waarde_publ"].iloc[0] == pytest.approx(expected)
-    else:
-        assert np.isnan(out["waarde_publ"].iloc[0])
-
-
-def test_group_series_needs_every_member_and_a_large_noemer() -> None:
-    rows = _rows([10, 20], ["", ""], noemer=20.0)
-    assert group_series(rows, list(rows["code"]), ["2024-Q1"], schaal=1000)["status"][0] == "x"
-    absent = group_series(rows, [*rows["code"], "BU99999999"], ["2024-Q1"], schaal=1000)
-    assert absent["status"][0] == "."
 
 
 def test_nice_ticks() -> None:

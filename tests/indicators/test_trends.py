@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from geo.errors import InputError
 from indicators.disclosure import disclose
 from indicators.trends import (
-    SERIES_COLUMNS,
     add_rate_interval,
     disclosed_interval,
     group_series,
@@ -54,26 +53,6 @@ def test_rate_interval_in_the_unit() -> None:
     assert "ci_low" not in table  # a copy
 
 
-def test_group_series_sums_delivered_buurten() -> None:
-    table = pd.DataFrame(
-        {
-            "code": ["A", "B", "C", "A", "B", "C"],
-            "periode": ["2021-Q1"] * 3 + ["2021-Q2"] * 3,
-            "teller": [4.0, 6.0, 1.0, np.nan, 2.0, np.nan],
-            "noemer": [1000.0, 1000.0, 500.0, 1000.0, 1000.0, 500.0],
-        }
-    )
-    out = group_series(table, {"behandeld": ["A", "B"], "ring": ["C"]}, schaal=1000)
-    assert list(out.columns) == SERIES_COLUMNS
-    first = out[(out["code"] == "behandeld") & (out["periode"] == "2021-Q1")].iloc[0]
-    assert (first["teller"], first["noemer"], first["waarde"]) == (10.0, 2000.0, 5.0)
-    second = out[(out["code"] == "behandeld") & (out["periode"] == "2021-Q2")].iloc[0]
-    assert (second["teller"], second["noemer"]) == (2.0, 1000.0)  # A not delivered
-    gap = out[(out["code"] == "ring") & (out["periode"] == "2021-Q2")].iloc[0]
-    assert np.isnan(gap["teller"]) and np.isnan(gap["ci_low"])
-    assert (out["ci_low"].dropna() <= out["waarde"].dropna()).all()
-
-
 def test_interval_only_where_the_rate_is_published() -> None:
     table = pd.DataFrame(
         {
@@ -95,3 +74,45 @@ def test_interval_only_where_the_rate_is_published() -> None:
     assert out.loc[out["code"] == "BU04", "ci_low"].isna().all()  # not delivered
     with pytest.raises(InputError, match="status"):
         disclosed_interval(table, schaal=1000)
+
+
+def _rows(tellers: list[float], statuses: list[str], noemer: float = 400.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": [f"BU{i:08d}" for i in range(len(tellers))],
+            "periode": "2024-Q1",
+            "teller": tellers,
+            "noemer": noemer,
+            "status": statuses,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("tellers", "statuses", "status"),
+    [
+        ([10, 20, 30], ["", "", ""], ""),
+        ([10, 3, 30], ["", "x", ""], "x"),  # one secret member: group minus the others
+        ([10, 3, 4, 30], ["", "x", "x", ""], ""),  # two secret adding up to 7
+        ([10, 1, 2, 30], ["", "x", "x", ""], "x"),  # two secret adding up to 3
+        ([1, 1, 0], ["x", "x", "x"], "x"),  # the group's own count is 2
+        ([10, np.nan, 30], ["", ".", ""], "."),  # a member not delivered
+    ],
+)
+def test_group_series_disclosure(tellers: list[float], statuses: list[str], status: str) -> None:
+    rows = _rows(tellers, statuses)
+    out = group_series(rows, list(rows["code"]), ["2024-Q1"], schaal=1000)
+    assert out["status"].tolist() == [status]
+    if status == "":
+        rounded = 5 * np.floor(np.nansum(tellers) / 5 + 0.5)  # from the count rounded to 5
+        expected = rounded / (400.0 * len(tellers)) * 1000
+        assert out["waarde_publ"].iloc[0] == pytest.approx(expected)
+    else:
+        assert np.isnan(out["waarde_publ"].iloc[0])
+
+
+def test_group_series_needs_every_member_and_a_large_noemer() -> None:
+    rows = _rows([10, 20], ["", ""], noemer=20.0)
+    assert group_series(rows, list(rows["code"]), ["2024-Q1"], schaal=1000)["status"][0] == "x"
+    absent = group_series(rows, [*rows["code"], "BU99999999"], ["2024-Q1"], schaal=1000)
+    assert absent["status"][0] == "."
