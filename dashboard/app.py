@@ -21,6 +21,10 @@ def pages_for(user: User) -> list[st.Page]:
                 url_path="wijkprofiel"),
     ]  # fmt: skip
     pages.append(
+        st.Page("views/interventies.py", title="Interventies", icon=":material/insights:",
+                url_path="interventies")
+    )  # fmt: skip
+    pages.append(
         st.Page("views/vergelijken.py", title="Vergelijken", icon=":material/compare:",
                 url_path="vergelijken")
     )  # fmt: skip

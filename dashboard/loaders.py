@@ -8,9 +8,11 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data import db, store
+from data.effects import effect_for_intervention
 from data.settings import Settings, from_env
 from geo.neighbours import neighbour_lists
 from geo.simplify import simplify_coverage
+from indicators.effects import EffectResult
 from indicators.hotspots import hotspots
 from indicators.publish import published_table
 from indicators.rates import latest_deliveries
@@ -85,3 +87,9 @@ def hotspot_classes(
     buurten = areas(url, gemeente, jaar)
     lists = neighbour_lists(buurten[buurten["level"] == "buurt"])
     return hotspots(values, lists, indicator=indicator)
+
+
+@st.cache_data(show_spinner="Effect schatten (placebo-toetsen)...", ttl=600)
+def effect(url: str, interventie: str, indicator: str, methode: str) -> EffectResult:
+    """The effect estimate of an intervention on an indicator (see data.effects)."""
+    return effect_for_intervention(engine(url), interventie, indicator, methode)

@@ -110,6 +110,10 @@ def _controls(
     )
 
 
+# Housing pressure, never a target of enforcement: no 'did the aanpak lower it?' either.
+NO_EFFECT_ANALYSIS = ("arbeidsmigranten",)
+
+
 def effect_for_intervention(
     engine: Engine | Connection, interventie_id: str, indicator: str, methode: str = "did"
 ) -> EffectResult:
@@ -126,6 +130,11 @@ def effect_for_intervention(
         card = catalogue.get(indicator)
     except KeyError as exc:
         raise InputError(str(exc.args[0])) from None
+    if indicator in NO_EFFECT_ANALYSIS:
+        raise InputError(
+            f"Op {indicator} wordt geen effect van een aanpak geschat: het is een maat voor "
+            "woondruk, nooit een doel of risicofactor van handhaving (PRINCIPLES)."
+        )
     interventions = store.load_interventions(engine)
     row = _intervention(interventions, interventie_id)
     treated = sorted(str(c) for c in row["buurtcodes"])

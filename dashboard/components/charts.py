@@ -103,3 +103,39 @@ def trend_chart(
     fig.update_xaxes(showgrid=True, gridcolor="#e6e6e6")
     fig.update_yaxes(showgrid=True, gridcolor="#e6e6e6")
     return fig
+
+
+def event_study_chart(frame: pd.DataFrame, *, eenheid: str, height: int = 340) -> go.Figure:
+    """Effect per quarter relative to the start, with its 95% interval; 0 marks no effect.
+
+    ``frame``: ``relatief`` (quarter, 0 = first quarter after the start), ``effect``,
+    ``ci_low``, ``ci_high``, ``fase`` ("voor"/"na").
+    """
+    fig = go.Figure()
+    for fase, colour, name in (
+        ("voor", "#555555", "vóór de start"),
+        ("na", "#0072B2", "na de start"),
+    ):
+        part = frame[frame["fase"] == fase]
+        fig.add_trace(
+            go.Scatter(
+                x=part["relatief"], y=part["effect"], mode="markers", name=name,
+                marker={"color": colour, "size": 8, "symbol": "circle" if fase == "na" else "square"},
+                error_y={"type": "data", "symmetric": False, "color": colour,
+                         "array": part["ci_high"] - part["effect"],
+                         "arrayminus": part["effect"] - part["ci_low"]},
+                hovertemplate="kwartaal %{x}: %{y:,.2f}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_hline(y=0, line={"color": "#333333", "width": 1})
+    fig.add_vline(x=-0.5, line={"color": "#333333", "width": 1.5, "dash": "dot"})
+    fig.update_layout(
+        separators=",.", height=height, margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        xaxis={"title": {"text": "kwartaal ten opzichte van de start (0 = eerste kwartaal)"}},
+        yaxis={"title": {"text": f"effect ({eenheid})"}, "tickformat": ",.1f"},
+        legend={"orientation": "h", "y": -0.25}, plot_bgcolor="#ffffff",
+        font={"family": "Arial, sans-serif", "size": 13, "color": "#1a1a1a"},
+    )  # fmt: skip
+    fig.update_xaxes(showgrid=True, gridcolor="#e6e6e6")
+    fig.update_yaxes(showgrid=True, gridcolor="#e6e6e6")
+    return fig

@@ -127,3 +127,18 @@ def test_hotspot_layer_and_none_for_arbeidsmigranten(app: AppTest) -> None:
     assert not [r for r in at.radio if r.key == "kaartlaag"], (
         "no hotspot layer for arbeidsmigranten"
     )
+
+
+def test_interventies_shows_register_effect_and_warnings(app: AppTest) -> None:
+    at = app.run()
+    at.switch_page("views/interventies.py").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == ["venlo-klingerberg-2021"]
+    metric = at.metric[0].value
+    assert metric.startswith("-0,") and "per 1.000 woningen" in metric
+    warnings = " ".join(w.value for w in at.warning)
+    assert "regressie naar het gemiddelde" in warnings and "Waterbedeffect" in warnings
+    assert len(at.get("plotly_chart")) == 2 and len(at.get("component_instance")) == 1
+    at.radio(key="effect_methode").set_value("synth").run()
+    assert not at.exception and at.metric[0].value.startswith("-0,")
+    assert "arbeidsmigranten" not in at.selectbox(key="effect_indicator").options
