@@ -43,6 +43,17 @@ _WIJK = re.compile(r"^WK\d{6}$")
 _MAP_W, _CHART_W, _GAP = 262.0, 257.0, 16.0
 
 
+# What a briefing shows when nobody chooses: the first indicator gets the map, trend and effect.
+DEFAULT_INDICATORS = [
+    "illegale_bewoning",
+    "woningsplitsing",
+    "overbewoning",
+    "brp_afwijking",
+    "uitkering_afwijking",
+    "niet_gebruik",
+]
+
+
 def briefing_pdf(
     engine: Engine, *, wijk: str, indicators: list[str], periode: str | None, out: Path
 ) -> Path:

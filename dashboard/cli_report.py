@@ -11,18 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from dashboard.briefing import DEFAULT_INDICATORS
 from data import db
 from data.settings import Settings
 from geo.errors import InputError
-
-DEFAULT_INDICATORS = [
-    "illegale_bewoning",
-    "woningsplitsing",
-    "overbewoning",
-    "brp_afwijking",
-    "uitkering_afwijking",
-    "niet_gebruik",
-]
 
 
 def _codes(values: list[str] | str | None) -> list[str]:

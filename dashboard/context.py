@@ -51,6 +51,8 @@ def sidebar(user: User) -> Selection | None:
         return None
     with st.sidebar:
         names = dict(zip(gemeenten["code"], gemeenten["name"], strict=True))
+        if st.session_state.get("gemeente") not in names:  # never a gemeente outside the user's
+            st.session_state["gemeente"] = next(iter(names))
         gemeente = st.selectbox(
             "Gemeente", list(names), format_func=lambda c: f"{names[c]} ({c})", key="gemeente"
         )

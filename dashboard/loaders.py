@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -93,3 +96,14 @@ def hotspot_classes(
 def effect(url: str, interventie: str, indicator: str, methode: str) -> EffectResult:
     """The effect estimate of an intervention on an indicator (see data.effects)."""
     return effect_for_intervention(engine(url), interventie, indicator, methode)
+
+
+@st.cache_data(show_spinner="Briefing maken (PDF)...", ttl=600, max_entries=20)
+def briefing(url: str, wijk: str, indicators: tuple[str, ...]) -> bytes:
+    """The one-page wijkbriefing as PDF bytes (the same as `wijkmonitor report --wijk`)."""
+    from dashboard.briefing import briefing_pdf
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = briefing_pdf(engine(url), wijk=wijk, indicators=list(indicators), periode=None,
+                           out=Path(folder) / "briefing.pdf")  # fmt: skip
+        return out.read_bytes()

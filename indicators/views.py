@@ -156,3 +156,38 @@ def series_table(series_list: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     table = table.fillna(".")
     table.insert(0, "Periode", [label(p) for p in table.index])
     return table.reset_index(drop=True)
+
+
+def key_figures(
+    tables: dict[str, pd.DataFrame], *, code: str, periode: str, vorige: str
+) -> pd.DataFrame:
+    """Per indicator the area's published value in ``periode`` and the change since ``vorige``.
+
+    Columns ``indicator, naam, waarde, verschil, slechter_bij_stijging`` (texts in Dutch
+    format; the change only where both values are published, else "").
+    """
+    rows = []
+    for indicator, table in tables.items():
+        card = catalogue.get(indicator)
+        own = table[table["code"] == code]
+        now = own[own["periode"] == periode]
+        before = own[own["periode"] == vorige]
+        change = ""
+        if not now.empty and not before.empty:
+            a, b = before.iloc[0], now.iloc[0]
+            if (
+                a["status"] == b["status"] == ""
+                and pd.notna(a["waarde_publ"])
+                and pd.notna(b["waarde_publ"])
+            ):
+                change = format_cell(float(b["waarde_publ"]) - float(a["waarde_publ"]), "")
+        rows.append(
+            {
+                "indicator": indicator,
+                "naam": card.naam,
+                "waarde": "." if now.empty else _cell(now.iloc[0]),
+                "verschil": change,
+                "slechter_bij_stijging": card.hoger_is_slechter,
+            }
+        )
+    return pd.DataFrame(rows)

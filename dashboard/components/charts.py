@@ -46,6 +46,8 @@ def trend_chart(
     for i, (name, frame) in enumerate(series):
         style = SERIES_STYLE[i % len(SERIES_STYLE)]
         x = [mid_date(p) for p in frame["periode"]]
+        if "ci_low" in frame and frame["ci_low"].notna().any():
+            _band(fig, x, frame, colour=style["color"], name=name)
         text = [
             f"{label(p)}: {format_cell(v, s)}"
             for p, v, s in zip(frame["periode"], frame["waarde_publ"], frame["status"], strict=True)
@@ -103,6 +105,26 @@ def trend_chart(
     fig.update_xaxes(showgrid=True, gridcolor="#e6e6e6")
     fig.update_yaxes(showgrid=True, gridcolor="#e6e6e6")
     return fig
+
+
+def _band(
+    fig: go.Figure, x: list[pd.Timestamp], frame: pd.DataFrame, *, colour: str, name: str
+) -> None:
+    """The 95% interval of a line as a light band (small counts: wide band)."""
+    fig.add_trace(go.Scatter(x=x, y=frame["ci_high"], mode="lines", line={"width": 0},
+                             hoverinfo="skip", showlegend=False, connectgaps=False))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=frame["ci_low"], mode="lines", line={"width": 0}, fill="tonexty",
+            fillcolor=_transparent(colour), name=f"{name}: 95%-interval", hoverinfo="skip",
+            connectgaps=False,
+        )
+    )  # fmt: skip
+
+
+def _transparent(colour: str, alpha: float = 0.18) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 
 
 def event_study_chart(frame: pd.DataFrame, *, eenheid: str, height: int = 340) -> go.Figure:

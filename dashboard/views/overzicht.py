@@ -13,7 +13,7 @@ from geo.areas import parent_of
 from indicators import catalogue
 from indicators.hotspots import NO_HOTSPOT_LAYER
 from indicators.periods import label
-from indicators.views import map_frame, periods_with_data
+from indicators.views import key_figures, map_frame, periods_with_data
 
 
 def render() -> None:
@@ -23,6 +23,7 @@ def render() -> None:
         return
     card = catalogue.get(selection.indicator)
     st.title(f"Overzicht {selection.gemeente_naam}")
+    _key_figures(selection)
     table = loaders.disclosed(
         selection.url,
         selection.gemeente,
@@ -111,6 +112,33 @@ def render() -> None:
             "Treffers hangen af van de controle-inzet: wie vaker kijkt, vindt meer. Daarom staan "
             "de controles en de treffers per controle in de tooltip van elke buurt."
         )
+
+
+KEY_INDICATORS = (
+    "illegale_bewoning",
+    "controles",
+    "woningsplitsing",
+    "brp_afwijking",
+    "niet_gebruik",
+)
+
+
+def _key_figures(selection: context.Selection) -> None:
+    """The gemeente's latest year beside the year before, with arrows (red = worse)."""
+    args = (selection.url, selection.gemeente, selection.jaar)
+    tables = {c: loaders.disclosed(*args, c, "jaar") for c in KEY_INDICATORS}
+    years = periods_with_data(tables["illegale_bewoning"])
+    if len(years) < 2:
+        return
+    figures = key_figures(tables, code=selection.gemeente, periode=years[-1], vorige=years[-2])
+    st.caption(
+        f"Kerncijfers {selection.gemeente_naam}, {years[-1]} (verschil met {years[-2]}), per jaar"
+    )
+    for column, row in zip(st.columns(len(figures)), figures.itertuples(), strict=True):
+        unit = catalogue.get(row.indicator).eenheid
+        with column:
+            st.metric(row.naam, row.waarde, delta=row.verschil or None, help=unit,
+                      delta_color="inverse" if row.slechter_bij_stijging else "off")  # fmt: skip
 
 
 def _open_clicked(result: dict[str, object] | None) -> None:

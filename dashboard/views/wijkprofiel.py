@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context, loaders
+from dashboard.briefing import DEFAULT_INDICATORS
 from dashboard.components.charts import PLOTLY_CONFIG, trend_chart
 from dashboard.components.tables import download_buttons
 from indicators import catalogue
 from indicators.composite import profile_rows
+from indicators.trends import disclosed_interval
 from indicators.views import periods_with_data, series, series_table
 
 
@@ -30,6 +33,7 @@ def render() -> None:
         "Wijk of buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="gebied"
     )
     st.title(names[code])
+    _briefing(selection, code, areas)
     _sporen(selection, code)
     args = (selection.url, selection.gemeente, selection.jaar)
     table = loaders.disclosed(*args, selection.indicator, selection.granularity)
@@ -40,7 +44,7 @@ def render() -> None:
         if set(row.buurtcodes) & set(buurten)
     ]
     st.subheader(f"{card.naam} ({card.eenheid})")
-    lines = [(names[code], series(table, code)),
+    lines = [(names[code], disclosed_interval(series(table, code), schaal=card.schaal)),
              (selection.gemeente_naam, series(table, selection.gemeente))]  # fmt: skip
     figure = trend_chart(lines, eenheid=card.eenheid, markers=markers)
     st.plotly_chart(figure, width="stretch", key="trend", config=PLOTLY_CONFIG)
@@ -79,6 +83,20 @@ def render() -> None:
                 ),
                 width="stretch", key="per_controle", config=PLOTLY_CONFIG,
             )  # fmt: skip
+
+
+def _briefing(selection: context.Selection, code: str, areas: pd.DataFrame) -> None:
+    """A button for the wethouder's one-page PDF of the wijk (of a buurt: its wijk)."""
+    wijk = code if code.startswith("WK") else str(areas.set_index("code").loc[code, "parent_code"])
+    indicators = (selection.indicator, *[c for c in DEFAULT_INDICATORS if c != selection.indicator])
+    if st.button(
+        f"Briefing (PDF) van {wijk} maken", icon=":material/picture_as_pdf:", key="maak_briefing"
+    ):
+        st.session_state["briefing"] = (wijk, loaders.briefing(selection.url, wijk, indicators))
+    made = st.session_state.get("briefing")
+    if made and made[0] == wijk:
+        st.download_button("Download briefing", made[1], file_name=f"wijkbriefing-{wijk}.pdf",
+                           mime="application/pdf", key="download_briefing")  # fmt: skip
 
 
 def _sporen(selection: context.Selection, code: str) -> None:

@@ -133,3 +133,47 @@ def test_beheerder_uploads_a_delivery(users_url: str) -> None:
     assert len(at.dataframe) == 2  # import log and audit log
     log = at.dataframe[0].value
     assert (log["soort"] == "demo").any()
+
+
+def test_oidc_login_is_offered_only_when_configured(users_url: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert "Inloggen met organisatieaccount" not in [b.label for b in at.button]
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "een-lang-geheim-voor-de-cookie",
+        "client_id": "wijkmonitor",
+        "client_secret": "geheim",
+        "server_metadata_url": "https://idp.gemeente.example/.well-known/openid-configuration",
+    }
+    at.run()
+    assert not at.exception
+    assert "Inloggen met organisatieaccount" in [b.label for b in at.button]
+
+
+def test_no_way_to_another_gemeentes_addresses(users_url: str) -> None:
+    from datetime import date
+
+    from data.findings import view_findings
+    from data.users import load_user
+
+    engine = db.make_engine(users_url)
+    with engine.begin() as conn:
+        add_user(conn, "analist-beesel", rol="analist", wachtwoord=PASSWORD, gemeenten=["GM0889"])
+    at = login("analist-beesel")
+    at.query_params["gemeente"] = "GM0983"  # URL parameters choose nothing
+    at.session_state["selection"] = None  # a forged selection is rebuilt from the user's rights
+    at.switch_page("views/adressen.py").run()
+    assert not at.exception
+    assert at.selectbox(key="gemeente").options == ["Beesel (GM0889)"]
+    assert not at.table or not any(
+        str(c).startswith("BU0983") for c in at.table[0].value["buurtcode"]
+    )
+    user = load_user(engine, "analist-beesel")
+    assert user is not None
+    with pytest.raises(PermissionError):  # and the data layer refuses on its own
+        view_findings(engine, user, gemeente="GM0983", buurtcode=None, van=date(2019, 1, 1),
+                      tot=date(2026, 1, 1))  # fmt: skip
+    with engine.connect() as conn:
+        details = conn.execute(select(db.audit_log.c.details)).scalars().all()
+    assert not any("gemeente=GM0983" in d for d in details)

@@ -47,3 +47,20 @@ def test_series_table_is_the_chart_as_text() -> None:
     table = series_table([("Gemeente", one)])
     assert list(table["Periode"]) == ["2023", "2024"]
     assert list(table["Gemeente"]) == ["1.234,5", "."]
+
+
+def test_key_figures_change_only_between_published_values() -> None:
+    from indicators.views import key_figures
+
+    table = disclosed(
+        [("GM0001", "gemeente", "2023", 2.0, ""), ("GM0001", "gemeente", "2024", 1.5, "")]
+    )
+    secret = disclosed(
+        [("GM0001", "gemeente", "2023", np.nan, "x"), ("GM0001", "gemeente", "2024", 9.0, "")]
+    )
+    rows = key_figures({"illegale_bewoning": table, "niet_gebruik": secret}, code="GM0001",
+                       periode="2024", vorige="2023").set_index("indicator")  # fmt: skip
+    assert rows.loc["illegale_bewoning", "verschil"] == "-0,5"
+    assert (
+        rows.loc["niet_gebruik", "verschil"] == "" and rows.loc["niet_gebruik", "waarde"] == "9,0"
+    )
