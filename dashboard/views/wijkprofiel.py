@@ -33,8 +33,6 @@ def render() -> None:
         "Wijk of buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="gebied"
     )
     st.title(names[code])
-    _briefing(selection, code, areas)
-    _sporen(selection, code)
     args = (selection.url, selection.gemeente, selection.jaar)
     table = loaders.disclosed(*args, selection.indicator, selection.granularity)
     buurten = areas.loc[(areas["code"] == code) | (areas["parent_code"] == code), "code"]
@@ -83,6 +81,8 @@ def render() -> None:
                 ),
                 width="stretch", key="per_controle", config=PLOTLY_CONFIG,
             )  # fmt: skip
+    _sporen(selection, code)
+    _briefing(selection, code, areas)
 
 
 def _briefing(selection: context.Selection, code: str, areas: pd.DataFrame) -> None:
