@@ -32,11 +32,33 @@ def to_rd(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     A frame without CRS is taken as RD when its coordinates are metres in the RD range (PDOK WFS
     answers often omit the CRS), and as WGS84 lon/lat otherwise (the GeoJSON default).
     """
+    minx, miny, maxx, maxy = _bounds(gdf)
     if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (0.0, 0.0, 0.0, 0.0)
         in_rd = minx > 1000 and maxx < 300_000 and miny > 250_000 and maxy < 650_000
         gdf = gdf.set_crs(RD if in_rd else WGS84)
-    return gdf if gdf.crs.to_epsg() == 28992 else gdf.to_crs(RD)
+    elif gdf.crs.is_geographic and (abs(minx) > 180 or abs(maxx) > 180 or abs(maxy) > 90):
+        raise InputError(
+            f"De coördinaten ({minx:.0f}, {miny:.0f}) passen niet bij het opgegeven stelsel "
+            f"{gdf.crs.to_string()} (lengte- en breedtegraden): staan ze in RD (EPSG:28992)? "
+            "Zet het juiste coördinatenstelsel in het bestand."
+        )
+    rd = gdf if gdf.crs.to_epsg() == 28992 else gdf.to_crs(RD)
+    minx, miny, maxx, maxy = _bounds(rd)
+    if len(rd) and not (minx > -50_000 and maxx < 350_000 and miny > 250_000 and maxy < 700_000):
+        raise InputError(
+            "De coördinaten liggen niet in Nederland na omzetting naar RD (EPSG:28992): "
+            "controleer het coördinatenstelsel van het bestand."
+        )
+    return rd
+
+
+def _bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Bounds of the non-empty geometries; (0, 0, 0, 0) when there are none."""
+    usable = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if usable.empty:
+        return (0.0, 0.0, 0.0, 0.0)
+    minx, miny, maxx, maxy = usable.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
 
 
 def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -96,10 +96,11 @@ def test_naming_conventions(columns: dict[str, object], year: int) -> None:
 
 
 def test_unknown_year_and_bad_codes_are_refused() -> None:
-    raw = gpd.GeoDataFrame({"statcode": ["BU00010101"]}, geometry=[box(0, 0, 1, 1)], crs=RD)
+    square = box(150_000, 400_000, 150_001, 400_001)
+    raw = gpd.GeoDataFrame({"statcode": ["BU00010101"]}, geometry=[square], crs=RD)
     with pytest.raises(InputError, match="--jaar"):
         normalise_areas(raw)
-    raw = gpd.GeoDataFrame({"statcode": ["XX1"]}, geometry=[box(0, 0, 1, 1)], crs=RD)
+    raw = gpd.GeoDataFrame({"statcode": ["XX1"]}, geometry=[square], crs=RD)
     with pytest.raises(InputError, match="XX1"):
         normalise_areas(raw, jaar=2024)
 
@@ -116,7 +117,8 @@ def test_overlap_goes_to_lower_code() -> None:
 
 
 def test_invalid_polygon_is_repaired_and_noted() -> None:
-    bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])
+    x, y = 150_000, 400_000
+    bowtie = Polygon([(x, y), (x + 10, y + 10), (x + 10, y), (x, y + 10), (x, y)])
     raw = gpd.GeoDataFrame({"statcode": ["BU00010101"]}, geometry=[bowtie], crs=RD)
     areas = normalise_areas(raw, jaar=2024)
     assert areas.geometry.is_valid.all()
