@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Sequence
 
 import folium
 import geopandas as gpd
-import mapclassify
-import numpy as np
-import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from dashboard.components.classes import (
+    MISSING_FILL,
+    SECRET_FILL,
+    class_breaks,
+    class_rows,
+    fill_colour,
+)
 from geo.crs import to_wgs84
-from indicators.disclosure import format_cell
 
 STATIC = "/app/static/leaflet"
 ATTRIBUTION = "CBS / Kadaster"
 # ColorBrewer PuBu: sequential, colour-blind safe, readable in greyscale.
 PALETTE = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")
-SECRET_FILL = "#9e9e9e"
 # Hotspot classes: orange/purple, a pair that colour-blind readers tell apart.
 HOTSPOT_COLOURS = {
     "hotspot": "#E66100",
@@ -35,7 +36,6 @@ _LEGEND_STYLE = (
     "background:rgba(255,255,255,0.92);padding:6px 8px;font:12px/1.4 sans-serif;"
     "color:#1a1a1a;border:1px solid #999;border-radius:4px"
 )
-MISSING_FILL = "#ffffff"
 
 # Leaflet from the app's own static folder: no CDN, so the map also works in closed networks.
 folium.Map.default_js = [("leaflet", f"{STATIC}/leaflet.js")]
@@ -72,43 +72,10 @@ class _Overlay(MacroElement):  # type: ignore[misc]
         self.label = label
 
 
-def class_breaks(values: pd.Series, k: int = 5) -> list[float]:
-    """Upper bounds of at most ``k`` classes (Fisher-Jenks via mapclassify) of the shown values."""
-    shown = values.dropna().astype(float)
-    if shown.empty:
-        return []
-    distinct = np.unique(shown.to_numpy())
-    if len(distinct) <= k:
-        return [float(v) for v in distinct]
-    with warnings.catch_warnings():  # "Numba not installed": the pure version is fast enough here
-        warnings.simplefilter("ignore", UserWarning)
-        classifier = mapclassify.FisherJenks(shown.to_numpy(), k=k)
-    return [float(b) for b in classifier.bins]
-
-
-def _colour(value: float, status: str, breaks: Sequence[float]) -> str:
-    if status == "x":
-        return SECRET_FILL
-    if pd.isna(value) or not breaks:
-        return MISSING_FILL
-    index = int(np.searchsorted(np.asarray(breaks), value, side="left"))
-    offset = len(PALETTE) - len(breaks)
-    return PALETTE[min(index + offset, len(PALETTE) - 1)]
-
-
 def legend_html(breaks: Sequence[float], title: str) -> str:
     """The legend: one row per class, plus 'x' (geheim) and '.' (niet geleverd)."""
     rows = [f"<div class='wm-legend-title'><b>{title}</b></div>"]
-    lower = None
-    offset = len(PALETTE) - len(breaks)
-    for i, upper in enumerate(breaks):
-        text = (
-            f"t/m {format_cell(upper, '')}"
-            if lower is None
-            else f"{format_cell(lower, '')} – {format_cell(upper, '')}"
-        )
-        rows.append(_legend_row(PALETTE[i + offset], text))
-        lower = upper
+    rows += [_legend_row(colour, text) for colour, text in class_rows(breaks, PALETTE)]
     rows.append(_legend_row(SECRET_FILL, "x = geheim (kleine aantallen)"))
     rows.append(_legend_row(MISSING_FILL, ". = niet geleverd / onbekend"))
     return f"<div style='{_LEGEND_STYLE}'>{''.join(rows)}</div>"
@@ -184,7 +151,7 @@ def choropleth(
                     "tooltip": row.tooltip,
                     "fill": categories.get(row.klasse, MISSING_FILL)
                     if categories
-                    else _colour(row.waarde_publ, row.status, breaks),
+                    else fill_colour(row.waarde_publ, row.status, breaks, PALETTE),
                     "dash": "4 3" if row.status in ("x", ".") else None,
                     "outline": row.code in outlined,
                 },

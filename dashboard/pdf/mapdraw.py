@@ -1,6 +1,6 @@
 """A choropleth of published buurt values as vector graphics (reportlab), from RD polygons.
 
-Classes come from ``dashboard.components.maps.class_breaks`` (the dashboard's own classes);
+Classes come from ``dashboard.components.classes.class_breaks`` (the dashboard's own classes);
 the palette is ColorBrewer PuBu without its near-white class, so that "." (white) and the lowest
 class differ in greyscale. "x" is light grey with black hatching.
 """
@@ -12,17 +12,16 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from reportlab.graphics.shapes import Drawing, Group, Line, Path, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from shapely.geometry.base import BaseGeometry
 
+from dashboard.components import classes
 from dashboard.pdf.style import ATTRIBUTION, BOLD, FONT, INK, MUTED
 from geo.crs import RD, check_frame
 from geo.simplify import simplify_coverage
-from indicators.disclosure import format_cell
 
 PALETTE = ("#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d")
 SECRET_FILL = "#d9d9d9"
@@ -61,14 +60,10 @@ def fit_extent(
 
 
 def fill_colour(value: float, status: str, breaks: Sequence[float]) -> str:
-    """The fill of one published cell: a class colour, grey for "x", white for "."."""
-    if status == "x":
-        return SECRET_FILL
-    if status == "." or pd.isna(value) or not breaks:
-        return MISSING_FILL
-    index = int(np.searchsorted(np.asarray(breaks), value, side="left"))
-    offset = len(PALETTE) - len(breaks)
-    return PALETTE[min(index + offset, len(PALETTE) - 1)]
+    """The fill of one published cell on paper: a class colour, light grey for "x", white for "."."""
+    return classes.fill_colour(
+        value, status, breaks, PALETTE, secret=SECRET_FILL, missing=MISSING_FILL
+    )
 
 
 class _Projector:
@@ -233,17 +228,7 @@ def legend_drawing(
     breaks: Sequence[float], *, width: float, outline_text: str | None = None
 ) -> Drawing:
     """The legend: one swatch per class, then "x" (hatched) and "." (white), then the outline."""
-    rows: list[tuple[str, str]] = []
-    lower = None
-    offset = len(PALETTE) - len(breaks)
-    for i, upper in enumerate(breaks):
-        text = (
-            f"t/m {format_cell(upper, '')}"
-            if lower is None
-            else f"{format_cell(lower, '')} – {format_cell(upper, '')}"
-        )
-        rows.append((PALETTE[i + offset], text))
-        lower = upper
+    rows = classes.class_rows(breaks, PALETTE)
     rows.append((SECRET_FILL, "x  geheim"))
     rows.append((MISSING_FILL, ".  niet geleverd"))
     columns = 2 if width > 200 else 1

@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 from reportlab.graphics.shapes import Drawing
 
-from dashboard.components.maps import class_breaks
+from dashboard.components.classes import class_breaks
 from dashboard.pdf.figures import GemeenteCijfers
 from dashboard.pdf.mapdraw import choropleth_drawing, legend_drawing
 
