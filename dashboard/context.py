@@ -96,6 +96,9 @@ def header(selection: Selection | None, user: User) -> None:
         f"{b}: t/m {label(m)}" for b, m in zip(latest["bron"], latest["laatste_maand"], strict=True)
     ]
     peil = "-".join(reversed(peildatum.split("-"))) if peildatum else "onbekend"
+    note = loaders.signals(url, selection.gemeente, selection.jaar)[1]
+    if note:
+        st.info(f"Cijfers op buurtindeling {selection.jaar}: {note}.", icon=":material/sync_alt:")
     st.caption(
         f"Peildatum {peil} · indeling {selection.jaar} · laatste levering per partner: "
         + ("; ".join(parts) if parts else "nog geen leveringen")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from data import db, store
 from data.effects import effect_for_intervention
+from data.rebase import signals_on_indeling
 from data.settings import Settings, from_env
 from geo.neighbours import neighbour_lists
 from geo.simplify import simplify_coverage
@@ -51,11 +52,17 @@ def published(url: str, gemeente: str, jaar: int, indicator: str) -> pd.DataFram
     eng = engine(url)
     frame = areas(url, gemeente, jaar)
     return published_table(
-        store.load_signals(eng, gemeenten=[gemeente]),
+        signals(url, gemeente, jaar)[0],
         store.load_deliveries(eng, gemeenten=[gemeente]),
         pd.DataFrame(frame.drop(columns="geometry")),
         indicator=indicator,
     )
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def signals(url: str, gemeente: str, jaar: int) -> tuple[pd.DataFrame, str]:
+    """The gemeente's signals on indeling ``jaar`` (re-based where needed) and the note on it."""
+    return signals_on_indeling(engine(url), gemeente=gemeente, jaar=jaar)
 
 
 def disclosed(url: str, gemeente: str, jaar: int, indicator: str, granularity: str) -> pd.DataFrame:

@@ -1,0 +1,51 @@
+"""Signals delivered on an older indeling are re-based onto the shown one, by addresses."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from data import db, store
+from data.rebase import signals_on_indeling
+from geo.areas import AREA_COLUMNS
+from geo.crs import RD
+
+X, Y = 150_000, 400_000
+
+
+def _areas(codes: list[str], boxes: list[tuple[int, int]], jaar: int) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(
+        {"code": codes, "name": codes, "level": "buurt", "parent_code": "WK000101",
+         "gemeentecode": "GM0001", "indeling_jaar": jaar, "inwoners": 100.0, "huishoudens": 50.0,
+         "woningen": 60.0, "uitkeringen": 10.0, "opmerking": ""},
+        geometry=[box(X + a, Y, X + b, Y + 100) for a, b in boxes], crs=RD,
+    )  # fmt: skip
+    return frame[AREA_COLUMNS]
+
+
+def test_a_split_buurt_is_rebased_by_its_addresses(sqlite_url: str) -> None:
+    engine = db.make_engine(sqlite_url)
+    store.save_areas(engine, _areas(["BU00010199"], [(0, 100)], 2014))
+    store.save_areas(engine, _areas(["BU00010101", "BU00010102"], [(0, 30), (30, 100)], 2024))
+    links = [
+        {"bag_id": f"{i:016d}", "indeling_jaar": 2014, "buurtcode": "BU00010199"} for i in range(10)
+    ]
+    links += [{"bag_id": f"{i:016d}", "indeling_jaar": 2024,
+               "buurtcode": "BU00010101" if i < 3 else "BU00010102"} for i in range(10)]  # fmt: skip
+    signals = pd.DataFrame({"buurtcode": ["BU00010199", "BU00019999"], "periode": ["2024-01"] * 2,
+                            "indicator": ["controles"] * 2, "teller": [10.0, 4.0],
+                            "noemer": [np.nan, np.nan], "bron": ["gemeente"] * 2,
+                            "soort": ["aggregaat"] * 2})  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(db.address_buurten.insert(), links)
+        store.save_signals(conn, signals, import_id=None)
+    rebased, note = signals_on_indeling(engine, gemeente="GM0001", jaar=2024)
+    by_buurt = rebased.set_index("buurtcode")["teller"]
+    assert by_buurt["BU00010101"] == pytest.approx(3.0) and by_buurt["BU00010102"] == pytest.approx(
+        7.0
+    )
+    assert "indeling 2014 omgerekend naar 2024 (adresgewogen)" in note
+    assert "1 rijen op onbekende buurtcodes weggelaten" in note

@@ -1,0 +1,53 @@
+"""Re-basing across an indeling change: totals are preserved, weights sum to 1."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from geo.crs import RD
+from geo.rebase import address_weights, area_weights, rebase_signals
+
+X, Y = 150_000, 400_000
+
+
+def test_address_weights_follow_the_addresses() -> None:
+    links = pd.DataFrame({
+        "bag_id": ["a", "b", "c", "d", "a", "b", "c", "d"],
+        "indeling_jaar": [2014] * 4 + [2024] * 4,
+        "buurtcode": ["BU1"] * 4 + ["BU1", "BU1", "BU1", "BU2"],
+    })  # fmt: skip
+    weights = address_weights(links, van=2014, naar=2024)
+    assert weights.to_dict("records") == [
+        {"van_code": "BU1", "naar_code": "BU1", "gewicht": 0.75},
+        {"van_code": "BU1", "naar_code": "BU2", "gewicht": 0.25},
+    ]
+
+
+def test_area_weights_of_a_split_buurt() -> None:
+    old = gpd.GeoDataFrame({"code": ["BU_OUD"]}, geometry=[box(X, Y, X + 100, Y + 100)], crs=RD)
+    new = gpd.GeoDataFrame(
+        {"code": ["BU_A", "BU_B"]},
+        geometry=[box(X, Y, X + 30, Y + 100), box(X + 30, Y, X + 100, Y + 100)],
+        crs=RD,
+    )
+    weights = area_weights(old, new).set_index("naar_code")["gewicht"]
+    assert weights["BU_A"] == pytest.approx(0.3) and weights["BU_B"] == pytest.approx(0.7)
+
+
+def test_rebase_preserves_totals_and_passes_other_rows() -> None:
+    signals = pd.DataFrame({
+        "buurtcode": ["BU1", "BU3"], "periode": ["2024-01", "2024-01"], "indicator": ["x", "x"],
+        "teller": [8.0, 5.0], "noemer": [np.nan, 40.0],
+    })  # fmt: skip
+    weights = pd.DataFrame(
+        {"van_code": ["BU1", "BU1"], "naar_code": ["BU1", "BU2"], "gewicht": [0.75, 0.25]}
+    )
+    out = rebase_signals(signals, weights)
+    assert out["teller"].sum() == pytest.approx(13.0)
+    assert out.set_index("buurtcode").loc["BU2", "teller"] == pytest.approx(2.0)
+    assert out.set_index("buurtcode").loc["BU3", "noemer"] == 40.0
+    assert list(out.columns) == list(signals.columns)
