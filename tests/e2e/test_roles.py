@@ -105,3 +105,21 @@ def test_beheerder_uploads_a_file(server: str, browser: Browser) -> None:
     page.wait_for_timeout(1000)  # the grids draw on a canvas after they attach
     page.screenshot(path=str(ARTIFACTS / "data-upload.png"), full_page=True)
     page.close()
+
+
+def test_login_and_navigation_by_keyboard(server: str, browser: Browser) -> None:
+    """WCAG 2.1.1: the login form and the page navigation work without a mouse."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.goto(server + "/", wait_until="domcontentloaded")
+    page.get_by_label("Gebruikersnaam").focus()
+    page.keyboard.type("wethouder")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_text("Ingelogd als wethouder").wait_for(timeout=60_000)
+    wait_idle(page)
+    link = page.locator('[data-testid="stSidebarNav"] a').nth(nav_titles(page).index("Indicatoren"))
+    link.focus()
+    page.keyboard.press("Enter")
+    page.locator("h1", has_text="Indicatoren").wait_for(timeout=60_000)
+    page.close()
