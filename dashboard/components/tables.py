@@ -9,14 +9,17 @@ from dashboard.downloads import csv_bytes, xlsx_bytes
 
 
 def download_buttons(table: pd.DataFrame, *, name: str, key: str) -> None:
-    """Two buttons side by side: the (already disclosed) table as CSV and as XLSX."""
-    left, right, _ = st.columns([1, 1, 4])
+    """Two buttons side by side: the (already disclosed) table as CSV and as XLSX.
+
+    Short labels, so that they stay readable in a narrow column beside a map.
+    """
+    left, right = st.columns(2)
     with left:
-        st.download_button("Download CSV", csv_bytes(table), file_name=f"{name}.csv",
+        st.download_button("CSV", csv_bytes(table), file_name=f"{name}.csv",
                            mime="text/csv", key=f"{key}_csv", icon=":material/download:")  # fmt: skip
     with right:
         st.download_button(
-            "Download Excel", xlsx_bytes(table), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
+            "Excel", xlsx_bytes(table), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
         )  # fmt: skip
