@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -45,7 +44,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "--theme.primaryColor", "#01689B",
     ]  # fmt: skip
     _say(f"Wijkmonitor start op http://{args.adres}:{args.port} (database: {settings.db_url})")
-    return subprocess.call(command, env=env)
+    # Become Streamlit (exec, no child process): a stop signal then reaches the server itself,
+    # so nothing is left running when a supervisor, Docker or a test stops `wijkmonitor serve`.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
 
 
 def cmd_regions_add(args: argparse.Namespace, settings: Settings) -> int:
