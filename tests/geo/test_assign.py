@@ -9,8 +9,9 @@ import pytest
 import shapely
 
 from data.settings import FILES
+from geo import assign as assign_module
 from geo.areas import normalise_areas
-from geo.assign import assign_buurt, count_per_buurt
+from geo.assign import assign_buurt, assign_buurt_xy, count_per_buurt
 from geo.crs import RD, WGS84
 from geo.errors import InputError
 
@@ -148,3 +149,68 @@ def test_per_buurt_counts_add_up_to_the_points_inside_venlo() -> None:
     assert int(result["buiten"].sum()) == len(points) - inside
     assert set(counts.index) <= set(buurten["code"])
     assert 0 < inside < len(points)
+
+
+# --- the grid shortcut for large inputs: the same answer as testing every point ----------------
+
+
+def _venlo_buurten_with_overlap() -> gpd.GeoDataFrame:
+    raw = gpd.read_file(FILES / "cbs_buurt_2024_venlo_wgs84.geojson", engine="pyogrio")
+    buurten = normalise_areas(raw, jaar=2024)[["code", "geometry"]]
+    # One made-up buurt on the edge of town: overlaps several, has the highest code.
+    edge = buurten.geometry.union_all().boundary.interpolate(0.3, normalized=True)
+    extra = gpd.GeoDataFrame({"code": ["BU09839999"]}, geometry=[edge.buffer(700)], crs=RD)
+    return gpd.GeoDataFrame(pd.concat([buurten, extra], ignore_index=True), crs=RD)
+
+
+def _hard_points(buurten: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Random points, every vertex, midpoints of edges, and NaN: the cases that could differ."""
+    rng = np.random.default_rng(2014)
+    minx, miny, maxx, maxy = buurten.total_bounds
+    xs, ys = (
+        rng.uniform(minx - 300, maxx + 300, 30_000),
+        rng.uniform(miny - 300, maxy + 300, 30_000),
+    )
+    rings = shapely.get_parts(shapely.boundary(buurten.geometry.to_numpy()))
+    vertices = shapely.get_coordinates(rings)
+    middles = (vertices[:-1] + vertices[1:]) / 2
+    x = np.concatenate([xs, vertices[:, 0], middles[:, 0], [np.nan, minx]])
+    y = np.concatenate([ys, vertices[:, 1], middles[:, 1], [0.0, np.nan]])
+    return x, y
+
+
+def test_grid_shortcut_gives_the_same_buurt_as_testing_every_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    buurten = _venlo_buurten_with_overlap()
+    x, y = _hard_points(buurten)
+    plain = assign_buurt_xy(x, y, buurten)
+    monkeypatch.setattr(assign_module, "GRID_MIN_POINTS", 10**9)
+    one_by_one = assign_buurt_xy(x, y, buurten)
+    monkeypatch.setattr(assign_module, "GRID_MIN_POINTS", 0)
+    for cells in (4, 400, 40_000):  # coarse to fine grids: every cell size must agree
+        monkeypatch.setattr(assign_module, "CELLS_PER_POINT", cells / len(x))
+        grid = assign_buurt_xy(x, y, buurten)
+        differ = np.flatnonzero(grid.fillna("-") != one_by_one.fillna("-"))
+        assert differ.size == 0, f"{differ.size} punten anders bij {cells} cellen"
+    assert len(plain) == len(x)
+    assert one_by_one.isna().sum() > 2  # outside Venlo, and the two NaN points
+    assert (one_by_one == "BU09839999").sum() > 0  # the overlap goes to lower codes, not all
+
+
+def test_grid_shortcut_through_assign_buurt_keeps_rows_and_flags(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(assign_module, "GRID_MIN_POINTS", 0)
+    points = _points([(100_100.0, 400_100.0), (100_100.0, 400_150.0), (99_000.0, 400_050.0)],
+                     index=[5, 9, 2])  # fmt: skip
+    points.loc[10] = [f"{10:016d}", None]
+    result = assign_buurt(points, _grid())
+    assert list(result.index) == [5, 9, 2, 10]
+    assert result["buurtcode"].tolist()[:2] == ["BU00000001", "BU00000003"]
+    assert result["buiten"].tolist() == [False, False, True, True]
+
+
+def test_xy_input_must_be_two_equal_rows() -> None:
+    with pytest.raises(InputError, match="even lange"):
+        assign_buurt_xy(np.zeros(3), np.zeros(2), _grid())
