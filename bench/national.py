@@ -204,6 +204,14 @@ def report(results: dict[str, dict[str, object]], cache: Path, meta: dict, info:
         f"({meta['buurten_met_vorm']:,} met vorm), {meta['wijken']:,} wijken, "
         f"{meta['gemeenten']} gemeenten; {meta['signaalrijen']:,} signaalrijen "
         f"(2020-01..2024-12, 12 indicatoren + 1 afgeleid), {meta['bevindingen']:,} bevindingen",
+    ]
+    loads = [float(v["load"][0]) for v in results.values() if "load" in v]  # type: ignore[index]
+    if loads:
+        lines.append(
+            f"belasting: load average (1 min) aan het eind van de stappen {min(loads):.1f}-"
+            f"{max(loads):.1f} op {os.cpu_count()} cores (andere processen delen de machine)"
+        )
+    lines += [
         "",
         f"  {'stap':<46} {'seconden':>8}    piekgeheugen",
         "Product (SQLite, Python)",

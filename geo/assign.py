@@ -37,6 +37,7 @@ CELLS_PER_POINT = 4
 # A point this close to a cell edge (as a fraction of the cell) is tested one by one, so that
 # rounding in the cell arithmetic can never put it in the wrong cell.
 _EDGE = 1e-6
+_CHUNK = 1_000_000  # points per block of per-point work
 
 
 def _codes(buurten: gpd.GeoDataFrame, code_column: str) -> npt.NDArray[np.str_]:
@@ -93,8 +94,30 @@ def _boundary_mask(
     return mask.reshape(ny, nx)
 
 
+def _runs(
+    x: Floats, y: Floats, free: npt.NDArray[np.int32], origin: tuple[float, float], cell: float
+) -> npt.NDArray[np.int32]:
+    """Per point the run of boundary-free cells it lies in (> 0); 0 to test it one by one (a
+    boundary cell, or within rounding of a cell edge); -1 beyond the grid (outside every buurt).
+    """
+    ny, nx = free.shape
+    fx, fy = (x - origin[0]) / cell, (y - origin[1]) / cell
+    # NaN compares False: off the grid.
+    on_grid = (fx >= 0) & (fy >= 0) & (fx < nx - 1) & (fy < ny - 1)
+    ix = np.floor(np.where(on_grid, fx, 0.0)).astype(np.int64)
+    iy = np.floor(np.where(on_grid, fy, 0.0)).astype(np.int64)
+    near_edge = (np.abs(fx - np.rint(fx)) < _EDGE) | (np.abs(fy - np.rint(fy)) < _EDGE)
+    runs: npt.NDArray[np.int32] = free[iy, ix]
+    runs[near_edge] = 0
+    runs[~on_grid] = -1
+    return runs
+
+
 def _grid_lowest(x: Floats, y: Floats, buurten: Geoms, rank: Ints, missing: int) -> Ints:
-    """``_lowest`` for points given as coordinates, with the boundary-free-cell shortcut."""
+    """``_lowest`` for points given as coordinates, with the boundary-free-cell shortcut.
+
+    Points are handled in chunks of ``_CHUNK``, so the temporaries stay small.
+    """
     tree = shapely.STRtree(buurten)
     best = np.full(len(x), missing, dtype=np.int64)
     usable = ~(shapely.is_missing(buurten) | shapely.is_empty(buurten))
@@ -104,29 +127,28 @@ def _grid_lowest(x: Floats, y: Floats, buurten: Geoms, rank: Ints, missing: int)
     n_cells = min(MAX_CELLS, CELLS_PER_POINT * len(x))
     cell = max(float(np.sqrt((x1 - x0) * (y1 - y0) / n_cells)), 1e-6 * max(x1 - x0, y1 - y0), 0.01)
     shape = (int((y1 - y0) // cell) + 2, int((x1 - x0) // cell) + 2)
-    free, _ = ndimage.label(~_boundary_mask(buurten[usable], (x0, y0), cell, shape))
-
-    fx, fy = (x - x0) / cell, (y - y0) / cell
-    # Beyond the grid means beyond the bounds of every buurt: outside. NaN compares False.
-    on_grid = (fx >= 0) & (fy >= 0) & (fx < shape[1] - 1) & (fy < shape[0] - 1)
-    ix = np.floor(np.where(on_grid, fx, 0.0)).astype(np.int64)
-    iy = np.floor(np.where(on_grid, fy, 0.0)).astype(np.int64)
-    near_edge = (np.abs(fx - np.rint(fx)) < _EDGE) | (np.abs(fy - np.rint(fy)) < _EDGE)
-    run = free[iy, ix]
-    shortcut = np.flatnonzero(on_grid & (run > 0) & ~near_edge)
-    one_by_one = np.flatnonzero(on_grid & ((run == 0) | near_edge))
+    free, n_free = ndimage.label(~_boundary_mask(buurten[usable], (x0, y0), cell, shape))
+    free = free.astype(np.int32, copy=False)
+    runs = np.empty(len(x), dtype=np.int32)
+    for start in range(0, len(x), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        runs[part] = _runs(x[part], y[part], free, (x0, y0), cell)
+    del free
 
     # One point per connected run of boundary-free cells answers for the whole run.
-    runs = run[shortcut]
-    example = np.full(int(free.max()) + 1, -1, dtype=np.int64)
-    example[runs] = shortcut
+    example = np.full(int(n_free) + 1, -1, dtype=np.int64)
+    shortcut = np.flatnonzero(runs > 0)
+    example[runs[shortcut]] = shortcut
     found = np.flatnonzero(example >= 0)
     run_best = np.full(len(example), missing, dtype=np.int64)
-    run_best[found] = _lowest(
-        tree, shapely.points(x[example[found]], y[example[found]]), rank, missing
-    )
-    best[shortcut] = run_best[runs]
-    best[one_by_one] = _lowest(tree, shapely.points(x[one_by_one], y[one_by_one]), rank, missing)
+    points = shapely.points(x[example[found]], y[example[found]])
+    run_best[found] = _lowest(tree, points, rank, missing)
+    best[shortcut] = run_best[runs[shortcut]]
+    del shortcut
+    one_by_one = np.flatnonzero(runs == 0)
+    for start in range(0, len(one_by_one), _CHUNK):
+        rows = one_by_one[start : start + _CHUNK]
+        best[rows] = _lowest(tree, shapely.points(x[rows], y[rows]), rank, missing)
     return best
 
 
@@ -182,9 +204,8 @@ def assign_buurt(
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     plain = present & (shapely.get_type_id(geoms) == shapely.GeometryType.POINT)
     if plain.any():
-        xy = shapely.get_coordinates(geoms[plain])
-        x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
-        best[plain] = _lowest_xy(x, y, polygons, rank)
+        shown = geoms if plain.all() else geoms[plain]
+        best[plain] = _lowest_xy(shapely.get_x(shown), shapely.get_y(shown), polygons, rank)
     other = present & ~plain
     if other.any():
         best[other] = _lowest(shapely.STRtree(polygons), geoms[other], rank, missing)

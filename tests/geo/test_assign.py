@@ -188,6 +188,7 @@ def test_grid_shortcut_gives_the_same_buurt_as_testing_every_point(
     monkeypatch.setattr(assign_module, "GRID_MIN_POINTS", 10**9)
     one_by_one = assign_buurt_xy(x, y, buurten)
     monkeypatch.setattr(assign_module, "GRID_MIN_POINTS", 0)
+    monkeypatch.setattr(assign_module, "_CHUNK", 7_000)  # several blocks of per-point work
     for cells in (4, 400, 40_000):  # coarse to fine grids: every cell size must agree
         monkeypatch.setattr(assign_module, "CELLS_PER_POINT", cells / len(x))
         grid = assign_buurt_xy(x, y, buurten)
