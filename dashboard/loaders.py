@@ -15,7 +15,9 @@ from data.effects import effect_for_intervention
 from data.rebase import signals_on_indeling
 from data.settings import Settings, from_env
 from geo.neighbours import neighbour_lists
-from geo.simplify import simplify_coverage
+from geo.simplify import MapLayer, map_coverage, simplify_coverage
+from geo.simplify import map_layer as geo_map_layer
+from indicators import catalogue
 from indicators.effects import EffectResult
 from indicators.hotspots import hotspots
 from indicators.publish import published_table
@@ -46,28 +48,57 @@ def areas(url: str, gemeente: str, jaar: int) -> gpd.GeoDataFrame:
     return simplify_coverage(frame, tolerance_m=5.0)
 
 
-@st.cache_data(show_spinner="Cijfers berekenen...", ttl=600)
-def published(url: str, gemeente: str, jaar: int, indicator: str) -> pd.DataFrame:
-    """The disclosed table of one gemeente and indicator, all period lengths: safe to show."""
+@st.cache_data(show_spinner=False, ttl=600)
+def map_layer(url: str, members: tuple[tuple[str, int], ...], level: str = "buurt") -> MapLayer:
+    """Map geometry per zoom band of the ``level`` areas of (gemeente, indeling) ``members``."""
     eng = engine(url)
-    frame = areas(url, gemeente, jaar)
+    frames = [
+        store.load_areas(eng, indeling_jaar=jaar, gemeenten=[g for g, j in members if j == jaar],
+                         levels=[level])
+        for jaar in sorted({j for _, j in members})
+    ]  # fmt: skip
+    frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    return geo_map_layer(map_coverage(frame))
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def area_names(url: str, members: tuple[tuple[str, int], ...]) -> pd.Series:
+    """Names by code of every area of (gemeente, indeling) ``members``."""
+    frames = [store.load_areas(engine(url), indeling_jaar=jaar,
+                               gemeenten=[g for g, j in members if j == jaar])
+              for jaar in sorted({j for _, j in members})]  # fmt: skip
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.drop_duplicates("code").set_index("code")["name"]
+
+
+@st.cache_data(show_spinner="Cijfers berekenen...", ttl=600)
+def published(url: str, gemeenten: tuple[str, ...], jaar: int, indicator: str) -> pd.DataFrame:
+    """The disclosed table of one indicator for gemeenten on indeling ``jaar``: safe to show.
+
+    All period lengths, disclosed together; the gemeenten together in one pass, which gives
+    the same cells as one pass per gemeente (no disclosure group crosses a gemeente).
+    """
+    eng = engine(url)
+    needed = catalogue.inputs(indicator)
+    signals, _ = signals_on_indeling(eng, gemeenten=gemeenten, jaar=jaar, indicators=needed)
+    areas = store.load_areas(eng, indeling_jaar=jaar, gemeenten=gemeenten)
     return published_table(
-        signals(url, gemeente, jaar)[0],
-        store.load_deliveries(eng, gemeenten=[gemeente]),
-        pd.DataFrame(frame.drop(columns="geometry")),
+        signals,
+        store.load_deliveries(eng, gemeenten=gemeenten, indicators=needed),
+        pd.DataFrame(areas.drop(columns="geometry")),
         indicator=indicator,
     )
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def signals(url: str, gemeente: str, jaar: int) -> tuple[pd.DataFrame, str]:
-    """The gemeente's signals on indeling ``jaar`` (re-based where needed) and the note on it."""
-    return signals_on_indeling(engine(url), gemeente=gemeente, jaar=jaar)
+def rebase_note(url: str, gemeente: str, jaar: int) -> str:
+    """How the gemeente's signals were re-based onto indeling ``jaar`` ('' when not needed)."""
+    return signals_on_indeling(engine(url), gemeenten=[gemeente], jaar=jaar)[1]
 
 
 def disclosed(url: str, gemeente: str, jaar: int, indicator: str, granularity: str) -> pd.DataFrame:
-    """One period length of ``published``."""
-    table = published(url, gemeente, jaar, indicator)
+    """One period length of ``published`` for one gemeente."""
+    table = published(url, (gemeente,), jaar, indicator)
     return table[table["granulariteit"] == granularity]
 
 

@@ -149,6 +149,7 @@ signals = Table(
     Column("import_id", Integer, ForeignKey("import_log.id")),
     UniqueConstraint("bron", "buurtcode", "periode", "indicator", "soort", name="uq_signal"),
     Index("ix_signals_indicator", "indicator", "periode"),
+    Index("ix_signals_buurt", "buurtcode", "indicator"),
 )
 
 # Which bron delivered which indicator for which period and gemeente: what is not here is
@@ -162,6 +163,7 @@ deliveries = Table(
     Column("periode", String(7), primary_key=True),
     Column("import_id", Integer, ForeignKey("import_log.id")),
     Column("geleverd_op", DateTime(timezone=True), nullable=False),
+    Index("ix_deliveries_gemeente", "gemeentecode", "indicator"),
 )
 
 findings = Table(
@@ -269,4 +271,9 @@ def make_engine(url: str) -> Engine:
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     metadata.create_all(engine)
+    # create_all skips the indexes of tables that already exist: add any new ones.
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
     return engine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -10,15 +12,23 @@ from data import db, store
 from geo.rebase import address_weights, area_weights, rebase_signals
 
 
-def signals_on_indeling(engine: Engine, *, gemeente: str, jaar: int) -> tuple[pd.DataFrame, str]:
-    """The gemeente's signals on the buurten of indeling ``jaar``, and a Dutch note on re-basing.
+def signals_on_indeling(
+    engine: Engine,
+    *,
+    gemeenten: Sequence[str],
+    jaar: int,
+    indicators: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """The gemeenten's signals on the buurten of indeling ``jaar``, and a Dutch note on re-basing.
+
+    ``indicators`` limits the signals loaded (all when None).
 
     Signals on buurtcodes of another stored indeling are split over the buurten of ``jaar`` by
     addresses (where both indelingen have assigned addresses) or else by area. Codes of no
     stored indeling are left out, and the note says so.
     """
-    signals = store.load_signals(engine, gemeenten=[gemeente])
-    areas = store.load_areas(engine, gemeenten=[gemeente], levels=["buurt"])
+    signals = store.load_signals(engine, gemeenten=gemeenten, indicators=indicators)
+    areas = store.load_areas(engine, gemeenten=gemeenten, levels=["buurt"])
     current = areas[areas["indeling_jaar"] == jaar]
     foreign = signals[~signals["buurtcode"].isin(current["code"])]
     if foreign.empty:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, delete, false, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, false, insert, or_, select
 
 from data import db
 from geo.areas import AREA_COLUMNS, KEY_FIGURES, dissolve_levels
@@ -185,9 +185,7 @@ def load_signals(
     if buurtcodes is not None:
         query = query.where(db.signals.c.buurtcode.in_(list(buurtcodes)))
     if gemeenten is not None:
-        query = query.where(
-            or_(false(), *[db.signals.c.buurtcode.startswith("BU" + g[2:6]) for g in gemeenten])
-        )
+        query = query.where(_in_gemeenten(db.signals.c.buurtcode, gemeenten))
     if indicators is not None:
         query = query.where(db.signals.c.indicator.in_(list(indicators)))
     frame = _frame(conn, query)
@@ -198,8 +196,17 @@ def load_signals(
     return frame
 
 
+def _in_gemeenten(buurtcode: ColumnElement[str], gemeenten: Iterable[str]) -> ColumnElement[bool]:
+    """Buurtcodes of the gemeenten as ranges ('BU0983' <= code < 'BU0983~'): an index serves it."""
+    prefixes = sorted({"BU" + g[2:6] for g in gemeenten})
+    return or_(false(), *[and_(buurtcode >= p, buurtcode < p + "~") for p in prefixes])
+
+
 def load_deliveries(
-    conn: Connection | Engine, *, gemeenten: Iterable[str] | None = None
+    conn: Connection | Engine,
+    *,
+    gemeenten: Iterable[str] | None = None,
+    indicators: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Return delivery records: ``bron``, ``gemeentecode``, ``indicator``, ``periode``, ``geleverd_op``."""
     query = select(
@@ -211,6 +218,8 @@ def load_deliveries(
     )
     if gemeenten is not None:
         query = query.where(db.deliveries.c.gemeentecode.in_(list(gemeenten)))
+    if indicators is not None:
+        query = query.where(db.deliveries.c.indicator.in_(list(indicators)))
     return _frame(conn, query)
 
 

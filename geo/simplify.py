@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -124,6 +125,22 @@ def _rounded(geoms: npt.NDArray[np.object_], decimals: int) -> npt.NDArray[np.ob
     return rounded
 
 
+def geometries_for_zoom(coverage: gpd.GeoDataFrame, *, zoom: int) -> dict[str, str]:
+    """Compact GeoJSON geometry text per code for ``zoom`` (WGS84 lon/lat, rounded).
+
+    ``coverage`` as for ``simplify_for_zoom`` (with ``code``); empty geometries are left out, the
+    order of the rows is kept. Coordinates are rounded to ``decimals_for_zoom(zoom)``.
+    """
+    check_frame(coverage, crs=RD, columns=["code"])
+    simplified = simplify_for_zoom(coverage, zoom=zoom)
+    geoms = simplified.geometry.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    shown = simplified[keep]
+    lonlat = _rounded(shown.to_crs(WGS84).geometry.to_numpy(), decimals_for_zoom(zoom))
+    texts = shapely.to_geojson(lonlat)
+    return dict(zip(shown["code"].astype(str).tolist(), texts.tolist(), strict=True))
+
+
 def geojson_for_zoom(
     coverage: gpd.GeoDataFrame,
     *,
@@ -147,13 +164,8 @@ def geojson_for_zoom(
     with only the properties ``code`` and ``value``; coordinates rounded to
     ``decimals_for_zoom(zoom)``.
     """
-    check_frame(coverage, crs=RD, columns=["code"])
-    simplified = simplify_for_zoom(coverage, zoom=zoom)
-    geoms = simplified.geometry.to_numpy()
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    shown = simplified[keep]
-    lonlat = _rounded(shown.to_crs(WGS84).geometry.to_numpy(), decimals_for_zoom(zoom))
-    codes = shown["code"].astype(str).tolist()
+    geometries = geometries_for_zoom(coverage, zoom=zoom)
+    codes = list(geometries)
     numbers = (
         values.reindex(codes).to_numpy(dtype=float, na_value=np.nan)
         if values is not None
@@ -163,7 +175,78 @@ def geojson_for_zoom(
                    for v in numbers]  # fmt: skip
     features = [
         f'{{"type":"Feature","properties":{{"code":{json.dumps(code)},"value":{value}}},'
-        f'"geometry":{text}}}'
-        for code, value, text in zip(codes, values_text, shapely.to_geojson(lonlat), strict=True)
+        f'"geometry":{geometries[code]}}}'
+        for code, value in zip(codes, values_text, strict=True)
     ]
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
+def fit_zoom(coverage: gpd.GeoDataFrame, *, width_px: int, height_px: int) -> int:
+    """The largest zoom level at which all of ``coverage`` fits in ``width_px`` x ``height_px``."""
+    check_frame(coverage, crs=RD)
+    minx, miny, maxx, maxy = coverage.total_bounds
+    extent = max((maxx - minx) / width_px, (maxy - miny) / height_px, 1e-9)
+    zoom = math.floor(math.log2(_METRES_PER_PIXEL_Z0 / extent))
+    return min(MAX_ZOOM, max(MIN_ZOOM, zoom))
+
+
+@dataclass(frozen=True)
+class ZoomBand:
+    """Geometry for zoom levels from ``min_zoom`` up to the next band's: code -> GeoJSON text."""
+
+    min_zoom: int
+    geometries: dict[str, str]
+
+    @property
+    def size(self) -> int:
+        """Bytes of geometry text this band adds to the page."""
+        return sum(len(code) + len(text) + 4 for code, text in self.geometries.items())
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """What a browser needs to draw a coverage at every zoom: bounds (lon/lat) and zoom bands."""
+
+    bounds: tuple[float, float, float, float]
+    bands: tuple[ZoomBand, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(band.size for band in self.bands)
+
+
+FINEST_BAND_ZOOM = 15  # 3 m per pixel: finer detail than that is not in the CBS buurt files
+
+
+def map_layer(
+    coverage: gpd.GeoDataFrame,
+    *,
+    width_px: int = 720,
+    height_px: int = 560,
+    budget_bytes: int = 3_000_000,
+    step: int = 2,
+) -> MapLayer:
+    """Geometry per zoom band for a web map of ``coverage`` (from ``map_coverage``).
+
+    The first band is simplified for the zoom at which the whole coverage fits the map; finer
+    bands follow every ``step`` zoom levels up to ``FINEST_BAND_ZOOM``, as long as all bands
+    together stay within ``budget_bytes`` (the first band is always sent). A band that would
+    be no smaller than the finest one is not repeated: that finest band then serves from its
+    own zoom on.
+    """
+    check_frame(coverage, crs=RD, columns=["code"])
+    geoms = coverage.geometry.to_numpy()
+    usable = coverage[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if usable.empty:
+        raise InputError("Er zijn geen gebieden met een vorm om op de kaart te tekenen.")
+    first = fit_zoom(usable, width_px=width_px, height_px=height_px)
+    bands: list[ZoomBand] = []
+    for zoom in range(first, max(first, FINEST_BAND_ZOOM) + 1, step):
+        band = ZoomBand(zoom, geometries_for_zoom(usable, zoom=zoom))
+        if bands and band.geometries == bands[-1].geometries:
+            continue
+        if bands and sum(b.size for b in bands) + band.size > budget_bytes:
+            break
+        bands.append(band)
+    minx, miny, maxx, maxy = usable.to_crs(WGS84).total_bounds
+    return MapLayer((float(minx), float(miny), float(maxx), float(maxy)), tuple(bands))

@@ -286,6 +286,11 @@ def get(code: str) -> Indicator:
         raise KeyError(f"Onbekende indicator {code!r}; bekend: {', '.join(CODES)}") from None
 
 
+def inputs(code: str) -> tuple[str, ...]:
+    """The delivered indicators that ``code`` is computed from (itself, unless derived)."""
+    return ("illegale_bewoning", "controles") if get(code).afgeleid else (code,)
+
+
 def cards_markdown() -> str:
     """All cards as Markdown: the source of docs/indicatoren.md (a test keeps them equal)."""
     lines = [

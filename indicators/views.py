@@ -5,13 +5,16 @@ Pure: takes the output of ``indicators.disclosure.disclose`` and returns new fra
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from typing import Any
+
 import pandas as pd
 
 from indicators import catalogue
 from indicators.disclosure import format_cell
 
 
-def _cell(row: pd.Series) -> str:
+def _cell(row: pd.Series | dict[Hashable, Any]) -> str:
     return format_cell(row["waarde_publ"], row["status"])
 
 
@@ -71,7 +74,8 @@ def periods_with_data(disclosed: pd.DataFrame) -> list[str]:
 
 
 def region_rows(
-    tables: dict[str, pd.DataFrame],
+    disclosed: pd.DataFrame,
+    gemeenten: Sequence[str],
     names: dict[str, str],
     indelingen: dict[str, int],
     *,
@@ -79,13 +83,14 @@ def region_rows(
 ) -> pd.DataFrame:
     """One row per gemeente of a region for ``periode``: name, indeling, value, teller as text.
 
-    ``tables`` maps gemeentecode to its disclosed table of one indicator; a gemeente without
-    that period gets '.'.
+    ``disclosed`` is the disclosed table of one indicator covering the ``gemeenten`` (their
+    own rows at level gemeente); a gemeente without that period gets '.'.
     """
+    own = disclosed[(disclosed["level"] == "gemeente") & (disclosed["periode"] == periode)]
+    cells = {str(r["code"]): r for r in own.to_dict("records")}
     rows = []
-    for code, table in tables.items():
-        own = table[(table["code"] == code) & (table["periode"] == periode)]
-        cell = own.iloc[0] if not own.empty else None
+    for code in gemeenten:
+        cell = cells.get(code)
         rows.append(
             {
                 "code": code,
@@ -97,7 +102,8 @@ def region_rows(
                 else format_cell(cell["teller_publ"], cell["status"], decimals=0),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["code", "name", "indeling_jaar", "waarde_tekst",
+                                       "teller_tekst"])  # fmt: skip
 
 
 def compare_periods(

@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 
 import folium
-import geopandas as gpd
-import shapely
+import numpy as np
+import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -18,7 +18,7 @@ from dashboard.components.classes import (
     class_rows,
     fill_colour,
 )
-from geo.crs import to_wgs84
+from geo.simplify import MapLayer, ZoomBand
 
 STATIC = "/app/static/leaflet"
 ATTRIBUTION = "CBS / Kadaster"
@@ -97,7 +97,8 @@ def _legend_row(colour: str, text: str) -> str:
 
 
 def choropleth(
-    areas: gpd.GeoDataFrame,
+    layer: MapLayer,
+    values: pd.DataFrame,
     *,
     title: str,
     tiles_url: str | None,
@@ -105,23 +106,24 @@ def choropleth(
     height: int = 560,
     categories: dict[str, str] | None = None,
 ) -> folium.Map:
-    """A folium choropleth of published values.
+    """A folium choropleth of published values, on geometry simplified per zoom band.
 
     Parameters
     ----------
-    areas : GeoDataFrame in EPSG:28992 with ``code``, ``name``, ``waarde_publ``, ``status`` and
-        ``tooltip`` (plain text lines joined by newlines: name, value, effort).
+    layer : the areas' geometry per zoom band (``geo.simplify.map_layer``); the browser swaps
+        to the band of the zoom level it shows.
+    values : one row per code with ``code``, ``waarde_publ``, ``status`` and ``tooltip``
+        (plain text lines joined by newlines: name, value, effort). Codes of ``layer`` without a
+        row are drawn as '.' (niet geleverd) with their code as tooltip.
     title : legend title (indicator and unit).
     tiles_url : XYZ URL of the background map, or None for none (tests, closed networks).
     outline_codes : codes drawn with a thick outline (aandachtswijken, selected area).
     categories : instead of classes of ``waarde_publ``, colour by the column ``klasse`` with
         this class -> colour mapping (e.g. hotspots); the legend lists the classes.
     """
-    geoms = areas.geometry.to_numpy()
-    shown = areas[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    wgs = to_wgs84(shown)
-    breaks = [] if categories else class_breaks(wgs["waarde_publ"].where(wgs["status"] == ""))
-    minx, miny, maxx, maxy = wgs.total_bounds
+    shown = values.drop_duplicates("code").set_index("code")
+    breaks = [] if categories else class_breaks(shown["waarde_publ"].where(shown["status"] == ""))
+    minx, miny, maxx, maxy = layer.bounds
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
@@ -138,56 +140,92 @@ def choropleth(
             max_zoom=19,
         ).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    features = []
     outlined = set(outline_codes)
-    for row in wgs.itertuples():
-        geometry = json.loads(shapely.to_geojson(row.geometry))
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": _rounded(geometry),
-                "properties": {
-                    "code": row.code,
-                    "tooltip": row.tooltip,
-                    "fill": categories.get(row.klasse, MISSING_FILL)
-                    if categories
-                    else fill_colour(row.waarde_publ, row.status, breaks, PALETTE),
-                    "dash": "4 3" if row.status in ("x", ".") else None,
-                    "outline": row.code in outlined,
-                },
-            }
-        )
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name="buurten",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.8,
-            "color": "#111111" if f["properties"]["outline"] else "#555555",
-            "weight": 3.5 if f["properties"]["outline"] else 0.8,
-            "dashArray": f["properties"]["dash"],
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["tooltip"],
-            labels=False,
-            sticky=True,
-            style="white-space: pre-line; font-size: 13px;",
-        ),
-    ).add_to(fmap)
+    props: dict[str, dict[str, object]] = {}
+    for code in dict.fromkeys(code for band in layer.bands for code in band.geometries):
+        row = shown.loc[code] if code in shown.index else None
+        status = "." if row is None else str(row["status"])
+        if categories:
+            klasse = None if row is None else row.get("klasse")
+            fill = categories.get(str(klasse), MISSING_FILL)
+        else:
+            fill = fill_colour(np.nan if row is None else row["waarde_publ"], status, breaks,
+                               PALETTE)  # fmt: skip
+        props[code] = {
+            "t": code if row is None else str(row["tooltip"]),
+            "f": fill,
+            "d": 1 if status in ("x", ".") else 0,
+            "o": 1 if code in outlined else 0,
+        }
+    _Areas(layer, props).add_to(fmap)
     legend = category_legend(categories, title) if categories else legend_html(breaks, title)
     _Overlay(legend, f"Legenda: {title}").add_to(fmap)
     return fmap
 
 
-def _rounded(geometry: dict[str, object]) -> dict[str, object]:
-    """Round lon/lat to 5 decimals (about 1 m): halves the payload, invisible on the map."""
+class _Areas(MacroElement):  # type: ignore[misc]
+    """The areas as one Leaflet GeoJSON layer whose geometry follows the zoom band.
 
-    def walk(value: object) -> object:
-        if isinstance(value, list):
-            if value and isinstance(value[0], float):
-                return [round(v, 5) for v in value]
-            return [walk(v) for v in value]
-        return value
+    Styles and tooltips come from a small table per code, so a band swap sends no style twice.
+    A click on an area reaches streamlit-folium as ``last_active_drawing`` with its ``code``.
+    """
 
-    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var data = {{ this.payload }};
+            var layer = L.geoJSON(null, {
+                style: function (feature) {
+                    var p = data.props[feature.properties.code];
+                    return {fillColor: p.f, fillOpacity: 0.8, color: p.o ? "#111111" : "#555555",
+                            weight: p.o ? 3.5 : 0.8, dashArray: p.d ? "4 3" : null};
+                }
+            });
+            layer.bindTooltip(function (area) {
+                var div = document.createElement("div");
+                div.style.whiteSpace = "pre-line";
+                div.style.fontSize = "13px";
+                div.textContent = data.props[area.feature.properties.code].t;
+                return div;
+            }, {sticky: true});
+            layer.on("mouseover", function (e) { e.layer.setStyle({weight: 3, color: "#000000"}); });
+            layer.on("mouseout", function (e) { layer.resetStyle(e.layer); });
+            var shown = -1;
+            function draw() {
+                var zoom = map.getZoom(), band = 0;
+                for (var i = 0; i < data.bands.length; i++) {
+                    if (zoom >= data.bands[i].z) { band = i; }
+                }
+                if (band === shown) { return; }
+                shown = band;
+                var features = [], geometries = data.bands[band].g;
+                for (var code in geometries) {
+                    features.push({type: "Feature", properties: {code: code},
+                                   geometry: geometries[code]});
+                }
+                layer.clearLayers();
+                layer.addData(features);
+            }
+            draw();
+            map.on("zoomend", draw);
+            layer.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: MapLayer, props: dict[str, dict[str, object]]) -> None:
+        super().__init__()
+        self._name = "WijkmonitorAreas"
+        bands = ",".join(
+            f'{{"z":{band.min_zoom},"g":{{{_geometries(band)}}}}}' for band in layer.bands
+        )
+        # Geometry is numbers only; the tooltips are escaped so no "</script>" can end the block.
+        table = json.dumps(props, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        self.payload = f'{{"props":{table},"bands":[{bands}]}}'
+
+
+def _geometries(band: ZoomBand) -> str:
+    return ",".join(f'"{code}":{text}' for code, text in band.geometries.items())

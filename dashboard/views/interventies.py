@@ -101,7 +101,7 @@ def _charts(
                         width="stretch", key="groepen", config=PLOTLY_CONFIG)  # fmt: skip
         st.caption("Groepscijfers uit afgeronde aantallen; x = geheim, . = niet geleverd.")
     areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
-    buurten = areas.loc[areas["level"] == "buurt", ["code", "name", "geometry"]].copy()
+    buurten = areas.loc[areas["level"] == "buurt", ["code", "name"]].copy()
     group = {**{c: "vergelijkingsbuurt" for c in result.controle},
              **{c: "ring (waterbed, apart gehouden)" for c in result.ring},
              **{c: "behandeld" for c in result.behandeld}}  # fmt: skip
@@ -110,7 +110,8 @@ def _charts(
     buurten["status"] = ""
     buurten["tooltip"] = buurten["name"] + " (" + buurten["code"] + ")\n" + buurten["klasse"]
     st.markdown("**Welke buurten in welke groep**")
-    fmap = choropleth(buurten, title="Groepen", tiles_url=loaders.settings().tiles_url,
+    layer = loaders.map_layer(selection.url, ((selection.gemeente, selection.jaar),))
+    fmap = choropleth(layer, buurten, title="Groepen", tiles_url=loaders.settings().tiles_url,
                       outline_codes=result.behandeld, categories=GROUP_COLOURS, height=460)  # fmt: skip
     st_folium(fmap, height=460, use_container_width=True, returned_objects=[], key="groepenkaart")
 

@@ -55,7 +55,7 @@ def render() -> None:
         table, names, indicator=selection.indicator, periode=periode, level=level,
         effort=effort, effort_rate=effort_rate,
     )  # fmt: skip
-    shown = areas.loc[areas["level"] == level, ["code", "name", "geometry"]]
+    shown = areas.loc[areas["level"] == level, ["code", "name"]]
     shown = shown.merge(values, on="code", how="left")
     shown["status"] = shown["status"].fillna(".")
     if (shown["status"] == "x").mean() > 0.5:
@@ -84,8 +84,10 @@ def render() -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"{card.naam}, {label(periode)}")
+        members = ((selection.gemeente, selection.jaar),)
         fmap = choropleth(
-            shown, title=f"{card.naam} ({card.eenheid})",
+            loaders.map_layer(selection.url, members, level), shown,
+            title=f"{card.naam} ({card.eenheid})",
             tiles_url=loaders.settings().tiles_url, outline_codes=focus, categories=categories,
         )  # fmt: skip
         result = st_folium(fmap, height=560, use_container_width=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -34,44 +33,49 @@ def render() -> None:
     gemeenten = loaders.gemeenten(selection.url).set_index("code")
     members = [g for g in members if g in gemeenten.index and (user.beheert or g in user.gemeenten)]
     st.title(names[region])
-    tables = {
-        g: loaders.disclosed(selection.url, g, int(gemeenten.loc[g, "indeling_jaar"]),
-                             selection.indicator, selection.granularity)
-        for g in members
-    }  # fmt: skip
-    periods = sorted(set().union(*(periods_with_data(t) for t in tables.values())))
+    indelingen = {g: int(gemeenten.loc[g, "indeling_jaar"]) for g in members}
+    by_jaar = {j: tuple(g for g in members if indelingen[g] == j) for j in set(indelingen.values())}
+    parts = [loaders.published(selection.url, codes, jaar, selection.indicator)
+             for jaar, codes in sorted(by_jaar.items())]  # fmt: skip
+    table = pd.concat(parts, ignore_index=True)
+    table = table[table["granulariteit"] == selection.granularity]
+    periods = periods_with_data(table)
     if not periods:
         st.info(f"Voor {card.naam} is in deze regio nog niets geleverd.")
         return
     periode = st.select_slider("Periode", options=periods, value=periods[-1], format_func=label,
                                key="periode_regio")  # fmt: skip
-    indelingen = {g: int(gemeenten.loc[g, "indeling_jaar"]) for g in members}
-    rows = region_rows(tables, gemeenten["name"].to_dict(), indelingen, periode=periode)
+    names_by_code = gemeenten["name"].to_dict()
+    rows = region_rows(table, members, names_by_code, indelingen, periode=periode)
     st.subheader(f"{card.naam} ({card.eenheid}), {label(periode)}")
-    st.dataframe(
-        rows.rename(columns={"name": "Gemeente", "code": "Code", "indeling_jaar": "Indeling",
-                             "waarde_tekst": card.eenheid, "teller_tekst": "Aantal (afgerond)"}),
-        hide_index=True, width="stretch",
-    )  # fmt: skip
-    download_buttons(rows, name=f"wijkmonitor-{region}-{selection.indicator}-{periode}",
-                     key="download_regio")  # fmt: skip
-    st.caption(
-        "Elke gemeente staat op haar eigen buurtindeling (kolom Indeling): buurten van "
-        "verschillende jaren zijn niet één op één vergelijkbaar."
-    )
-    shapes = []
-    for g in members:
-        areas = loaders.areas(selection.url, g, indelingen[g])
-        values = map_frame(tables[g], areas.set_index("code")["name"],
+    left, right = st.columns([3, 2])
+    with right:
+        st.dataframe(
+            rows.rename(columns={"name": "Gemeente", "code": "Code", "indeling_jaar": "Indeling",
+                                 "waarde_tekst": card.eenheid, "teller_tekst": "Aantal (afgerond)"}),
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+        download_buttons(rows, name=f"wijkmonitor-{region}-{selection.indicator}-{periode}",
+                         key="download_regio")  # fmt: skip
+        st.caption(
+            "Elke gemeente staat op haar eigen buurtindeling (kolom Indeling): buurten van "
+            "verschillende jaren zijn niet één op één vergelijkbaar."
+        )
+    with left:
+        buurten = table.loc[table["level"] == "buurt", ["code"]].drop_duplicates()
+        members_jaar = tuple(sorted(indelingen.items()))
+        values = map_frame(table, loaders.area_names(selection.url, members_jaar),
                            indicator=selection.indicator, periode=periode)  # fmt: skip
-        buurten = areas.loc[areas["level"] == "buurt", ["code", "name", "geometry"]]
-        shapes.append(buurten.merge(values, on="code", how="left"))
-    shown = gpd.GeoDataFrame(pd.concat(shapes, ignore_index=True), crs=shapes[0].crs)
-    shown["status"] = shown["status"].fillna(".")
-    shown["tooltip"] = shown["tooltip"].fillna(shown["name"])
-    fmap = choropleth(shown, title=f"{card.naam} ({card.eenheid})",
-                      tiles_url=loaders.settings().tiles_url)  # fmt: skip
-    st_folium(fmap, height=600, use_container_width=True, returned_objects=[], key="regiokaart")
+        shown = buurten.merge(values, on="code", how="left")
+        shown["status"] = shown["status"].fillna(".")
+        shown["tooltip"] = shown["tooltip"].fillna(shown["code"])
+        layer = loaders.map_layer(selection.url, members_jaar)
+        fmap = choropleth(layer, shown, title=f"{card.naam} ({card.eenheid})",
+                          tiles_url=loaders.settings().tiles_url)  # fmt: skip
+        st_folium(fmap, height=600, use_container_width=True, returned_objects=[],
+                  key="regiokaart")  # fmt: skip
+        st.caption("Per buurt; grijs gestreept: x (geheim), wit gestreept: . (niet geleverd). "
+                   "Kaart CBS / Kadaster.")  # fmt: skip
 
 
 if __name__ == "__main__":  # Streamlit runs a page file as __main__

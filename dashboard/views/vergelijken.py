@@ -34,7 +34,8 @@ def render() -> None:
                      horizontal=True, key="vergelijk_niveau")  # fmt: skip
     areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
     names = areas.set_index("code")["name"]
-    shapes = areas.loc[areas["level"] == level, ["code", "name", "geometry"]]
+    shapes = areas.loc[areas["level"] == level, ["code", "name"]]
+    layer = loaders.map_layer(selection.url, ((selection.gemeente, selection.jaar),), level)
     columns = st.columns(2)
     for column, periode, key in (
         (columns[0], before, "kaart_voor"),
@@ -48,7 +49,7 @@ def render() -> None:
         shown["tooltip"] = shown["tooltip"].fillna(shown["name"])
         with column:
             st.subheader(label(periode))
-            fmap = choropleth(shown, title=f"{card.naam} ({card.eenheid})",
+            fmap = choropleth(layer, shown, title=f"{card.naam} ({card.eenheid})",
                               tiles_url=loaders.settings().tiles_url, height=480)  # fmt: skip
             st_folium(fmap, height=480, use_container_width=True, returned_objects=[], key=key)
     st.caption(

@@ -42,7 +42,7 @@ def test_a_split_buurt_is_rebased_by_its_addresses(sqlite_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(db.address_buurten.insert(), links)
         store.save_signals(conn, signals, import_id=None)
-    rebased, note = signals_on_indeling(engine, gemeente="GM0001", jaar=2024)
+    rebased, note = signals_on_indeling(engine, gemeenten=["GM0001"], jaar=2024)
     by_buurt = rebased.set_index("buurtcode")["teller"]
     assert by_buurt["BU00010101"] == pytest.approx(3.0) and by_buurt["BU00010102"] == pytest.approx(
         7.0

@@ -20,8 +20,10 @@ from geo.errors import InputError
 from geo.simplify import (
     NATIONAL_ZOOM,
     decimals_for_zoom,
+    fit_zoom,
     geojson_for_zoom,
     map_coverage,
+    map_layer,
     simplify_for_zoom,
     tolerance_for_zoom,
 )
@@ -160,3 +162,58 @@ def test_zoom_levels_map_to_pixels() -> None:
     assert [decimals_for_zoom(z) for z in (7, 8, 9, 12, 13, 16)] == [3, 3, 4, 4, 5, 6]
     with pytest.raises(InputError, match="Zoomniveau"):
         tolerance_for_zoom(30)
+
+
+def _detailed_squares(n: int) -> gpd.GeoDataFrame:
+    """A row of n square buurten of 1 km with a vertex every 2 m: detail only fine zooms show."""
+    shapes = []
+    for i in range(n):
+        x0 = 150_000 + 1_000 * i
+        edge = np.linspace(0, 1_000, 501)
+        wiggle = 10 * np.sin(edge / 20)  # 10 m of wiggle: gone at zoom 12, kept at 14
+        ring = [(x0 + x, 450_000 + w) for x, w in zip(edge, wiggle, strict=True)]
+        ring += [(x0 + 1_000, 451_000), (x0, 451_000)]
+        shapes.append(Polygon(ring))
+    return map_coverage(
+        gpd.GeoDataFrame({"code": [f"BU0000{i:04d}" for i in range(n)]}, geometry=shapes, crs=RD)
+    )
+
+
+def test_map_layer_sends_finer_bands_for_closer_zooms() -> None:
+    squares = _detailed_squares(20)
+    layer = map_layer(squares, width_px=720, height_px=560)
+    zooms = [band.min_zoom for band in layer.bands]
+    assert zooms[0] == fit_zoom(squares, width_px=720, height_px=560)
+    assert zooms == sorted(zooms) and len(zooms) >= 2
+    sizes = [band.size for band in layer.bands]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1], "finer bands carry more detail"
+    for band in layer.bands:
+        assert list(band.geometries) == list(squares["code"])
+        assert shapely.coverage_is_valid(
+            shapely.from_geojson(list(band.geometries.values()))
+        ), "every band is still a coverage (lon/lat)"
+    minx, miny, maxx, maxy = layer.bounds
+    assert 5.0 < minx < maxx < 5.7 and 52.0 < miny < maxy < 52.1
+
+
+def test_map_layer_keeps_within_its_budget_but_always_sends_one_band() -> None:
+    squares = _detailed_squares(20)
+    full = map_layer(squares)
+    small = map_layer(squares, budget_bytes=full.bands[0].size + 1)
+    assert len(small.bands) == 1 and small.bands[0] == full.bands[0]
+    tiny = map_layer(squares, budget_bytes=10)
+    assert len(tiny.bands) == 1
+
+
+def test_map_layer_of_the_national_buurten_stays_under_3_mb(national: gpd.GeoDataFrame) -> None:
+    layer = map_layer(national)
+    assert layer.size < MAX_NATIONAL_BYTES
+    assert layer.bands[0].min_zoom == NATIONAL_ZOOM
+    drawn = national.loc[~national.geometry.is_empty, "code"].tolist()
+    assert list(layer.bands[0].geometries) == drawn
+
+
+def test_map_layer_refuses_nothing_to_draw() -> None:
+    empty = gpd.GeoDataFrame({"code": ["BU00000001"]}, geometry=[Polygon()], crs=RD)
+    with pytest.raises(InputError, match="geen gebieden"):
+        map_layer(empty)
