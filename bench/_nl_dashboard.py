@@ -234,15 +234,24 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
                         indicator="illegale_bewoning")  # fmt: skip
         parts["published_table"] += time.perf_counter() - t
         profile.disable()
-    # The proposal: one pass for all gemeenten (and then keep the result, see docs/schaal.md).
-    with clock.part("voorstel: load_signals(indicators=...) alle gemeenten"):
-        signals = store.load_signals(engine, indicators=["illegale_bewoning"])
-    with clock.part("voorstel: load_deliveries alle gemeenten"):
-        deliveries = store.load_deliveries(engine)
-        deliveries = deliveries[deliveries["indicator"] == "illegale_bewoning"]
-    areas = pd.DataFrame(store.load_areas(engine, indeling_jaar=2014).drop(columns="geometry"))
-    with clock.part("voorstel: published_table alle gemeenten samen"):
-        published_table(signals, deliveries, areas, indicator="illegale_bewoning")
+    # What the Regio page now does: every gemeente of one indeling in one pass, one map layer.
+    from data.rebase import signals_on_indeling
+    from geo.simplify import map_coverage, map_layer
+
+    with clock.part("Regio: signalen alle gemeenten (1 indicator)"):
+        signals, _ = signals_on_indeling(engine, gemeenten=members, jaar=2014,
+                                         indicators=["illegale_bewoning"])  # fmt: skip
+    with clock.part("Regio: leveringen alle gemeenten"):
+        deliveries = store.load_deliveries(engine, gemeenten=members,
+                                           indicators=["illegale_bewoning"])  # fmt: skip
+    with clock.part("Regio: gebieden alle gemeenten"):
+        all_areas = store.load_areas(engine, indeling_jaar=2014, gemeenten=members)
+    with clock.part("Regio: published_table alle gemeenten samen"):
+        published_table(signals, deliveries, pd.DataFrame(all_areas.drop(columns="geometry")),
+                        indicator="illegale_bewoning")  # fmt: skip
+    with clock.part("Regio: kaartlaag (map_coverage + map_layer)"):
+        layer = map_layer(map_coverage(all_areas[all_areas["level"] == "buurt"]))
+    clock.parts["Regio: kaartlaag bytes"] = layer.size
     engine.dispose()
     per = {k: round(v / len(chosen), 3) for k, v in parts.items()}
     stats = pstats.Stats(profile)
@@ -250,7 +259,7 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
     return {
         "steekproef_gemeenten": len(chosen),
         "per_gemeente_s": per,
-        "regio_alle_gemeenten_geschat_s": round(sum(per.values()) * len(members), 1),
+        "oude_weg_per_gemeente_alle_gemeenten_geschat_s": round(sum(per.values()) * len(members), 1),
         "gemeenten": len(members),
         "profiel_top_cumulatief": [
             f"{Path(f).name}:{line} {name} {round(v[3], 2)} s" for (f, line, name), v in top

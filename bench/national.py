@@ -309,18 +309,18 @@ def report(results: dict[str, dict[str, object]], cache: Path, meta: dict, info:
             lines.append(f"  {page:<46} {shown}  {facts.get('titel', '')} "
                          f"{facts.get('polygonen', '')}".rstrip())  # fmt: skip
         prof = dash["profiel"]
+        lines.append("  buiten Streamlit, alle gemeenten in één keer (wat de Regio-pagina doet):")
+        for what, seconds in prof.get("eenmalig", {}).items():  # type: ignore[union-attr]
+            unit = "bytes" if what.endswith("bytes") else "s"
+            lines.append(f"    {what}: {seconds:,} {unit}")
         lines.append(
-            f"  profiel (buiten Streamlit, {prof['steekproef_gemeenten']} gemeenten): per gemeente "  # type: ignore[index]
+            f"  basislijn, per gemeente apart ({prof['steekproef_gemeenten']} gemeenten gemeten): "  # type: ignore[index]
             + ", ".join(f"{k} {v} s" for k, v in prof["per_gemeente_s"].items())
         )  # type: ignore[index,union-attr]
         lines.append(
-            f"  Regio-pagina rekent dat voor alle {prof['gemeenten']} gemeenten: "  # type: ignore[index]
-            f"~{prof['regio_alle_gemeenten_geschat_s']} s"
+            f"    voor alle {prof['gemeenten']} gemeenten samen geschat: "  # type: ignore[index]
+            f"~{prof['oude_weg_per_gemeente_alle_gemeenten_geschat_s']} s"
         )  # type: ignore[index]
-        for entry in prof["profiel_top_cumulatief"][:8]:  # type: ignore[index]
-            lines.append(f"      {entry}")
-        for what, seconds in prof.get("eenmalig", {}).items():  # type: ignore[union-attr]
-            lines.append(f"  {what}: {seconds} s")
     else:
         lines.append(_row("dashboard", dash))
     return "\n".join(lines)

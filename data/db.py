@@ -148,8 +148,9 @@ signals = Table(
     Column("soort", String(12), nullable=False, default="aggregaat"),
     Column("import_id", Integer, ForeignKey("import_log.id")),
     UniqueConstraint("bron", "buurtcode", "periode", "indicator", "soort", name="uq_signal"),
-    Index("ix_signals_indicator", "indicator", "periode"),
-    Index("ix_signals_buurt", "buurtcode", "indicator"),
+    # Pages ask for indicators of gemeenten: indicator equal and buurtcode in a range.
+    Index("ix_signals_indicator_buurt", "indicator", "buurtcode", "periode"),
+    Index("ix_signals_buurt", "buurtcode"),
 )
 
 # Which bron delivered which indicator for which period and gemeente: what is not here is

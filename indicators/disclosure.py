@@ -142,21 +142,27 @@ def disclose(table: pd.DataFrame, *, min_noemer: float = 50, rounding: int = 5) 
     return out
 
 
+def _stripped(column: pd.Series) -> npt.NDArray[np.object_]:
+    """The values as stripped strings, missing as ''; worked out once per distinct value."""
+    codes, uniques = pd.factorize(column)
+    cleaned = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    result: npt.NDArray[np.object_] = cleaned[codes]  # code -1 (missing) takes the last: ''
+    return result
+
+
 def _validated_keys(table: pd.DataFrame) -> pd.DataFrame:
     """The key columns as plain strings (positional index); raise InputError on bad keys."""
     absent = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if absent:
         raise InputError(f"De tabel mist kolommen: {', '.join(absent)}.")
     keys = pd.DataFrame(
-        {
-            c: table[c].fillna("").astype(str).str.strip().to_numpy(dtype=object)
-            for c in ("code", "parent_code", "periode", "indicator")
-        }
+        {c: _stripped(table[c]) for c in ("code", "parent_code", "periode", "indicator")}
     )
     periode = keys["periode"]
-    known = periode.str.fullmatch(f"{_MONTH}|{_QUARTER}|{_YEAR}")
+    distinct = pd.Series(periode.unique(), dtype=object)
+    known = distinct.str.fullmatch(f"{_MONTH}|{_QUARTER}|{_YEAR}").to_numpy(dtype=bool)
     if not known.all():
-        bad = sorted(set(periode[~known]))
+        bad = sorted(set(distinct[~known]))
         raise InputError(
             "Onbekende perioden: verwacht JJJJ-MM, JJJJ-Qn of JJJJ.", [repr(p) for p in bad[:20]]
         )
@@ -182,24 +188,29 @@ class _Groups:
 def _groups(keys: pd.DataFrame) -> _Groups:
     """Find every (total, part) pair of the area and time hierarchies present in the table."""
     n = len(keys)
-    periode = keys["periode"]
-    year = periode.str[:4]
-    month = periode.str.fullmatch(_MONTH).to_numpy(dtype=bool)
-    quarter = periode.str.fullmatch(_QUARTER).to_numpy(dtype=bool)
-    month_no = pd.to_numeric(periode.where(month, "0000-01").str[5:7]).to_numpy(dtype=np.int64)
-    quarter_of = year + "-Q" + pd.Series((month_no - 1) // 3 + 1).astype(str)
+    # Periods repeat: work on the distinct ones (p), then spread to the rows by their id.
+    row_period, distinct = pd.factorize(keys["periode"])
+    p = pd.Series(distinct, dtype=object)
+    p_month = p.str.fullmatch(_MONTH).to_numpy(dtype=bool)
+    p_quarter = p.str.fullmatch(_QUARTER).to_numpy(dtype=bool)
+    p_year = p.str[:4]
+    month_no = pd.to_numeric(p.where(p_month, "0000-01").str[5:7]).to_numpy(dtype=np.int64)
+    p_quarter_of = p_year + "-Q" + pd.Series((month_no - 1) // 3 + 1).astype(str)
+    m = len(p)
+    ids, _ = pd.factorize(pd.concat([p, p_year, p_quarter_of], ignore_index=True))
+    month, quarter = p_month[row_period], p_quarter[row_period]
 
     code_ids, _ = pd.factorize(pd.concat([keys["code"], keys["parent_code"]], ignore_index=True))
-    period_ids, _ = pd.factorize(pd.concat([periode, year, quarter_of], ignore_index=True))
     ind_ids, ind_values = pd.factorize(keys["indicator"])
-    n_period = int(period_ids.max()) + 1
+    n_period = int(ids.max()) + 1
     n_ind = len(ind_values)
 
     def key(code: Ints, period: Ints) -> Ints:
         return (code.astype(np.int64) * n_period + period) * n_ind + ind_ids
 
     code, parent = code_ids[:n], code_ids[n:]
-    own_period, year_id, quarter_id = period_ids[:n], period_ids[n : 2 * n], period_ids[2 * n :]
+    own_period = ids[:m][row_period]
+    year_id, quarter_id = ids[m : 2 * m][row_period], ids[2 * m :][row_period]
     lookup = pd.Index(key(code, own_period))
     relations = (
         (keys["parent_code"].ne("").to_numpy(dtype=bool), key(parent, own_period)),

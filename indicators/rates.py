@@ -13,12 +13,14 @@ Rules (see docs/indicatoren.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from indicators import catalogue
 from indicators.periods import (
-    granularities,
+    granularity,
     is_finer_or_equal,
     months_of,
     period_range,
@@ -37,6 +39,19 @@ TABLE_COLUMNS = [
 ]
 
 
+def _per_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
+    """``func`` of every value, computed once per distinct value (periods repeat a lot)."""
+    codes, uniques = pd.factorize(values.astype(str))
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [func(u) for u in uniques]
+    return pd.Series(results[codes], index=values.index)
+
+
+def _finer_or_equal(periodes: pd.Series, target: str) -> pd.Series:
+    """True where a period is at least as fine as ``target`` (a month counts toward a year)."""
+    return _per_distinct(periodes, lambda p: is_finer_or_equal(granularity(p), target)).astype(bool)
+
+
 def _coverage(deliveries: pd.DataFrame, indicator: str, target: str) -> pd.DataFrame:
     """(bron, gemeentecode, periode) at ``target`` granularity whose figures may be summed.
 
@@ -48,19 +63,21 @@ def _coverage(deliveries: pd.DataFrame, indicator: str, target: str) -> pd.DataF
     empty = pd.DataFrame(columns=["bron", "gemeentecode", "periode"])
     if rows.empty:
         return empty
-    rows = rows[granularities(rows["periode"]).map(lambda k: is_finer_or_equal(k, target))]
+    rows = rows[_finer_or_equal(rows["periode"], target)]
     if rows.empty:
         return empty
-    months = rows.assign(maand=rows["periode"].map(months_of)).explode("maand")
+    months = rows.assign(maand=_per_distinct(rows["periode"], months_of)).explode("maand")
     months = months.drop_duplicates(["bron", "gemeentecode", "maand"])
     months["periode"] = to_granularity(months["maand"], target)
     counts = months.groupby(["bron", "gemeentecode", "periode"]).size().rename("n").reset_index()
-    counts["compleet"] = counts["n"] == counts["periode"].map(lambda p: len(months_of(p)))
+    counts["compleet"] = counts["n"] == _per_distinct(
+        counts["periode"], lambda p: len(months_of(p))
+    )
     span = months.groupby(["bron", "gemeentecode"])["maand"].agg(["min", "max"]).reset_index()
     periods = counts[["gemeentecode", "periode"]].drop_duplicates()
     active = periods.merge(span, on="gemeentecode")
-    first = active["periode"].map(lambda p: months_of(p)[0])
-    last = active["periode"].map(lambda p: months_of(p)[-1])
+    first = _per_distinct(active["periode"], lambda p: months_of(p)[0])
+    last = _per_distinct(active["periode"], lambda p: months_of(p)[-1])
     active = active[(active["min"] <= last) & (active["max"] >= first)]
     active = active.merge(counts, on=["bron", "gemeentecode", "periode"], how="left")
     active["compleet"] = active["compleet"].eq(True)
@@ -80,8 +97,9 @@ def _base_table(
     covered = _coverage(deliveries, indicator, target)
     rows = signals[signals["indicator"] == indicator]
     rows = rows[rows["buurtcode"].isin(buurten["code"])]
-    fine = granularities(rows["periode"]).map(lambda k: is_finer_or_equal(k, target))
-    rows = rows[fine].assign(periode=lambda f: to_granularity(f["periode"], target))
+    rows = rows[_finer_or_equal(rows["periode"], target)].assign(
+        periode=lambda f: to_granularity(f["periode"], target)
+    )
     rows = rows.assign(gemeentecode="GM" + rows["buurtcode"].str[2:6])
     rows = rows.merge(covered, on=["bron", "gemeentecode", "periode"], how="inner")
     if card.eenheid == "%":
@@ -106,9 +124,8 @@ def _base_table(
     grid["noemer"] = noemer_agg.reindex(grid.index).astype(float)
     if card.noemer in catalogue.DENOMINATORS:
         default = buurten.set_index("code")[card.noemer].astype(float).to_dict()
-        codes = grid.index.get_level_values("buurtcode")
-        fallback = [default.get(code, np.nan) for code in codes]
-        grid["noemer"] = grid["noemer"].fillna(pd.Series(fallback, index=grid.index))
+        codes = pd.Series(grid.index.get_level_values("buurtcode"), index=grid.index)
+        grid["noemer"] = grid["noemer"].fillna(codes.map(default).astype(float))
     grid = grid.reset_index().rename(columns={"buurtcode": "code"})
     return grid[["code", "periode", "teller", "noemer"]]
 

@@ -140,23 +140,22 @@ def choropleth(
             max_zoom=19,
         ).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    codes = list(dict.fromkeys(code for band in layer.bands for code in band.geometries))
+    rows = shown.reindex(codes)
+    known = rows.index.isin(shown.index)
+    status = rows["status"].where(known, ".").astype(str)
+    if categories:
+        klasse = rows["klasse"] if "klasse" in rows else pd.Series(None, index=rows.index)
+        fills = [categories.get(str(k), MISSING_FILL) for k in klasse]
+    else:
+        fills = [fill_colour(v, st, breaks, PALETTE)
+                 for v, st in zip(rows["waarde_publ"], status, strict=True)]  # fmt: skip
+    tooltips = rows["tooltip"].where(known, rows.index.to_series()).astype(str)
     outlined = set(outline_codes)
-    props: dict[str, dict[str, object]] = {}
-    for code in dict.fromkeys(code for band in layer.bands for code in band.geometries):
-        row = shown.loc[code] if code in shown.index else None
-        status = "." if row is None else str(row["status"])
-        if categories:
-            klasse = None if row is None else row.get("klasse")
-            fill = categories.get(str(klasse), MISSING_FILL)
-        else:
-            fill = fill_colour(np.nan if row is None else row["waarde_publ"], status, breaks,
-                               PALETTE)  # fmt: skip
-        props[code] = {
-            "t": code if row is None else str(row["tooltip"]),
-            "f": fill,
-            "d": 1 if status in ("x", ".") else 0,
-            "o": 1 if code in outlined else 0,
-        }
+    props = {
+        code: {"t": tip, "f": fill, "d": int(st in ("x", ".")), "o": int(code in outlined)}
+        for code, tip, fill, st in zip(codes, tooltips, fills, status, strict=True)
+    }
     _Areas(layer, props).add_to(fmap)
     legend = category_legend(categories, title) if categories else legend_html(breaks, title)
     _Overlay(legend, f"Legenda: {title}").add_to(fmap)

@@ -32,3 +32,14 @@ def test_breaks_labels_and_fills() -> None:
 def test_few_distinct_values_are_their_own_classes() -> None:
     assert class_breaks(pd.Series([1.0, 1.0, 2.0])) == [1.0, 2.0]
     assert class_breaks(pd.Series([np.nan])) == []
+
+
+def test_many_values_give_the_same_breaks_every_time() -> None:
+    rng = np.random.default_rng(3)
+    values = pd.Series(rng.lognormal(2, 1, 12_000))
+    breaks = class_breaks(values)
+    assert breaks == class_breaks(values.sample(frac=1, random_state=1)), "order does not matter"
+    assert len(breaks) == 5 and breaks == sorted(breaks)
+    assert breaks[-1] == values.max(), "the top class holds the largest value"
+    share = (values <= breaks[0]).mean()
+    assert 0.05 < share < 0.95, "classes split the values, not just the tail"
