@@ -259,7 +259,9 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
     return {
         "steekproef_gemeenten": len(chosen),
         "per_gemeente_s": per,
-        "oude_weg_per_gemeente_alle_gemeenten_geschat_s": round(sum(per.values()) * len(members), 1),
+        "oude_weg_per_gemeente_alle_gemeenten_geschat_s": round(
+            sum(per.values()) * len(members), 1
+        ),
         "gemeenten": len(members),
         "profiel_top_cumulatief": [
             f"{Path(f).name}:{line} {name} {round(v[3], 2)} s" for (f, line, name), v in top

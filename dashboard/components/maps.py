@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 
 import folium
-import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
