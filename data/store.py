@@ -184,11 +184,14 @@ def load_signals(
     query = select(*[db.signals.c[c] for c in SIGNAL_COLUMNS])
     if buurtcodes is not None:
         query = query.where(db.signals.c.buurtcode.in_(list(buurtcodes)))
-    if gemeenten is not None:
-        query = query.where(_in_gemeenten(db.signals.c.buurtcode, gemeenten))
+    prefixes = None if gemeenten is None else sorted({"BU" + g[2:6] for g in gemeenten})
+    if prefixes is not None and len(prefixes) <= _MAX_RANGES:
+        query = query.where(_in_gemeenten(db.signals.c.buurtcode, prefixes))
     if indicators is not None:
         query = query.where(db.signals.c.indicator.in_(list(indicators)))
     frame = _frame(conn, query)
+    if prefixes is not None and len(prefixes) > _MAX_RANGES:
+        frame = frame[frame["buurtcode"].str[:6].isin(prefixes)].reset_index(drop=True)
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SIGNAL_COLUMNS})
     frame["teller"] = frame["teller"].astype(float)
@@ -196,9 +199,13 @@ def load_signals(
     return frame
 
 
-def _in_gemeenten(buurtcode: ColumnElement[str], gemeenten: Iterable[str]) -> ColumnElement[bool]:
-    """Buurtcodes of the gemeenten as ranges ('BU0983' <= code < 'BU0983~'): an index serves it."""
-    prefixes = sorted({"BU" + g[2:6] for g in gemeenten})
+# Up to this many gemeenten are filtered in SQL; for more (a large region, the whole country)
+# one OR of ranges costs more to plan than filtering the indicator's rows in pandas.
+_MAX_RANGES = 50
+
+
+def _in_gemeenten(buurtcode: ColumnElement[str], prefixes: list[str]) -> ColumnElement[bool]:
+    """Buurtcode prefixes ('BU0983') as ranges ('BU0983' <= code < 'BU0983~'): an index serves it."""
     return or_(false(), *[and_(buurtcode >= p, buurtcode < p + "~") for p in prefixes])
 
 

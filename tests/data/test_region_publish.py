@@ -43,6 +43,14 @@ def test_signal_filters_load_exactly_the_rows_asked_for(demo_url: str) -> None:
         & (everything["indicator"] == "controles")
     ]
     assert len(asked) == len(expected) > 0
+    # A large region (more gemeenten than are filtered in SQL) gives the same rows.
+    many = REGION_2014 + [f"GM{n:04d}" for n in range(1, 100)]
+    assert len(many) > store._MAX_RANGES
+    big = store.load_signals(engine, gemeenten=many, indicators=["controles"])
+    pd.testing.assert_frame_equal(
+        big.sort_values(list(big.columns)).reset_index(drop=True),
+        asked.sort_values(list(asked.columns)).reset_index(drop=True),
+    )
     assert store.load_signals(engine, gemeenten=[]).empty
     deliveries = store.load_deliveries(engine, gemeenten=["GM0983"], indicators=["controles"])
     assert set(deliveries["gemeentecode"]) == {"GM0983"}
