@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 
 from data import db, store
 from data.sources.bag import bag_id16, checked, empty_addresses
-from geo.assign import assign_buurt
+from geo.assign import assign_buurt_xy
 from geo.crs import RD
 from geo.errors import InputError
 
@@ -58,11 +58,6 @@ def _quiet(_message: str) -> None:
     return None
 
 
-def _points(addresses: pd.DataFrame) -> gpd.GeoDataFrame:
-    geometry = gpd.points_from_xy(addresses["x"].astype(float), addresses["y"].astype(float))
-    return gpd.GeoDataFrame({"bag_id": addresses["bag_id"].to_numpy()}, geometry=geometry, crs=RD)
-
-
 def _bag_ids(values: pd.Series) -> pd.Series:
     """16-digit ids; the usual case (already 16-digit strings) without a Python call per row."""
     text = values.astype("string")
@@ -87,30 +82,33 @@ def buurt_years(conn: Connection | Engine) -> list[int]:
 
 
 def assign_years(
-    conn: Connection | Engine, points: gpd.GeoDataFrame, years: Sequence[int]
+    conn: Connection | Engine, addresses: pd.DataFrame, years: Sequence[int]
 ) -> tuple[pd.DataFrame, tuple[YearAssignment, ...]]:
-    """Assign ``points`` (EPSG:28992, ``bag_id``) to the stored buurten of each of ``years``.
+    """Assign ``addresses`` (``bag_id``, RD ``x``/``y``) to the stored buurten of each of ``years``.
 
+    Coordinates go straight to ``geo.assign.assign_buurt_xy``: no Point object per address.
     Returns the ``address_buurten`` rows (``bag_id``, ``indeling_jaar``, ``buurtcode``) and the
     outcome per year.
     """
+    x, y = addresses["x"].astype(float).to_numpy(), addresses["y"].astype(float).to_numpy()
+    bag_ids = addresses["bag_id"].to_numpy()
     rows, outcomes = [], []
     for jaar in years:
         buurten = store.load_areas(conn, indeling_jaar=jaar, levels=["buurt"])
-        assigned = assign_buurt(points, buurten[["code", "geometry"]])
-        inside = assigned[~assigned["buiten"]]
+        codes = pd.Series(assign_buurt_xy(x, y, buurten[["code", "geometry"]]))
+        inside = codes.notna().to_numpy()
         rows.append(
             pd.DataFrame(
                 {
-                    "bag_id": inside["bag_id"].to_numpy(),
+                    "bag_id": bag_ids[inside],
                     "indeling_jaar": jaar,
-                    "buurtcode": inside["buurtcode"].astype(str).to_numpy(),
+                    "buurtcode": codes[inside].astype(str).to_numpy(),
                 }
             )
         )
-        outside = assigned.loc[assigned["buiten"], "bag_id"]
+        outside = pd.Series(bag_ids[~inside], dtype=object)
         examples = tuple(str(v) for v in outside.sort_values().head(EXAMPLES))
-        outcomes.append(YearAssignment(int(jaar), len(inside), len(outside), examples))
+        outcomes.append(YearAssignment(int(jaar), int(inside.sum()), len(outside), examples))
     links = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     return links, tuple(outcomes)
 
@@ -169,7 +167,7 @@ def load_addresses(
             "Er zijn nog geen buurten geladen: laad eerst gebieden met 'wijkmonitor areas load'."
         )
     say(f"{len(addresses)} adressen toewijzen aan buurten (indeling {', '.join(map(str, years))})")
-    links, outcomes = assign_years(engine, _points(addresses), years)
+    links, outcomes = assign_years(engine, addresses, years)
     say("Adressen opslaan")
     with engine.begin() as conn:
         _delete_ids(conn, addresses["bag_id"].tolist())
@@ -188,7 +186,7 @@ def reassign_addresses(engine: Engine, *, indeling_jaar: int) -> YearAssignment:
         )
         if stored.empty:
             return YearAssignment(indeling_jaar, 0, 0, ())
-        links, (outcome,) = assign_years(conn, _points(stored), [indeling_jaar])
+        links, (outcome,) = assign_years(conn, stored, [indeling_jaar])
         _insert_links(conn, links)
     return outcome
 
@@ -243,6 +241,7 @@ def addresses_in_gemeenten(
     if not parts:
         return empty_addresses(), 0
     found = pd.concat(parts, ignore_index=True).drop_duplicates("bag_id", keep="last")
-    within = assign_buurt(_points(found), gemeenten[["code", "geometry"]], out_column="gemeente")
-    keep = ~within["buiten"].to_numpy()
+    within = assign_buurt_xy(found["x"].astype(float), found["y"].astype(float),
+                             gemeenten[["code", "geometry"]])  # fmt: skip
+    keep = pd.notna(within)
     return found[keep].reset_index(drop=True), int(np.sum(~keep))
