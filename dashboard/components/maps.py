@@ -32,7 +32,7 @@ HOTSPOT_COLOURS = {
     "niet gepubliceerd": SECRET_FILL,
 }
 _LEGEND_STYLE = (
-    "background:rgba(255,255,255,0.92);padding:6px 8px;font:12px/1.4 sans-serif;"
+    "background:#ffffff;padding:6px 8px;font:12px/1.4 sans-serif;"
     "color:#1a1a1a;border:1px solid #999;border-radius:4px"
 )
 
@@ -47,13 +47,14 @@ class _Overlay(MacroElement):  # type: ignore[misc]
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        document.documentElement.lang = 'nl';  // the map's own frame is Dutch too
         {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
         var legend = L.control({position: 'bottomright'});
         legend.onAdd = function () {
             var div = L.DomUtil.create('div', 'wm-legend');
             div.innerHTML = {{ this.legend|tojson }};
-            div.setAttribute('role', 'img');
+            div.setAttribute('role', 'group');
             div.setAttribute('aria-label', {{ this.label|tojson }});
             return div;
         };

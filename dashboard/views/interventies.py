@@ -114,6 +114,14 @@ def _charts(
     fmap = choropleth(layer, buurten, title="Groepen", tiles_url=loaders.settings().tiles_url,
                       outline_codes=result.behandeld, categories=GROUP_COLOURS, height=460)  # fmt: skip
     st_folium(fmap, height=460, use_container_width=True, returned_objects=[], key="groepenkaart")
+    with st.expander("Tabel bij de kaart"):  # the map's content as text (WCAG 1.1.1)
+        listing = buurten[buurten["klasse"] != "overig"]
+        order = listing["klasse"].map(list(GROUP_COLOURS).index)
+        st.dataframe(
+            listing.assign(volgorde=order).sort_values(["volgorde", "code"])[["name", "code", "klasse"]]
+            .rename(columns={"name": "Buurt", "code": "Code", "klasse": "Groep"}),
+            hide_index=True, width="stretch",
+        )  # fmt: skip
 
 
 if __name__ == "__main__":  # Streamlit runs a page file as __main__
