@@ -46,29 +46,32 @@ def step_map(cache: Path) -> None:
 
 
 def _dashboard_map_size(cache: Path) -> dict[str, object]:
-    """The folium map the Regio page would build for all buurten (5 m simplification, tooltips)."""
+    """The map the Regio page sends for all buurten: zoom bands (geo.simplify.map_layer) and a
+    style and tooltip per buurt, as dashboard.components.maps.choropleth builds it."""
     import time
 
-    import geopandas as gpd
+    import pandas as pd
 
     from dashboard.components.maps import choropleth
     from data import db, store
-    from geo.simplify import simplify_coverage
+    from geo.simplify import map_coverage, map_layer
 
-    began = time.perf_counter()
     engine = db.make_engine(f"sqlite:///{cache / 'national.db'}")
     areas = store.load_areas(engine, indeling_jaar=2014, levels=["buurt"])
     engine.dispose()
-    shown = gpd.GeoDataFrame(
-        simplify_coverage(areas, tolerance_m=5.0)[["code", "name", "geometry"]]
-    )
-    values = _values(cache, shown["code"])
-    shown["waarde_publ"] = values.to_numpy()
+    began = time.perf_counter()
+    layer = map_layer(map_coverage(areas))
+    made_layer = time.perf_counter() - began
+    shown = pd.DataFrame({"code": areas["code"], "name": areas["name"]})
+    shown["waarde_publ"] = _values(cache, shown["code"]).to_numpy()
     shown["status"] = ["" if v == v else "." for v in shown["waarde_publ"]]
     shown["tooltip"] = shown["name"] + " (" + shown["code"] + ")\nIllegale bewoning: ..."
-    fmap = choropleth(shown, title="Illegale bewoning", tiles_url=None)
-    html = fmap.get_root().render()
+    began = time.perf_counter()
+    html = choropleth(layer, shown, title="Illegale bewoning", tiles_url=None).get_root().render()
     return {
+        "kaartlaag_zooms": [band.min_zoom for band in layer.bands],
+        "kaartlaag_bytes": layer.size,
+        "kaartlaag_seconden": round(made_layer, 2),
         "folium_alle_buurten_bytes": len(html.encode("utf-8")),
         "folium_alle_buurten_seconden": round(time.perf_counter() - began, 2),
     }

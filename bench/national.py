@@ -292,9 +292,10 @@ def report(results: dict[str, dict[str, object]], cache: Path, meta: dict, info:
                 f"{z['bytes'] / 1e6:5.2f} MB ({z['gzip_bytes'] / 1e6:4.2f} MB gzip), {z['seconden']} s"
             )
         lines.append(
-            f"  ter vergelijking: folium-kaart van alle buurten zoals de Regio-pagina hem bouwt: "
-            f"{mapped['folium_alle_buurten_bytes'] / 1e6:.1f} MB HTML, "
-            f"{mapped['folium_alle_buurten_seconden']} s"
+            f"  wat de Regio-pagina stuurt: zoombanden {mapped['kaartlaag_zooms']}, "
+            f"{mapped['kaartlaag_bytes'] / 1e6:.2f} MB geometrie ({mapped['kaartlaag_seconden']} s); "
+            f"kaart met stijl en tooltip per buurt {mapped['folium_alle_buurten_bytes'] / 1e6:.2f} MB "
+            f"HTML, {mapped['folium_alle_buurten_seconden']} s"
         )
     else:
         lines.append(_row("kaart", mapped))

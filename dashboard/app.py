@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import auth, context
+from dashboard.components.charts import preload_plotly_js
 from data.users import User
 
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
@@ -21,7 +22,8 @@ PAGE_STYLE = (
 )
 # Streamlit's page says <html lang="en">; ours is Dutch (WCAG 3.1.1), so that screen readers
 # read it as Dutch.
-LANG_SCRIPT = "<script>document.documentElement.lang = 'nl';</script>"
+# The same block starts loading the chart library early (see charts.preload_plotly_js).
+LANG_SCRIPT = f"<script>document.documentElement.lang = 'nl'; {preload_plotly_js()}</script>"
 
 
 def pages_for(user: User) -> list[st.Page]:

@@ -164,6 +164,25 @@ def series_table(series_list: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+def event_study_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The data behind an event-study chart as Dutch text: one row per quarter from the start.
+
+    ``frame`` as ``indicators.effects.EffectResult.event_study``: ``relatief``, ``effect``,
+    ``ci_low``, ``ci_high``, ``fase``.
+    """
+    return pd.DataFrame(
+        {
+            "Kwartaal t.o.v. start": frame["relatief"].astype(int).to_numpy(),
+            "Fase": frame["fase"].map({"voor": "vóór de start", "na": "na de start"}).to_numpy(),
+            "Effect": [format_cell(v, "", decimals=2) for v in frame["effect"]],
+            "95%-interval": [
+                f"{format_cell(lo, '', decimals=2)} tot {format_cell(hi, '', decimals=2)}"
+                for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)
+            ],
+        }
+    )
+
+
 def key_figures(
     tables: dict[str, pd.DataFrame], *, code: str, periode: str, vorige: str
 ) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from data.effects import NO_EFFECT_ANALYSIS
 from indicators import catalogue
 from indicators.effects import EffectResult, nl
 from indicators.trends import group_series
+from indicators.views import event_study_table, series_table
 
 GROUP_COLOURS = {
     "behandeld": "#E66100",
@@ -87,6 +88,8 @@ def _charts(
         st.caption(
             "Vóór de start horen de punten rond 0 te liggen: anders liepen de groepen al uiteen."
         )
+        with st.expander("Tabel bij de grafiek"):  # the chart's content as text (WCAG 1.1.1)
+            st.dataframe(event_study_table(result.event_study), hide_index=True, width="stretch")
     with right:
         st.markdown("**Behandeld, vergelijking en ring per kwartaal**")
         table = loaders.disclosed(
@@ -100,6 +103,8 @@ def _charts(
                                     markers=[(str(row["start"]), "Start")]),
                         width="stretch", key="groepen", config=PLOTLY_CONFIG)  # fmt: skip
         st.caption("Groepscijfers uit afgeronde aantallen; x = geheim, . = niet geleverd.")
+        with st.expander("Tabel bij de grafiek"):
+            st.dataframe(series_table(lines), hide_index=True, width="stretch")
     areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
     buurten = areas.loc[areas["level"] == "buurt", ["code", "name"]].copy()
     group = {**{c: "vergelijkingsbuurt" for c in result.controle},

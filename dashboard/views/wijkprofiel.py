@@ -62,25 +62,27 @@ def render() -> None:
         per_controle = loaders.disclosed(
             *args, "illegale_bewoning_per_controle", selection.granularity
         )
+        effort_lines = [(names[code], series(effort, code)),
+                        (selection.gemeente_naam, series(effort, selection.gemeente))]  # fmt: skip
+        rate_lines = [(names[code], series(per_controle, code)),
+                      (selection.gemeente_naam, series(per_controle, selection.gemeente))]  # fmt: skip
         left, right = st.columns(2)
         with left:
             st.plotly_chart(
-                trend_chart(
-                    [(names[code], series(effort, code)),
-                     (selection.gemeente_naam, series(effort, selection.gemeente))],
-                    eenheid="controles per 1.000 woningen", markers=markers, height=300,
-                ),
+                trend_chart(effort_lines, eenheid="controles per 1.000 woningen", markers=markers,
+                            height=300),
                 width="stretch", key="inzet", config=PLOTLY_CONFIG,
             )  # fmt: skip
         with right:
             st.plotly_chart(
-                trend_chart(
-                    [(names[code], series(per_controle, code)),
-                     (selection.gemeente_naam, series(per_controle, selection.gemeente))],
-                    eenheid="illegale bewoning per 100 controles", markers=markers, height=300,
-                ),
+                trend_chart(rate_lines, eenheid="illegale bewoning per 100 controles",
+                            markers=markers, height=300),
                 width="stretch", key="per_controle", config=PLOTLY_CONFIG,
             )  # fmt: skip
+        with st.expander("Tabel bij de grafieken"):  # the charts' content as text (WCAG 1.1.1)
+            both = [(f"Controles per 1.000 woningen: {n}", f) for n, f in effort_lines]
+            both += [(f"Per 100 controles: {n}", f) for n, f in rate_lines]
+            st.dataframe(series_table(both), hide_index=True, width="stretch")
     _sporen(selection, code)
     _briefing(selection, code, areas)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from dashboard.components.charts import PLOTLY_BUNDLE
+
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -83,6 +85,11 @@ def test_map_draws_buurt_polygons_offline(server: str, browser: Browser) -> None
     assert "geheim" in frame.locator(".wm-legend").inner_text()
     assert "Demodata (fictief)" in page.inner_text("body")
     assert blocked == [], f"requests outside the app: {blocked[:5]}"
+    # Overzicht has no chart, yet the chart library is already loading for the next page
+    loaded = page.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name.split('/').pop())"
+    )
+    assert PLOTLY_BUNDLE in loaded, "the Plotly bundle is preloaded"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "overzicht.png"), full_page=True)
     page.close()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from indicators.views import compare_periods, map_frame, series_table
+from indicators.views import (
+    compare_periods,
+    event_study_table,
+    map_frame,
+    region_rows,
+    series_table,
+)
 
 
 def disclosed(rows: list[tuple[str, str, str, float, str]]) -> pd.DataFrame:
@@ -64,3 +70,30 @@ def test_key_figures_change_only_between_published_values() -> None:
     assert (
         rows.loc["niet_gebruik", "verschil"] == "" and rows.loc["niet_gebruik", "waarde"] == "9,0"
     )
+
+
+def test_event_study_table_is_the_chart_as_text() -> None:
+    frame = pd.DataFrame(
+        {"relatief": [-2, -1, 0, 1], "effect": [0.05, -0.1, -0.72, -1234.5],
+         "ci_low": [-0.4, -0.5, -1.13, -1300.0], "ci_high": [0.5, 0.3, -0.31, -1100.0],
+         "fase": ["voor", "voor", "na", "na"]}
+    )  # fmt: skip
+    table = event_study_table(frame)
+    assert list(table["Kwartaal t.o.v. start"]) == [-2, -1, 0, 1]
+    assert list(table["Fase"]) == ["vóór de start"] * 2 + ["na de start"] * 2
+    assert table["Effect"].iloc[2] == "-0,72" and table["Effect"].iloc[3] == "-1.234,50"
+    assert table["95%-interval"].iloc[2] == "-1,13 tot -0,31"
+
+
+def test_region_rows_one_per_gemeente_in_the_order_given() -> None:
+    disclosed = pd.DataFrame(
+        {"code": ["GM0002", "GM0001", "BU00010001"], "level": ["gemeente", "gemeente", "buurt"],
+         "periode": ["2024"] * 3, "waarde_publ": [12.5, np.nan, 3.0], "status": ["", "x", ""],
+         "teller_publ": [25.0, np.nan, 5.0]}
+    )  # fmt: skip
+    rows = region_rows(disclosed, ["GM0001", "GM0002", "GM0003"], {"GM0001": "Een"},
+                       {"GM0001": 2024, "GM0002": 2014}, periode="2024")  # fmt: skip
+    assert list(rows["code"]) == ["GM0001", "GM0002", "GM0003"]
+    assert list(rows["name"]) == ["Een", "GM0002", "GM0003"]
+    assert list(rows["waarde_tekst"]) == ["x", "12,5", "."]
+    assert list(rows["teller_tekst"]) == ["x", "25", "."]
