@@ -199,17 +199,25 @@ def test_a_gap_at_one_bron_makes_the_period_missing_not_lower() -> None:
     months = period_range("2024-01", "2024-06")
     signals = pd.DataFrame(
         [signal("BU00010101", m, "controles", 10, bron="gemeente") for m in months]
-        + [signal("BU00010101", m, "controles", 10, bron="politie") for m in months if m != "2024-03"]
+        + [
+            signal("BU00010101", m, "controles", 10, bron="politie")
+            for m in months
+            if m != "2024-03"
+        ]
     )
-    delivered = pd.concat([
-        deliveries("gemeente", "controles", months),
-        deliveries("politie", "controles", [m for m in months if m != "2024-03"]),
-    ])
+    delivered = pd.concat(
+        [
+            deliveries("gemeente", "controles", months),
+            deliveries("politie", "controles", [m for m in months if m != "2024-03"]),
+        ]
+    )
     by_month = indicator_table(signals, delivered, AREAS, indicator="controles").set_index(
-        ["code", "periode"])
+        ["code", "periode"]
+    )
     assert np.isnan(by_month.loc[("BU00010101", "2024-03"), "teller"])
     assert by_month.loc[("BU00010101", "2024-02"), "teller"] == 20
-    by_quarter = indicator_table(signals, delivered, AREAS, indicator="controles",
-                                 granularity="kwartaal").set_index(["code", "periode"])
+    by_quarter = indicator_table(
+        signals, delivered, AREAS, indicator="controles", granularity="kwartaal"
+    ).set_index(["code", "periode"])
     assert np.isnan(by_quarter.loc[("BU00010101", "2024-Q1"), "teller"])
     assert by_quarter.loc[("BU00010101", "2024-Q2"), "teller"] == 60
