@@ -40,6 +40,7 @@ def sidebar(user: User) -> Selection | None:
     Only the user's own gemeenten (a beheerder: all) can be chosen.
     """
     url = loaders.settings().db_url
+    loaders.refresh(url)
     gemeenten = loaders.gemeenten(url)
     if not user.beheert:
         gemeenten = gemeenten[gemeenten["code"].isin(user.gemeenten)]

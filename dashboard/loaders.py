@@ -1,4 +1,9 @@
-"""Small cached loaders, one per need, keyed on plain values (URL, codes, indicator)."""
+"""Small cached loaders, one per need, keyed on plain values (URL, codes, indicator).
+
+Cached results hold until the stored data changes: ``refresh`` (called on every run) compares
+``data.store.data_version`` with the version the caches were filled from, at most every 15 s,
+and drops them all when it moved (an import from the CLI or the Data page, a purge, new areas).
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,27 @@ def engine(url: str) -> Engine:
     return db.make_engine(url)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False, ttl=15)
+def data_version(url: str) -> str:
+    return store.data_version(engine(url))
+
+
+@st.cache_resource(show_spinner=False)
+def _filled_from() -> dict[str, str]:
+    """Per database URL: the data version the caches of this server process were filled from."""
+    return {}
+
+
+def refresh(url: str) -> None:
+    """Drop every cached table when the stored data changed since the caches were filled."""
+    version = data_version(url)
+    filled = _filled_from()
+    if filled.setdefault(url, version) != version:
+        st.cache_data.clear()
+        filled[url] = version
+
+
+@st.cache_data(show_spinner=False)
 def gemeenten(url: str) -> pd.DataFrame:
     """Gemeenten in the database: code, name, indeling_jaar (latest indeling each)."""
     frame = store.load_areas(engine(url), levels=["gemeente"])
@@ -41,14 +66,14 @@ def gemeenten(url: str) -> pd.DataFrame:
     return pd.DataFrame(frame[["code", "name", "indeling_jaar"]]).sort_values("name")
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False)
 def areas(url: str, gemeente: str, jaar: int) -> gpd.GeoDataFrame:
     """All areas of one gemeente and indeling, buurt geometry simplified for the map (RD)."""
     frame = store.load_areas(engine(url), indeling_jaar=jaar, gemeenten=[gemeente])
     return simplify_coverage(frame, tolerance_m=5.0)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False)
 def map_layer(url: str, members: tuple[tuple[str, int], ...], level: str = "buurt") -> MapLayer:
     """Map geometry per zoom band of the ``level`` areas of (gemeente, indeling) ``members``."""
     eng = engine(url)
@@ -61,7 +86,7 @@ def map_layer(url: str, members: tuple[tuple[str, int], ...], level: str = "buur
     return geo_map_layer(map_coverage(frame))
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False)
 def area_names(url: str, members: tuple[tuple[str, int], ...]) -> pd.Series:
     """Names by code of every area of (gemeente, indeling) ``members``."""
     frames = [store.load_areas(engine(url), indeling_jaar=jaar,
@@ -71,7 +96,7 @@ def area_names(url: str, members: tuple[tuple[str, int], ...]) -> pd.Series:
     return frame.drop_duplicates("code").set_index("code")["name"]
 
 
-@st.cache_data(show_spinner="Cijfers berekenen...", ttl=600)
+@st.cache_data(show_spinner="Cijfers berekenen...", max_entries=64)
 def published(url: str, gemeenten: tuple[str, ...], jaar: int, indicator: str) -> pd.DataFrame:
     """The disclosed table of one indicator for gemeenten on indeling ``jaar``: safe to show.
 
@@ -90,7 +115,7 @@ def published(url: str, gemeenten: tuple[str, ...], jaar: int, indicator: str) -
     )
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False)
 def rebase_note(url: str, gemeente: str, jaar: int) -> str:
     """How the gemeente's signals were re-based onto indeling ``jaar`` ('' when not needed)."""
     return signals_on_indeling(engine(url), gemeenten=[gemeente], jaar=jaar)[1]
@@ -102,22 +127,22 @@ def disclosed(url: str, gemeente: str, jaar: int, indicator: str, granularity: s
     return table[table["granulariteit"] == granularity]
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False)
 def interventions(url: str) -> pd.DataFrame:
     return store.load_interventions(engine(url))
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False)
 def deliveries_summary(url: str, gemeente: str) -> pd.DataFrame:
     return latest_deliveries(store.load_deliveries(engine(url), gemeenten=[gemeente]))
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False)
 def meta(url: str, key: str) -> str:
     return store.get_meta(engine(url), key)
 
 
-@st.cache_data(show_spinner="Hotspots berekenen...", ttl=600)
+@st.cache_data(show_spinner="Hotspots berekenen...")
 def hotspot_classes(
     url: str, gemeente: str, jaar: int, indicator: str, granularity: str, periode: str
 ) -> pd.DataFrame:
@@ -130,13 +155,13 @@ def hotspot_classes(
     return hotspots(values, lists, indicator=indicator)
 
 
-@st.cache_data(show_spinner="Effect schatten (placebo-toetsen)...", ttl=600)
+@st.cache_data(show_spinner="Effect schatten (placebo-toetsen)...")
 def effect(url: str, interventie: str, indicator: str, methode: str) -> EffectResult:
     """The effect estimate of an intervention on an indicator (see data.effects)."""
     return effect_for_intervention(engine(url), interventie, indicator, methode)
 
 
-@st.cache_data(show_spinner="Briefing maken (PDF)...", ttl=600, max_entries=20)
+@st.cache_data(show_spinner="Briefing maken (PDF)...", max_entries=20)
 def briefing(url: str, wijk: str, indicators: tuple[str, ...]) -> bytes:
     """The one-page wijkbriefing as PDF bytes (the same as `wijkmonitor report --wijk`)."""
     from dashboard.briefing import briefing_pdf

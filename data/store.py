@@ -290,6 +290,31 @@ def get_meta(conn: Connection | Engine, key: str, default: str = "") -> str:
     return default if frame.empty else str(frame.iloc[0, 0])
 
 
+# Row counts and highest ids of every table the dashboard shows figures from: an import,
+# re-import, purge or new indeling changes at least one of them.
+_VERSIONED = ("areas", "address_buurten", "signals", "deliveries", "findings", "interventions",
+              "intervention_buurten", "import_log")  # fmt: skip
+
+
+def data_version(conn: Connection | Engine) -> str:
+    """A short text that changes whenever stored figures change (counts, max ids, meta)."""
+    from sqlalchemy import func
+
+    parts = []
+    for name in _VERSIONED:
+        table = db.metadata.tables[name]
+        parts.append(select(func.count()).select_from(table).scalar_subquery())
+        if "id" in table.c:
+            parts.append(select(func.max(table.c.id)).scalar_subquery())
+    counts = _frame(conn, select(*parts)).iloc[0]
+    meta = _frame(conn, select(db.meta.c.key, db.meta.c.value).order_by(db.meta.c.key))
+    return (
+        "-".join("" if pd.isna(v) else str(v) for v in counts)
+        + "|"
+        + ";".join(f"{k}={v}" for k, v in zip(meta["key"], meta["value"], strict=True))
+    )
+
+
 def peildatum(conn: Connection | Engine) -> date | None:
     """The date of the most recent accepted delivery, the peildatum every screen shows."""
     frame = load_deliveries(conn)

@@ -142,3 +142,25 @@ def test_interventies_shows_register_effect_and_warnings(app: AppTest) -> None:
     at.radio(key="effect_methode").set_value("synth").run()
     assert not at.exception and at.metric[0].value.startswith("-0,")
     assert "arbeidsmigranten" not in at.selectbox(key="effect_indicator").options
+
+
+def test_cached_figures_hold_until_the_data_changes(
+    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from dashboard import loaders
+    from data import db, store
+
+    copy = tmp_path / "kopie.db"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    monkeypatch.setenv("WIJKMONITOR_DB", url)
+    monkeypatch.setenv("WIJKMONITOR_TILES", "none")
+    monkeypatch.setenv("WIJKMONITOR_DEMO_LOGIN", "1")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert "Peildatum 31-12-2024" in _texts(at)
+    with db.make_engine(url).begin() as conn:  # e.g. another process imported a delivery
+        store.set_meta(conn, "peildatum", "2025-01-31")
+    loaders.data_version.clear()  # as after the 15 s between two checks of the data version
+    assert "Peildatum 31-01-2025" in _texts(at.run())
