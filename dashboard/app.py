@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import auth, context
 from dashboard.components.charts import preload_plotly_js
 from data.users import User
+from geo.errors import WijkmonitorError
 
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 # WCAG 2.1 AA (docs/toegankelijkheid.md). Streamlit draws captions in the text colour at 60%
@@ -74,7 +75,10 @@ def main() -> None:
     selection = context.sidebar(user)
     context.header(selection, user)
     st.session_state["selection"] = selection
-    navigation.run()
+    try:
+        navigation.run()
+    except WijkmonitorError as exc:  # bad or missing data: say so in plain Dutch, no traceback
+        st.error(str(exc), icon=":material/error:")
 
 
 main()

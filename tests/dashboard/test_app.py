@@ -164,3 +164,23 @@ def test_cached_figures_hold_until_the_data_changes(
         store.set_meta(conn, "peildatum", "2025-01-31")
     loaders.data_version.clear()  # as after the 15 s between two checks of the data version
     assert "Peildatum 31-01-2025" in _texts(at.run())
+
+
+def test_unusable_data_gives_a_plain_message_not_a_traceback(
+    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "zonder-vormen.db"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
+    with sqlite3.connect(copy) as conn:  # buurten without any shape: nothing to draw
+        conn.execute("UPDATE areas SET geometry = NULL WHERE level = 'buurt'")
+    monkeypatch.setenv("WIJKMONITOR_DB", f"sqlite:///{copy}")
+    monkeypatch.setenv("WIJKMONITOR_TILES", "none")
+    monkeypatch.setenv("WIJKMONITOR_DEMO_LOGIN", "1")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Er zijn geen gebieden met een vorm om op de kaart te tekenen."
+    ]
