@@ -15,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from data.demo_regio import REGIO_NAAM
-from tests.e2e.test_browser import wait_idle
+from tests.e2e.test_browser import settle
 from tests.e2e.test_roles import login, nav_titles
 from tests.e2e.test_roles import server as server  # the fixture: the demo plus the users
 
@@ -26,10 +26,6 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 CAPTION = '[data-testid="stCaptionContainer"]'
 VIEWPORT = {"width": 1400, "height": 1300}  # as login() in test_roles.py
-# The run is over and nothing is faded as left over from an earlier run.
-IDLE = """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState
-                 === 'notRunning' && !document.querySelector('[data-stale="true"]')"""
-
 # (page in the navigation, the role that sees it, text of its h1); None: the login page.
 PAGES = [
     ("Inloggen", None, "Wijkmonitor"),
@@ -42,14 +38,6 @@ PAGES = [
     ("Regio", "beheerder", REGIO_NAAM),
     ("Data", "beheerder", "Data"),
 ]
-
-
-def settle(page: Page) -> None:
-    """Until Streamlit is idle; a run can follow shortly after the last (a component's value)."""
-    wait_idle(page)
-    page.wait_for_function(IDLE, timeout=60_000)
-    page.wait_for_timeout(300)
-    page.wait_for_function(IDLE, timeout=60_000)
 
 
 def show_all(page: Page, heading: str) -> None:

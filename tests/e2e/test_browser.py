@@ -60,8 +60,21 @@ def server(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     yield from serve(demo_url, tmp_path_factory.mktemp("serve"), demo_login=True)
 
 
+# The run is over and nothing is faded as left over from an earlier run.
+IDLE = """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState
+                 === 'notRunning' && !document.querySelector('[data-stale="true"]')"""
+
+
 def wait_idle(page: Page) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+
+
+def settle(page: Page) -> None:
+    """Until Streamlit is idle; a run can follow shortly after the last (a component's value)."""
+    wait_idle(page)
+    page.wait_for_function(IDLE, timeout=60_000)
+    page.wait_for_timeout(300)
+    page.wait_for_function(IDLE, timeout=60_000)
 
 
 def test_map_draws_buurt_polygons_offline(server: str, browser: Browser) -> None:

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page
 
 from data import db
 from data.users import add_user
-from tests.e2e.test_browser import ARTIFACTS, serve, wait_idle
+from tests.e2e.test_browser import ARTIFACTS, serve, settle, wait_idle
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct-paard-batterij"
@@ -68,11 +68,14 @@ def test_each_role_sees_its_pages(
     assert [t for t in expected if t not in titles] == []
     assert not {"Adressen", "Data", "Regio"} - set(expected) & set(titles)
     for title in titles:
-        page.locator('[data-testid="stSidebarNav"] a').nth(titles.index(title)).click()
+        link = page.locator('[data-testid="stSidebarNav"] a').nth(titles.index(title))
+        path = (link.get_attribute("href") or "").rsplit("/", 1)[-1]
+        link.click()
+        page.wait_for_url(f"**/{path}", timeout=60_000)
         page.locator("h1").first.wait_for(timeout=60_000)
-        wait_idle(page)
+        settle(page)  # this page's run is over: what is checked below is this page's
         assert page.locator('[data-testid="stException"]').count() == 0, f"{naam}: {title}"
-    page.screenshot(path=str(ARTIFACTS / f"rol-{naam}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"rol-{naam}-{title.lower()}.png"))
     page.close()
 
 
