@@ -209,6 +209,7 @@ class MapLayer:
 
     bounds: tuple[float, float, float, float]
     bands: tuple[ZoomBand, ...]
+    truncated: bool = False  # finer bands were left out to stay within the byte budget
 
     @property
     def size(self) -> int:
@@ -241,12 +242,14 @@ def map_layer(
         raise InputError("Er zijn geen gebieden met een vorm om op de kaart te tekenen.")
     first = fit_zoom(usable, width_px=width_px, height_px=height_px)
     bands: list[ZoomBand] = []
+    truncated = False
     for zoom in range(first, max(first, FINEST_BAND_ZOOM) + 1, step):
         band = ZoomBand(zoom, geometries_for_zoom(usable, zoom=zoom))
         if bands and band.geometries == bands[-1].geometries:
             continue
         if bands and sum(b.size for b in bands) + band.size > budget_bytes:
+            truncated = True
             break
         bands.append(band)
     minx, miny, maxx, maxy = usable.to_crs(WGS84).total_bounds
-    return MapLayer((float(minx), float(miny), float(maxx), float(maxy)), tuple(bands))
+    return MapLayer((float(minx), float(miny), float(maxx), float(maxy)), tuple(bands), truncated)

@@ -76,6 +76,11 @@ def render() -> None:
                   key="regiokaart")  # fmt: skip
         st.caption("Per buurt; grijs gestreept: x (geheim), wit gestreept: . (niet geleverd). "
                    "Kaart CBS / Kadaster.")  # fmt: skip
+        if layer.truncated:
+            st.caption(
+                "Voor zoveel buurten tegelijk zijn de grenzen vereenvoudigd, ook als u inzoomt. "
+                "Kies een gemeente in Overzicht voor de fijne grenzen."
+            )
 
 
 if __name__ == "__main__":  # Streamlit runs a page file as __main__

@@ -189,9 +189,9 @@ def test_map_layer_sends_finer_bands_for_closer_zooms() -> None:
     assert sizes == sorted(sizes) and sizes[0] < sizes[-1], "finer bands carry more detail"
     for band in layer.bands:
         assert list(band.geometries) == list(squares["code"])
-        assert shapely.coverage_is_valid(
-            shapely.from_geojson(list(band.geometries.values()))
-        ), "every band is still a coverage (lon/lat)"
+        assert shapely.coverage_is_valid(shapely.from_geojson(list(band.geometries.values()))), (
+            "every band is still a coverage (lon/lat)"
+        )
     minx, miny, maxx, maxy = layer.bounds
     assert 5.0 < minx < maxx < 5.7 and 52.0 < miny < maxy < 52.1
 
@@ -199,8 +199,10 @@ def test_map_layer_sends_finer_bands_for_closer_zooms() -> None:
 def test_map_layer_keeps_within_its_budget_but_always_sends_one_band() -> None:
     squares = _detailed_squares(20)
     full = map_layer(squares)
+    assert not full.truncated
     small = map_layer(squares, budget_bytes=full.bands[0].size + 1)
     assert len(small.bands) == 1 and small.bands[0] == full.bands[0]
+    assert small.truncated, "the page can say that finer detail was left out"
     tiny = map_layer(squares, budget_bytes=10)
     assert len(tiny.bands) == 1
 
@@ -209,6 +211,7 @@ def test_map_layer_of_the_national_buurten_stays_under_3_mb(national: gpd.GeoDat
     layer = map_layer(national)
     assert layer.size < MAX_NATIONAL_BYTES
     assert layer.bands[0].min_zoom == NATIONAL_ZOOM
+    assert layer.truncated, "finer national bands do not fit in 3 MB as well"
     drawn = national.loc[~national.geometry.is_empty, "code"].tolist()
     assert list(layer.bands[0].geometries) == drawn
 
