@@ -68,7 +68,11 @@ def gemeenten(url: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def areas(url: str, gemeente: str, jaar: int) -> gpd.GeoDataFrame:
-    """All areas of one gemeente and indeling, buurt geometry simplified for the map (RD)."""
+    """All areas of one gemeente and indeling (RD), shared edges simplified at 5 m.
+
+    For names, the hierarchy and the neighbour lists of the hotspot analysis; the maps take
+    their geometry from ``map_layer``.
+    """
     frame = store.load_areas(engine(url), indeling_jaar=jaar, gemeenten=[gemeente])
     return simplify_coverage(frame, tolerance_m=5.0)
 
