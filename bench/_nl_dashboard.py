@@ -50,9 +50,9 @@ _PATHS = f"""() => Array.from(document.querySelectorAll('{FRAME}')).map(f => {{
 def build_database(cache: Path) -> Path:
     """The national dashboard database, made once per cache (from national.db + signals)."""
     from data import db
+    from data.access.users import add_user
     from data.regions import add_region
     from data.store import set_meta
-    from data.users import add_user
 
     target = cache / "dashboard.db"
     marker = cache / "dashboard.json"
@@ -235,7 +235,7 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
         parts["published_table"] += time.perf_counter() - t
         profile.disable()
     # What the Regio page now does: every gemeente of one indeling in one pass, one map layer.
-    from data.rebase import signals_on_indeling
+    from data.publication.rebase import signals_on_indeling
     from geo.simplify import map_coverage, map_layer
 
     with clock.part("Regio: signalen alle gemeenten (1 indicator)"):

@@ -112,7 +112,7 @@ def _key_figures(buurten: gpd.GeoDataFrame, counts: np.ndarray, rng: np.random.G
 
 
 def _signals(buurten: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from data.demo import make_deliveries, make_signals
+    from data.demo.venlo import make_deliveries, make_signals
 
     signals = make_signals(buurten, [], rng)
     signals = signals[signals["periode"] >= FIRST_MONTH].reset_index(drop=True)

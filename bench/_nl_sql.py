@@ -47,7 +47,7 @@ def step_sql_pipeline(cache: Path) -> None:
     import psycopg
 
     from data import db, store
-    from data.pipeline_sql import (
+    from data.addresses.sql import (
         address_counts_sql,
         aggregate_findings_sql,
         assign_addresses_sql,
@@ -95,7 +95,7 @@ def step_sql_pipeline(cache: Path) -> None:
 
 def step_findings_python(cache: Path) -> None:
     """The findings of the SQL pipeline counted in pandas, from the product's assignment."""
-    from data.delivery_store import monthly_counts
+    from data.deliveries.store import monthly_counts
     from geo.areas import gemeente_of, parent_of
 
     findings = pd.read_parquet(cache / "findings.parquet")

@@ -24,8 +24,8 @@ import pandas as pd
 import shapely
 
 from data import db, store
-from data.addresses import load_addresses
-from data.demo import build_demo
+from data.addresses.load import load_addresses
+from data.demo.venlo import build_demo
 from data.settings import FILES
 from geo.areas import normalise_areas
 from geo.assign import assign_buurt

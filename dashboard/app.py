@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import auth, context
 from dashboard.components.charts import preload_plotly_js
-from data.users import User
+from data.access.users import User
 from geo.errors import WijkmonitorError
 
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"

@@ -8,8 +8,8 @@ import time
 import streamlit as st
 
 from dashboard import loaders
-from data import users
-from data.users import User
+from data.access import users
+from data.access.users import User
 
 SESSION_MINUTES = int(os.environ.get("WIJKMONITOR_SESSIE_MINUTEN", "30"))
 DEMO_USER = User(naam="demo-wethouder", rol="wethouder", gemeenten=("GM0983",))

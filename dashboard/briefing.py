@@ -95,7 +95,7 @@ def _effect(
     if intervention is None:
         return None, None
     try:
-        from data.effects import effect_for_intervention
+        from data.publication.effects import effect_for_intervention
     except ImportError:
         return None, "de effectschatting is in deze versie niet beschikbaar."
     try:

@@ -17,7 +17,7 @@ APP = Path(__file__).resolve().parent / "app.py"
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from data.demo import build_demo
+    from data.demo.venlo import build_demo
 
     summary = build_demo(_engine(settings), progress=_say)
     print(
@@ -62,7 +62,7 @@ def cmd_regions_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    from data.users import add_user, audit
+    from data.access.users import add_user, audit
 
     line = sys.stdin.readline()
     wachtwoord = line.rstrip("\r\n")

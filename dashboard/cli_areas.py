@@ -92,7 +92,7 @@ def cmd_areas_load(args: argparse.Namespace, settings: Settings) -> int:
 
 def _reassign(args: argparse.Namespace, settings: Settings, jaren: list[int]) -> None:
     """Stored addresses get their buurt in the newly loaded indelingen too."""
-    from data.addresses import reassign_addresses
+    from data.addresses.load import reassign_addresses
 
     for jaar in jaren:
         outcome = reassign_addresses(_engine(settings), indeling_jaar=jaar)
@@ -111,7 +111,7 @@ def cmd_addresses_load(args: argparse.Namespace, settings: Settings) -> int:
     verblijfsobjecten in its bbox are read, those inside the gemeente kept and assigned to the
     buurten of every stored indeling.
     """
-    from data.addresses import addresses_in_gemeenten, gemeente_areas, load_addresses
+    from data.addresses.load import addresses_in_gemeenten, gemeente_areas, load_addresses
     from data.sources.bag import fetch_verblijfsobjecten, read_verblijfsobjecten
 
     engine = _engine(settings)

@@ -10,7 +10,7 @@ import argparse
 import json
 
 from data import db
-from data.effects import effect_for_intervention
+from data.publication.effects import effect_for_intervention
 from data.settings import Settings
 from indicators.effects import EffectResult, nl
 

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from data import db
-from data.deliveries import Outcome, import_files
-from data.interventions import import_interventions
+from data.deliveries.importer import Outcome, import_files
+from data.deliveries.interventions import import_interventions
 from data.settings import Settings
 
 _SOORT = {

@@ -68,7 +68,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """``export --out FILE.gpkg [--gemeente GM....]...``."""
-    from data.export import export_gpkg, layer_names
+    from data.publication.export import export_gpkg, layer_names
 
     out = _out(getattr(args, "out", None), ".gpkg")
     gemeenten = _codes(getattr(args, "gemeente", None)) or None

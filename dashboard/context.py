@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard import auth, loaders
-from data.users import User
+from data.access.users import User
 from indicators import catalogue
 from indicators.periods import label
 

@@ -16,8 +16,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data import db, store
-from data.effects import effect_for_intervention
-from data.rebase import signals_on_indeling
+from data.publication.effects import effect_for_intervention
+from data.publication.rebase import signals_on_indeling
 from data.settings import Settings, from_env
 from geo.neighbours import neighbour_lists
 from geo.simplify import MapLayer, map_coverage, simplify_coverage

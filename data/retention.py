@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, delete, func, select, update
 
 from data import db
-from data.users import audit
+from data.access.users import audit
 
 
 @dataclass(frozen=True)

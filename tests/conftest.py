@@ -131,7 +131,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One demo database (SQLite) per test session, for the dashboard and browser tests."""
     from data.db import make_engine
-    from data.demo import build_demo
+    from data.demo.venlo import build_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     engine = make_engine(url)

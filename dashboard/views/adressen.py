@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard import auth, context, loaders
-from data.findings import latest_finding_date, view_findings
+from data.access.findings import latest_finding_date, view_findings
 
 
 def render() -> None:

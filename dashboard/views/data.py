@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import auth, loaders
-from data.deliveries import Outcome, import_files
-from data.interventions import import_interventions
-from data.logs import audit_log, import_log
-from data.users import audit
+from data.access.logs import audit_log, import_log
+from data.access.users import audit
+from data.deliveries.importer import Outcome, import_files
+from data.deliveries.interventions import import_interventions
 
 
 def render() -> None:

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 from dashboard import auth, context, loaders
 from dashboard.components.charts import PLOTLY_CONFIG, event_study_chart, trend_chart
 from dashboard.components.maps import choropleth
-from data.effects import NO_EFFECT_ANALYSIS
+from data.publication.effects import NO_EFFECT_ANALYSIS
 from indicators import catalogue
 from indicators.effects import EffectResult, nl
 from indicators.trends import group_series

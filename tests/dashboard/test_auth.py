@@ -10,7 +10,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from data import db
-from data.users import add_user, authenticate
+from data.access.users import add_user, authenticate
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 PASSWORD = "correct-paard-batterij"
@@ -154,8 +154,8 @@ def test_oidc_login_is_offered_only_when_configured(users_url: str) -> None:
 def test_no_way_to_another_gemeentes_addresses(users_url: str) -> None:
     from datetime import date
 
-    from data.findings import view_findings
-    from data.users import load_user
+    from data.access.findings import view_findings
+    from data.access.users import load_user
 
     engine = db.make_engine(users_url)
     with engine.begin() as conn:

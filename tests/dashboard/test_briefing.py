@@ -148,7 +148,7 @@ def test_no_withheld_figure_is_printed(briefing: Path, venlo: GemeenteCijfers) -
 
 
 def test_effect_with_interval_and_every_warning(briefing: Path, engine) -> None:  # type: ignore[no-untyped-def]
-    from data.effects import effect_for_intervention
+    from data.publication.effects import effect_for_intervention
 
     result = effect_for_intervention(engine, "venlo-klingerberg-2021", "illegale_bewoning", "did")
     flat = " ".join(pdf_text(briefing, layout=False).split())

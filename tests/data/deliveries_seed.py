@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from data import db, store
-from data.deliveries import Outcome
+from data.deliveries.importer import Outcome
 from data.settings import FILES
 from geo.areas import normalise_areas
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from dashboard.cli import main
 from dashboard.cli_areas import cmd_addresses_load
 from data import db, store
-from data.addresses import (
+from data.addresses.load import (
     gemeente_areas,
     load_addresses,
     reassign_addresses,

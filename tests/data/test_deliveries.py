@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from data import db, store
 from data.db import make_engine
-from data.deliveries import import_files
+from data.deliveries.importer import import_files
 from indicators import catalogue
 from tests.data.deliveries_seed import (
     FIXTURES,
@@ -376,7 +376,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from data.db import make_engine
-from data.deliveries import import_files
+from data.deliveries.importer import import_files
 engine = make_engine(sys.argv[1])
 [outcome] = import_files(engine, [Path(sys.argv[2])], vervang=False, today=date(2025, 12, 31))
 engine.dispose()

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from data.checks import elfproef
-from data.deliveries import read_table, validate
-from data.locate import buurt_of_points
-from data.tables import load_table
+from data.deliveries.checks import elfproef
+from data.deliveries.importer import read_table, validate
+from data.deliveries.locate import buurt_of_points
+from data.deliveries.tables import load_table
 from geo.errors import InputError
 from tests.data.deliveries_seed import FIXTURES, TODAY, venlo_buurten
 

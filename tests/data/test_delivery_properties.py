@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from data import db
 from data.db import make_engine
-from data.deliveries import import_files
+from data.deliveries.importer import import_files
 from indicators import catalogue
 from tests.data.deliveries_seed import TODAY, assert_refused_cleanly, seed, snapshot
 

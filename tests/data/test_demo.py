@@ -11,7 +11,8 @@ import pytest
 import shapely
 from sqlalchemy import Engine, func, select
 
-from data import db, demo, store
+from data import db, store
+from data.demo import venlo as demo
 from indicators import catalogue
 
 KLINGERBERG = ("BU09832501", "BU09832502")
@@ -365,7 +366,7 @@ def test_demo_refuses_to_wipe_real_deliveries(tmp_path: Path) -> None:
     from sqlalchemy import func, select
 
     from data import db, store
-    from data.demo import build_demo
+    from data.demo.venlo import build_demo
     from geo.errors import InputError
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'echt.db'}")

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 
 from dashboard.cli_effect import cmd_effect
 from data import db
-from data.demo import BEHANDELD, EXPECTED_EFFECT_ILLEGALE_BEWONING, INTERVENTIE_ID
-from data.effects import effect_for_intervention
+from data.demo.venlo import BEHANDELD, EXPECTED_EFFECT_ILLEGALE_BEWONING, INTERVENTIE_ID
+from data.publication.effects import effect_for_intervention
 from data.settings import Settings
 from geo.errors import InputError
 from indicators.effects import CONTRACT_KEYS, MEER_CONTROLES, REGRESSIE, EffectResult

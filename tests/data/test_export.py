@@ -15,7 +15,7 @@ import pytest
 from dashboard.cli_report import cmd_export
 from data import store
 from data.db import make_engine
-from data.export import VALUE_COLUMNS, export_gpkg, interventions_layer
+from data.publication.export import VALUE_COLUMNS, export_gpkg, interventions_layer
 from data.settings import Settings
 from geo.errors import InputError
 from indicators.publish import published_table

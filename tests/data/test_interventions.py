@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from data import db, store
 from data.db import make_engine
-from data.interventions import import_interventions, validate_interventions
+from data.deliveries.interventions import import_interventions, validate_interventions
 from tests.data.deliveries_seed import FIXTURES, assert_refused_cleanly, snapshot, venlo_buurten
 
 

@@ -1,4 +1,4 @@
-"""data.pipeline_sql: assignment and aggregation in PostGIS give the answers of the Python path."""
+"""data.addresses.sql: assignment and aggregation in PostGIS give the answers of the Python path."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import shapely
 from sqlalchemy import Engine, insert, select
 
 from data import db, store
-from data.delivery_store import monthly_counts
-from data.pipeline_sql import (
+from data.addresses.sql import (
     address_counts_sql,
     aggregate_findings_sql,
     assign_addresses_sql,
     rollup_counts_sql,
 )
+from data.deliveries.store import monthly_counts
 from data.settings import FILES
 from geo.areas import normalise_areas
 from geo.assign import assign_buurt, count_per_buurt

@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from data import db, store
-from data.rebase import signals_on_indeling
+from data.publication.rebase import signals_on_indeling
 from geo.areas import AREA_COLUMNS
 from geo.crs import RD
 

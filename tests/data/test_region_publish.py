@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from data import db, store
-from data.rebase import signals_on_indeling
+from data.publication.rebase import signals_on_indeling
 from indicators import catalogue
 from indicators.publish import published_table
 

@@ -14,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from data.demo_regio import REGIO_NAAM
+from data.demo.regio import REGIO_NAAM
 from tests.e2e.test_browser import settle
 from tests.e2e.test_roles import login, nav_titles
 from tests.e2e.test_roles import server as server  # the fixture: the demo plus the users

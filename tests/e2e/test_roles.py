@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from data import db
-from data.users import add_user
+from data.access.users import add_user
 from tests.e2e.test_browser import ARTIFACTS, serve, settle, wait_idle
 
 pytestmark = pytest.mark.e2e

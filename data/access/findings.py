@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from data import db
-from data.users import User, audit
+from data.access.users import User, audit
 
 COLUMNS = ["datum", "signaal", "bron", "zaak_id", "postcode", "huisnummer", "huisletter",
            "toevoeging", "buurtcode"]  # fmt: skip

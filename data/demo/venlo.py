@@ -33,8 +33,8 @@ import shapely
 from sqlalchemy import Engine, func, select, update
 
 from data import db, store
-from data.demo_findings import import_demo_findings
-from data.demo_regio import build_regional, store_regional_signals
+from data.demo.findings import import_demo_findings
+from data.demo.regio import build_regional, store_regional_signals
 from data.settings import FILES
 from geo.areas import AREA_COLUMNS, normalise_areas
 from geo.crs import RD

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 
 from data import db
-from data.deliveries import import_files
+from data.deliveries.importer import import_files
 
 AVONDEN = ("2024-10-17", "2024-11-21")
 GELEVERD_OP = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)

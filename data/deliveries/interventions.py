@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from data import parsers as p
 from data import store
-from data.checks import (
+from data.deliveries import parsers as p
+from data.deliveries.checks import (
     Problems,
     check_duplicates,
     check_identity,
@@ -26,8 +26,8 @@ from data.checks import (
     check_unknown,
     parse_column,
 )
-from data.deliveries import Outcome, known_buurten, locked_transaction, refuse
-from data.tables import load_table
+from data.deliveries.importer import Outcome, known_buurten, locked_transaction, refuse
+from data.deliveries.tables import load_table
 from geo.errors import InputError
 
 SOORT = "interventies"

@@ -63,7 +63,7 @@ def store_regional_signals(
     conn: Connection, buurten: gpd.GeoDataFrame, rng: np.random.Generator
 ) -> int:
     """Signals and deliveries for the regional gemeenten; returns the number of signal rows."""
-    from data.demo import GELEVERD_OP, make_deliveries, make_signals
+    from data.demo.venlo import GELEVERD_OP, make_deliveries, make_signals
 
     total = 0
     for gemeente in GEMEENTEN:

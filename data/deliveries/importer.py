@@ -25,10 +25,10 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from data import db, store
-from data.delivery_store import Repeated, save_aggregates, save_findings
-from data.locate import DbLocator
-from data.tables import Table, load_table, read_table
-from data.validation import AGGREGATEN, BEVINDINGEN, ONBEKEND, Validated, validate
+from data.deliveries.locate import DbLocator
+from data.deliveries.store import Repeated, save_aggregates, save_findings
+from data.deliveries.tables import Table, load_table, read_table
+from data.deliveries.validation import AGGREGATEN, BEVINDINGEN, ONBEKEND, Validated, validate
 from geo.errors import InputError
 
 __all__ = ["Outcome", "import_files", "known_buurten", "read_table", "refuse", "validate"]

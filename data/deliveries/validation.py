@@ -15,8 +15,8 @@ from datetime import date
 import pandas as pd
 from pyproj import Transformer
 
-from data import parsers as p
-from data.checks import (
+from data.deliveries import parsers as p
+from data.deliveries.checks import (
     Problems,
     check_duplicates,
     check_identity,
@@ -24,8 +24,8 @@ from data.checks import (
     check_unknown,
     parse_column,
 )
-from data.locate import POINT_COLUMNS, Locator
-from data.tables import columns_text
+from data.deliveries.locate import POINT_COLUMNS, Locator
+from data.deliveries.tables import columns_text
 from geo.crs import RD, WGS84
 from indicators import catalogue
 from indicators.periods import granularity, months_of

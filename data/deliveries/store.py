@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select, update
 
 from data import db, store
-from data.tables import row_problem
+from data.deliveries.tables import row_problem
 from indicators import catalogue
 
 _CHUNK = 500

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data import parsers
-from data.tables import row_problem
+from data.deliveries import parsers
+from data.deliveries.tables import row_problem
 
 # Personal identity and banned attributes (PRINCIPLES.md): refused by name, whole file.
 BANNED_COLUMNS = frozenset(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from data.addresses import EXAMPLES, YearAssignment
+from data.addresses.load import EXAMPLES, YearAssignment
 from geo.errors import InputError
 from indicators import catalogue
 
@@ -54,7 +54,7 @@ def _require_postgis(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         raise InputError(
             "Toewijzen en optellen in SQL kan alleen op PostGIS; gebruik voor SQLite "
-            "data.addresses.load_addresses."
+            "data.addresses.load.load_addresses."
         )
 
 

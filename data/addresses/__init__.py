@@ -1,0 +1,2 @@
+"""BAG addresses: loading and assigning them to buurten (``load``), or the same inside PostGIS
+(``sql``)."""

@@ -1,0 +1,2 @@
+"""The deterministic demo database: Venlo (``venlo``), the region (``regio``) and the address
+findings of two controleavonden (``findings``)."""
