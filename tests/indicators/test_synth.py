@@ -18,11 +18,24 @@ UNIT = "per 1.000 woningen"
 def test_weights_are_a_convex_combination_that_fits() -> None:
     rng = np.random.default_rng(0)
     donors = rng.normal(0.0, 1.0, (30, 6)) + 5.0
-    target = 0.7 * donors[:, 1] + 0.3 * donors[:, 4] + 2.0  # a level shift is allowed
-    weights = synth_weights(target, donors)
+    target = 0.7 * donors[:, 1] + 0.3 * donors[:, 4]
+    weights = synth_weights(target, donors)  # ADH: levels, weights on the simplex
     assert weights.min() >= 0 and weights.sum() == pytest.approx(1.0)
-    assert weights[1] > 0.5 and weights[4] > 0.2
-    assert weights[[0, 2, 3, 5]].sum() < 0.1  # the ridge spreads a little, no more
+    assert weights == pytest.approx([0, 0.7, 0, 0, 0.3, 0], abs=1e-6)
+    # A level shift is absorbed only by the demeaned fit (Doudchenko-Imbens, Ferman-Pinto).
+    shifted = synth_weights(target + 2.0, donors, intercept=True)
+    assert shifted == pytest.approx([0, 0.7, 0, 0, 0.3, 0], abs=1e-6)
+
+
+def test_weights_do_not_depend_on_the_order_of_the_donors() -> None:
+    # Issue 13: with fewer periods than donors every weight went to the first donor.
+    rng = np.random.default_rng(1)
+    donors = rng.normal(5.0, 1.0, (3, 26))
+    target = donors[:, :10].mean(axis=1)
+    forward = synth_weights(target, donors)
+    backward = synth_weights(target, donors[:, ::-1])[::-1]
+    assert forward == pytest.approx(backward, abs=1e-9)
+    assert forward.max() < 0.5 and np.abs(donors @ forward - target).max() < 1e-6
 
 
 def test_noiseless_twin_recovers_the_effect() -> None:
