@@ -42,15 +42,17 @@ def to_wide(panel: pd.DataFrame, codes: Sequence[str], periods: Sequence[str]) -
 
     A period with NaN teller (not delivered) or without a positive noemer counts as missing.
     """
-    rows = panel[panel["code"].isin(list(codes)) & panel["periode"].isin(list(periods))]
-    ok = rows["teller"].notna() & (rows["noemer"] > 0)
-    rows = rows[ok]
-    sums = rows.groupby(["code", "periode"])[["teller", "noemer"]].sum()
-    index = pd.MultiIndex.from_product([list(codes), list(periods)], names=["code", "periode"])
-    full = sums.reindex(index, fill_value=0.0)
+    row = pd.Index(list(codes)).get_indexer(panel["code"].astype(str))
+    column = pd.Index(list(periods)).get_indexer(panel["periode"].astype(str))
+    values = panel["teller"].to_numpy(dtype=float, na_value=np.nan)
+    sizes = panel["noemer"].to_numpy(dtype=float, na_value=np.nan)
+    keep = (row >= 0) & (column >= 0) & np.isfinite(values) & (sizes > 0)
     shape = (len(codes), len(periods))
-    teller = full["teller"].to_numpy(dtype=float).reshape(shape)
-    noemer = full["noemer"].to_numpy(dtype=float).reshape(shape)
+    teller = np.zeros(shape)
+    noemer = np.zeros(shape)
+    # Several rows of one code and period add up (as a groupby sum would).
+    np.add.at(teller, (row[keep], column[keep]), values[keep])
+    np.add.at(noemer, (row[keep], column[keep]), sizes[keep])
     return Wide(tuple(codes), teller, noemer)
 
 

@@ -238,8 +238,46 @@ def conformal_effect(
     post = np.vstack([p.post[keep] for p in pairs])
     c, d, big_d = window_sums(a, b, w, post, perms)
     low, high = invert(c, d, big_d, alpha) if math.isfinite(effect) else (math.nan, math.nan)
-    p = float(p_values(c, d, big_d, np.array([0.0]))[0]) if np.isfinite(c).all() else math.nan
+    p = float(p_values(c, d, big_d, np.array([0.0]))[0])
+    if not (math.isfinite(effect) and np.isfinite(c).all()):
+        p = math.nan
     return Conformal(effect, low, high, p, len(perms), permutaties)
+
+
+def invert_rows(c: Floats, d: Floats, valid: Bools, alpha: float) -> tuple[Floats, Floats]:
+    """Row by row, ``invert`` for single-period statistics |c_k + theta*d_k| (D_k = 1).
+
+    Column 0 of each row is the tested period, the others (where ``valid``) its calibration
+    periods. With equal denominators the crossings are linear: c_k + theta*d_k equals
+    +/-(c_0 + theta*d_0), so all rows are inverted at once.
+    """
+    c0, d0 = c[:, :1], d[:, :1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roots = np.concatenate([-(c - c0) / (d - d0), -(c + c0) / (d + d0)], axis=1)
+    roots = np.where(np.concatenate([valid, valid], axis=1) & np.isfinite(roots), roots, np.nan)
+    roots = np.sort(roots, axis=1)  # NaN last
+    n = np.isfinite(roots).sum(axis=1)
+    low_root = roots[:, 0]
+    high_root = np.take_along_axis(roots, np.maximum(n - 1, 0)[:, None], axis=1)[:, 0]
+    spread = np.maximum(
+        np.nan_to_num(high_root - low_root) + np.nan_to_num(np.abs(roots)).max(axis=1), 1.0
+    )
+    mids = (roots[:, 1:] + roots[:, :-1]) / 2
+    points = np.concatenate(
+        [(low_root - spread)[:, None], roots, mids, (high_root + spread)[:, None]], axis=1
+    )
+    stat = np.abs(c[:, None, :] + points[:, :, None] * d[:, None, :])
+    observed = stat[:, :, :1]
+    hits = (stat >= observed * (1 - _TOL) - _TOL * (1 + observed)) & valid[:, None, :]
+    p = hits.sum(axis=2) / valid.sum(axis=1)[:, None]
+    ok = (p > alpha) & np.isfinite(points)
+    lows = np.where(ok, points, np.inf).min(axis=1)
+    highs = np.where(ok, points, -np.inf).max(axis=1)
+    # The outermost points stand for everything beyond the crossings: accepted there means
+    # accepted for ever (too few periods for the level alpha).
+    lows = np.where(ok[:, 0], -np.inf, np.where(ok.any(axis=1), lows, np.nan))
+    highs = np.where(ok[:, -1], np.inf, np.where(ok.any(axis=1), highs, np.nan))
+    return lows, highs
 
 
 def pointwise(pair: Pair, *, model: str, alpha: float) -> pd.DataFrame:
@@ -247,21 +285,44 @@ def pointwise(pair: Pair, *, model: str, alpha: float) -> pd.DataFrame:
 
     Columns ``index`` (position in the grid), ``effect``, ``ci_low``, ``ci_high``. A pre period
     is tested against the other pre periods (a placebo check of the fit); a post period against
-    all pre periods.
+    all pre periods. For test period t the model is refitted on the pre periods plus t, so the
+    residual coefficients differ per t only through the fit's sums: computed for all t at once.
     """
-    rows = []
-    for t in np.flatnonzero(pair.valid):
-        test = np.zeros_like(pair.pre)
-        test[t] = True
-        fit = pair.pre | test
-        a, b = residual_coefficients(pair, fit, test, model)
-        if not (np.isfinite(a[t]) and b[t] != 0):
-            continue
-        order = np.concatenate([[t], np.flatnonzero(fit & ~test)])
-        c, d = a[order], b[order]
-        low, high = invert(c, d, np.ones_like(c), alpha)
-        rows.append({"index": int(t), "effect": -a[t] / b[t], "ci_low": low, "ci_high": high})
-    return pd.DataFrame(rows, columns=["index", "effect", "ci_low", "ci_high"])
+    tests = np.flatnonzero(pair.valid)
+    pre = np.flatnonzero(pair.pre)
+    w = np.where(pair.valid, pair.w, 0.0)
+    y1, y0 = np.nan_to_num(pair.y1), np.nan_to_num(pair.y0)
+    extra = ~pair.pre[tests]  # a post period joins the fit; a pre period is in it already
+    if len(tests) == 0 or len(pre) == 0:
+        return pd.DataFrame(columns=["index", "effect", "ci_low", "ci_high"])
+    width = len(pre) + 1
+    index = np.zeros((len(tests), width), dtype=np.int64)
+    valid = np.ones((len(tests), width), dtype=bool)
+    for row, t in enumerate(tests):
+        others = pre[pre != t]
+        index[row, : 1 + len(others)] = np.concatenate([[t], others])
+        valid[row, 1 + len(others) :] = False
+    wt = w[tests] * extra
+    if model == "relatief":
+        top = float((w * y1)[pre].sum()) + wt * y1[tests]
+        bottom = float((w * y0)[pre].sum()) + wt * y0[tests]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(bottom > 0, top / bottom, np.nan)
+            lift = np.where(bottom > 0, w[tests] / bottom, np.nan)
+        a = y1[index] - ratio[:, None] * y0[index]
+        b = lift[:, None] * y0[index]
+    else:
+        gap = y1 - y0
+        total = float(w[pre].sum()) + wt
+        mean = (float((w * gap)[pre].sum()) + wt * gap[tests]) / total
+        a = gap[index] - mean[:, None]
+        b = np.broadcast_to((w[tests] / total)[:, None], index.shape).copy()
+    b[:, 0] -= 1.0
+    lows, highs = invert_rows(a, b, valid, alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effect = -a[:, 0] / b[:, 0]
+    frame = pd.DataFrame({"index": tests, "effect": effect, "ci_low": lows, "ci_high": highs})
+    return frame[np.isfinite(frame["effect"])].reset_index(drop=True)
 
 
 def invert_numeric(

@@ -27,6 +27,10 @@ from scipy.optimize import minimize, nnls
 from indicators._placebo import Floats
 
 _RIDGE = 1e-8
+# Ridge of the scaled twin, relative to the donors' mean squared level. Without it the free
+# scale lets the fit pick donors by their chance calm before the start (monthly buurt counts
+# are mostly noise): bias -0.14 on an effect of -0.93 in the simulation; with 0.1, -0.04.
+SCALED_RIDGE = 0.1
 
 
 def simplex_least_squares(a: Floats, b: Floats) -> Floats:
@@ -85,10 +89,15 @@ def scaled_weights(target: Floats, donors: Floats, *, weights: Floats | None = N
     non-negative least squares on the levels (Doudchenko and Imbens 2016 relax ADH's adding-up
     constraint in the same way). It is to ADH's twin what the relative DiD is to the additive
     one: right when the treated buurten lie far above every donor and season and trend multiply.
+    A ridge (``SCALED_RIDGE``) spreads the weights so that the twin fits less of the noise.
     """
     ok = np.isfinite(target) & np.isfinite(donors).all(axis=1)
     root = np.sqrt(np.ones(int(ok.sum())) if weights is None else weights[ok])
-    v, _ = nnls(root[:, None] * donors[ok], root * target[ok], maxiter=50 * donors.shape[1] + 100)
+    x, y = root[:, None] * donors[ok], root * target[ok]
+    n = x.shape[1]
+    ridge = math.sqrt(SCALED_RIDGE * float((x**2).sum()) / n) * np.eye(n)
+    system = np.vstack([x, ridge])
+    v, _ = nnls(system, np.concatenate([y, np.zeros(n)]), maxiter=50 * n + 100)
     out: Floats = v
     return out
 
