@@ -98,6 +98,9 @@ def residual_coefficients(pair: Pair, fit: Bools, test: Bools, model: str) -> tu
         b = -t + float((w * t).sum()) / bottom * y0
     else:
         total = float(w.sum())
+        if not total > 0:
+            nan = np.full_like(y1, np.nan)
+            return nan, nan
         a = y1 - y0 - float((w * (y1 - y0)).sum()) / total
         b = -t + float((w * t).sum()) / total
     return np.where(fit, a, 0.0), np.where(fit, b, 0.0)
