@@ -42,8 +42,8 @@ def to_wide(panel: pd.DataFrame, codes: Sequence[str], periods: Sequence[str]) -
 
     A period with NaN teller (not delivered) or without a positive noemer counts as missing.
     """
-    row = pd.Index(list(codes)).get_indexer(panel["code"].astype(str))
-    column = pd.Index(list(periods)).get_indexer(panel["periode"].astype(str))
+    row = pd.Index(list(codes)).get_indexer(pd.Index(panel["code"].astype(str)))
+    column = pd.Index(list(periods)).get_indexer(pd.Index(panel["periode"].astype(str)))
     values = panel["teller"].to_numpy(dtype=float, na_value=np.nan)
     sizes = panel["noemer"].to_numpy(dtype=float, na_value=np.nan)
     keep = (row >= 0) & (column >= 0) & np.isfinite(values) & (sizes > 0)

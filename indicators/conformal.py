@@ -324,8 +324,10 @@ def pointwise(pair: Pair, *, model: str, alpha: float) -> pd.DataFrame:
     lows, highs = invert_rows(a, b, valid, alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         effect = -a[:, 0] / b[:, 0]
-    frame = pd.DataFrame({"index": tests, "effect": effect, "ci_low": lows, "ci_high": highs})
-    return frame[np.isfinite(frame["effect"])].reset_index(drop=True)
+    keep = np.isfinite(effect)
+    return pd.DataFrame(
+        {"index": tests[keep], "effect": effect[keep], "ci_low": lows[keep], "ci_high": highs[keep]}
+    )
 
 
 def invert_numeric(
