@@ -2,7 +2,7 @@
 
 The estimators (``indicators.effects`` for difference-in-differences, ``indicators.synth`` for
 the synthetic control) each turn a panel into *gap* series: the rate of a group of buurten minus
-its comparison, month by month. Row 0 is the real treated group; every further row is a placebo
+its comparison, period by period. Row 0 is the real treated group; every further row is a placebo
 group of the same size drawn from the comparison buurten and compared with the remaining ones.
 ``infer`` turns these gaps into the effect, its interval, the p-value, the pre-trend test and the
 event study, all by the same studentized placebo method (see ``infer``).
@@ -26,7 +26,7 @@ Ints = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Wide:
-    """Teller and noemer as (buurten x months) matrices; 0 in both where a month is missing."""
+    """Teller and noemer as (buurten x periods) matrices; 0 in both where a period is missing."""
 
     codes: tuple[str, ...]
     teller: Floats
@@ -40,17 +40,19 @@ class Wide:
 def to_wide(panel: pd.DataFrame, codes: Sequence[str], periods: Sequence[str]) -> Wide:
     """The rows of ``codes`` (``code, periode, teller, noemer``) as matrices over ``periods``.
 
-    A month with NaN teller (not delivered) or without a positive noemer counts as missing.
+    A period with NaN teller (not delivered) or without a positive noemer counts as missing.
     """
-    rows = panel[panel["code"].isin(list(codes)) & panel["periode"].isin(list(periods))]
-    ok = rows["teller"].notna() & (rows["noemer"] > 0)
-    rows = rows[ok]
-    sums = rows.groupby(["code", "periode"])[["teller", "noemer"]].sum()
-    index = pd.MultiIndex.from_product([list(codes), list(periods)], names=["code", "periode"])
-    full = sums.reindex(index, fill_value=0.0)
+    row = pd.Index(list(codes)).get_indexer(pd.Index(panel["code"].astype(str)))
+    column = pd.Index(list(periods)).get_indexer(pd.Index(panel["periode"].astype(str)))
+    values = panel["teller"].to_numpy(dtype=float, na_value=np.nan)
+    sizes = panel["noemer"].to_numpy(dtype=float, na_value=np.nan)
+    keep = (row >= 0) & (column >= 0) & np.isfinite(values) & (sizes > 0)
     shape = (len(codes), len(periods))
-    teller = full["teller"].to_numpy(dtype=float).reshape(shape)
-    noemer = full["noemer"].to_numpy(dtype=float).reshape(shape)
+    teller = np.zeros(shape)
+    noemer = np.zeros(shape)
+    # Several rows of one code and period add up (as a groupby sum would).
+    np.add.at(teller, (row[keep], column[keep]), values[keep])
+    np.add.at(noemer, (row[keep], column[keep]), sizes[keep])
     return Wide(tuple(codes), teller, noemer)
 
 
@@ -91,10 +93,12 @@ class Inference:
     n_placebos: int
     pre_mean_gap: float
     event_study: pd.DataFrame
+    inferentie: str = "placebo"  # or "conformeel" (indicators.conformal)
+    n_permutations: int = 0
 
 
 def _mean_var(gaps: Floats, weights: Floats, mask: Bools) -> tuple[Floats, Floats, Floats]:
-    """Per row: weighted mean over ``mask``, variance of the months, and sum(w^2)/sum(w)^2."""
+    """Per row: weighted mean over ``mask``, variance of the periods, and sum(w^2)/sum(w)^2."""
     w = np.where(mask & np.isfinite(gaps), weights, 0.0)
     g = np.nan_to_num(gaps)
     total = w.sum(axis=1)
@@ -147,8 +151,8 @@ def placebo_p(t_observed: float, t_placebo: Floats) -> float:
     return (1 + hits) / (1 + len(values))
 
 
-def _pre_trend_t(gaps: Floats, pre: Bools) -> Floats:
-    """Per row: the t-statistic of the OLS slope of the gap on time over the pre months."""
+def pre_trend_t(gaps: Floats, pre: Bools) -> Floats:
+    """Per row: the t-statistic of the OLS slope of the gap on time over the pre periods."""
     valid = pre[None, :] & np.isfinite(gaps)
     x = np.broadcast_to(np.arange(gaps.shape[1], dtype=float), gaps.shape)
     v = valid.astype(float)
@@ -168,6 +172,48 @@ def _pre_trend_t(gaps: Floats, pre: Bools) -> Floats:
     return np.where((n >= 3) & (sxx > 0), t, np.nan)
 
 
+EVENT_COLUMNS = [
+    "relatief",
+    "periode",
+    "periode_van",
+    "periode_tot",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "fase",
+]
+
+
+def event_frame(
+    positions: Sequence[int],
+    effects: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    periods: Sequence[str],
+    start_index: int,
+) -> pd.DataFrame:
+    """The event-study frame: one row per period of the panel's own granularity.
+
+    ``relatief`` counts periods from the start (0 = the first period of the intervention);
+    ``periode`` is the period's label (``periode_van``/``periode_tot`` repeat it, for readers of
+    the older quarter bins); ``fase`` is "voor" or "na".
+    """
+    rows = [
+        {
+            "relatief": int(i) - start_index,
+            "periode": periods[int(i)],
+            "periode_van": periods[int(i)],
+            "periode_tot": periods[int(i)],
+            "effect": float(e),
+            "ci_low": float(lo),
+            "ci_high": float(hi),
+            "fase": "voor" if int(i) < start_index else "na",
+        }
+        for i, e, lo, hi in zip(positions, effects, lows, highs, strict=True)
+    ]
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+
+
 def _event_study(
     gaps: Floats,
     weights: Floats,
@@ -175,36 +221,44 @@ def _event_study(
     post: Bools,
     periods: Sequence[str],
     alpha: float,
+    start_index: int,
 ) -> pd.DataFrame:
-    """Per relative quarter: the gap minus the mean pre gap, with a placebo interval."""
-    start = int(np.argmax(post)) if post.any() else len(periods)
-    bins = np.floor_divide(np.arange(len(periods)) - start, 3)
+    """Per period: the gap minus the mean pre gap, with a studentized placebo interval.
+
+    The standard error of a single period's coefficient is the variance of the periods of its
+    phase (pre or post) plus that of the pre mean, as for the whole effect.
+    """
     pre_mean, pre_var, pre_f = _mean_var(gaps, weights, pre)
     post_var = _mean_var(gaps, weights, post)[1]
-    rows = []
-    for b in np.unique(bins[pre | post]):
-        mask = (bins == b) & (pre | post)
-        mean, _, factor = _mean_var(gaps, weights, mask)
-        if not np.isfinite(mean[0]):
+    valid = (pre | post)[None, :] & np.isfinite(gaps)
+    coef = np.where(valid, gaps, np.nan) - pre_mean[:, None]
+    phase_var = np.where(pre[None, :], pre_var[:, None], post_var[:, None])
+    se = np.sqrt(phase_var + (pre_var * pre_f)[:, None])
+    positions, effects, lows, highs = [], [], [], []
+    for i in np.flatnonzero(pre | post):
+        if not np.isfinite(coef[0, i]):
             continue
-        phase_var = pre_var if b < 0 else post_var
-        coef = mean - pre_mean
-        se = np.sqrt(phase_var * factor + pre_var * pre_f)
-        half = _half_width(critical_value(_studentize(coef[1:], se[1:]), alpha), float(se[0]))
-        months = [periods[int(i)] for i in np.flatnonzero(mask)]
-        rows.append(
-            {
-                "relatief": int(b),
-                "periode_van": months[0],
-                "periode_tot": months[-1],
-                "effect": float(coef[0]),
-                "ci_low": float(coef[0]) - half,
-                "ci_high": float(coef[0]) + half,
-                "fase": "voor" if b < 0 else "na",
-            }
-        )
-    columns = ["relatief", "periode_van", "periode_tot", "effect", "ci_low", "ci_high", "fase"]
-    return pd.DataFrame(rows, columns=columns)
+        crit = critical_value(_studentize(coef[1:, i], se[1:, i]), alpha)
+        half = _half_width(crit, float(se[0, i]))
+        positions.append(int(i))
+        effects.append(float(coef[0, i]))
+        lows.append(float(coef[0, i]) - half)
+        highs.append(float(coef[0, i]) + half)
+    return event_frame(positions, effects, lows, highs, periods, start_index)
+
+
+def row_effects(
+    gaps: Floats, weights: Floats, pre: Bools, post: Bools
+) -> tuple[Floats, Floats, Floats, Floats]:
+    """Per row: effect (weighted mean post gap - pre gap), its se, the post weight, pre mean.
+
+    The standard error comes from the row's own periods (Welch: the variance of the pre and of
+    the post periods, each divided by its effective number of periods).
+    """
+    post_mean, post_var, post_f = _mean_var(gaps, weights, post)
+    pre_mean, pre_var, pre_f = _mean_var(gaps, weights, pre)
+    post_weight = np.where(post[None, :] & np.isfinite(gaps), weights, 0.0).sum(axis=1)
+    return post_mean - pre_mean, np.sqrt(post_var * post_f + pre_var * pre_f), post_weight, pre_mean
 
 
 def infer(
@@ -215,22 +269,23 @@ def infer(
     post: Bools,
     periods: Sequence[str],
     alpha: float = 0.05,
+    start_index: int | None = None,
 ) -> Inference:
     """Effect, interval, p-value, pre-trend test and event study of row 0 of ``gaps``.
 
     Parameters
     ----------
-    gaps : (1 + placebos) x months: group rate minus comparison rate; NaN where missing.
+    gaps : (1 + placebos) x periods: group rate minus comparison rate; NaN where missing.
         Row 0 is the treated group, the other rows placebo groups.
-    weights : same shape: the group's noemer per month (the contract weights months by noemer).
-    pre, post : boolean masks over the months.
+    weights : same shape: the group's noemer per period (the contract weights periods by noemer).
+    pre, post : boolean masks over the periods. start_index : position of the start period.
 
     Notes
     -----
     effect = weighted mean post gap - weighted mean pre gap (the difference-in-differences of
-    the group against its comparison). Its standard error comes from the group's own monthly
-    gaps (Welch: the variance of the pre and of the post months, each divided by its effective
-    number of months), so a small, noisy buurt and a large one are put on the same footing.
+    the group against its comparison). Its standard error comes from the group's own
+    gaps (Welch: the variance of the pre and of the post periods, each divided by its effective
+    number of periods), so a small, noisy buurt and a large one are put on the same footing.
     The studentized effects t = effect / se of the placebo groups form the reference
     distribution: p = (1 + #{|t_placebo| >= |t|}) / (1 + placebos), and the 95% interval is
     effect +/- q * se, with q the critical |t| of the placebos (``critical_value``): the set
@@ -239,14 +294,11 @@ def infer(
     (Ferman and Pinto, 2019); the placebo quantile absorbs serial correlation and
     overdispersion that the simple standard error ignores.
     """
-    post_mean, post_var, post_f = _mean_var(gaps, weights, post)
-    pre_mean, pre_var, pre_f = _mean_var(gaps, weights, pre)
-    effect = post_mean - pre_mean
-    se = np.sqrt(post_var * post_f + pre_var * pre_f)
+    effect, se, _, pre_mean = row_effects(gaps, weights, pre, post)
     t = _studentize(effect, se)
     placebo_t = t[1:][np.isfinite(effect[1:])]
     crit = critical_value(placebo_t, alpha)
-    trend_t = _pre_trend_t(gaps, pre)
+    trend_t = pre_trend_t(gaps, pre)
     trend_p = (
         placebo_p(float(trend_t[0]), trend_t[1:][~np.isnan(trend_t[1:])])
         if np.isfinite(trend_t[0]) and len(trend_t) > 1
@@ -262,5 +314,13 @@ def infer(
         pre_trend_p=trend_p,
         n_placebos=len(placebo_t),
         pre_mean_gap=float(pre_mean[0]),
-        event_study=_event_study(gaps, weights, pre, post, periods, alpha),
+        event_study=_event_study(
+            gaps,
+            weights,
+            pre,
+            post,
+            periods,
+            alpha,
+            int(np.argmax(post)) if start_index is None else start_index,
+        ),
     )

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from indicators._design import MIN_PRE_PERIODS
 from indicators._placebo import Floats, Inference, rate, to_wide
 from indicators.disclosure import format_cell
+from indicators.periods import period_word
 
 if TYPE_CHECKING:
-    from indicators.effects import Design
+    from indicators._design import Design
 
-MIN_PRE_PERIODS = 12
 MIN_CONTROLS = 10
+MAX_MISSING_SHARE = 0.10  # missing or secret periods beyond this share draw a warning
 PRE_TREND_ALPHA = 0.10
 EFFORT_CHANGE = 0.25  # a change in controles of more than 25% relative to the comparison
 REGRESSIE = (
@@ -125,11 +127,15 @@ def effect_warnings(
     """The warnings of one estimate, in a fixed order; see PRINCIPLES.md."""
     out = [_regression(design, eenheid, hoger_is_slechter), _waterbed(design, waterbed, eenheid)]
     n_pre = int(design.pre.sum())
-    if n_pre < MIN_PRE_PERIODS:
+    kind = design.granularity
+    if n_pre < MIN_PRE_PERIODS[kind]:
         out.append(
-            f"Korte voorperiode: {n_pre} maanden (minder dan {MIN_PRE_PERIODS}); de vergelijking "
-            "met de tijd vóór de start is onzeker."
+            f"Korte voorperiode: {period_word(kind, n_pre)} (minder dan {MIN_PRE_PERIODS[kind]}); "
+            "de vergelijking met de tijd vóór de start is onzeker."
         )
+    missing = _missing(design)
+    if missing:
+        out.append(missing)
     if main.pre_trend_p is None:
         out.append("De trend vóór de start kon niet worden getoetst (te weinig gegevens).")
     elif main.pre_trend_p < PRE_TREND_ALPHA:
@@ -147,6 +153,43 @@ def effect_warnings(
             f"Weinig vergelijkingsbuurten ({n_controls}, minder dan {MIN_CONTROLS}); het "
             "interval is daardoor onzeker."
         )
+    if main.inferentie == "conformeel":
+        out.append(
+            "Het interval komt uit conformele inferentie over de tijd (Chernozhukov, Wüthrich en "
+            "Zhu 2021): er zijn te weinig vergelijkingsbuurten voor placebogroepen, dus worden "
+            "de perioden zelf als vergelijking gebruikt."
+        )
     if not (math.isfinite(main.ci_low) and math.isfinite(main.ci_high)):
-        out.append("Te weinig vergelijkingsbuurten voor een 95%-interval; het effect is onzeker.")
+        if main.inferentie == "conformeel":
+            out.append(
+                f"Te weinig {period_word(kind, 2).split()[1]} voor een 95%-interval; het effect "
+                "is onzeker."
+            )
+        else:
+            out.append(
+                "Te weinig vergelijkingsbuurten voor een 95%-interval; het effect is onzeker."
+            )
     return out
+
+
+def _missing(design: Design) -> str | None:
+    """A warning when many periods of the treated or comparison series are missing or secret.
+
+    A missing period is dropped, not imputed. When a count of 1-4 is secret, the periods
+    that drop out are the low ones, so what remains overstates the rate: coarser periods
+    (quarters, years) have larger counts and fewer secrets.
+    """
+    grid = np.ones(len(design.periods), dtype=bool)
+    parts = []
+    for name, group in (("behandelde", design.treated), ("vergelijkings", design.controls)):
+        missing = int((grid & (group.noemer.sum(axis=0) <= 0)).sum())
+        if missing > MAX_MISSING_SHARE * len(grid):
+            parts.append(f"{period_word(design.granularity, missing)} in de {name}reeks")
+    if not parts:
+        return None
+    return (
+        f"Van {period_word(design.granularity, len(grid))} ontbreken er "
+        f"{' en '.join(parts)} (niet geleverd of geheim); die vallen weg. Geheime kleine "
+        "aantallen vallen vooral in rustige perioden weg, wat het cijfer kan vertekenen: kies "
+        "zo nodig een grovere periode (kwartaal of jaar)."
+    )

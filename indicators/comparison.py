@@ -103,7 +103,7 @@ def choose_controls(
     pre_periods: Sequence[str],
     n: int = DEFAULT_CONTROLS,
     key_figures: pd.DataFrame | None = None,
-    min_noemer: float = MIN_NOEMER,
+    min_noemer: float | None = None,
     max_missing: float = MAX_MISSING_SHARE,
 ) -> list[str]:
     """The ``n`` buurten most like the treated buurten before the start; sorted by code.
@@ -120,7 +120,9 @@ def choose_controls(
     -----
     Candidates are every other buurt in ``panel`` whose mean pre-period noemer is at least
     ``min_noemer`` (smaller ones give rates too noisy to compare, and would be suppressed on
-    screen anyway) and which miss at most ``max_missing`` of the pre months. Each is described
+    screen anyway) and which miss at most ``max_missing`` of the pre months. The default
+    (None) applies ``MIN_NOEMER`` only where the noemer is a count: a panel of rates without
+    counts (every noemer 1) has no size to filter on, and would otherwise lose every buurt. Each is described
     by its pre-period rate level, the slope of its monthly rate, and its size (log of each key
     figure, or of the mean noemer); the treated buurten as one area give the target (size as
     their mean per buurt). Features are standardised by their spread among the candidates and
@@ -135,6 +137,9 @@ def choose_controls(
         raise InputError("De behandelde buurten hebben geen gegevens in de voorperiode.")
     target = _group_target(features, panel, treated, pre_periods)
     pool = features.drop(index=[c for c in [*treated, *excluded] if c in features.index])
+    if min_noemer is None:
+        rates_only = bool((panel["noemer"].dropna() <= 1).all())
+        min_noemer = 0.0 if rates_only else MIN_NOEMER
     pool = pool[(pool["noemer"] >= min_noemer) & (pool["ontbreekt"] <= max_missing)]
     if pool.empty:
         return []

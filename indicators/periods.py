@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -11,6 +13,13 @@ _RANK = {"maand": 0, "kwartaal": 1, "jaar": 2}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
+PERIODS_PER_YEAR = {"maand": 12, "kwartaal": 4, "jaar": 1}
+# Singular and plural, for warnings that speak of the panel's own period.
+PERIOD_WORDS = {
+    "maand": ("maand", "maanden"),
+    "kwartaal": ("kwartaal", "kwartalen"),
+    "jaar": ("jaar", "jaren"),
+}
 _DUTCH_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
@@ -111,3 +120,25 @@ def mid_date(periode: str) -> pd.Timestamp:
     first = pd.Timestamp(f"{months[0]}-01")
     end = pd.Timestamp(f"{months[-1]}-01") + pd.offsets.MonthBegin(1)
     return first + (end - first) / 2
+
+
+def panel_granularity(periodes: Iterable[str]) -> str:
+    """The one granularity of all ``periodes``; ValueError when they mix kinds or are empty."""
+    kinds = {granularity(str(p)) for p in set(periodes)}
+    if len(kinds) != 1:
+        found = ", ".join(sorted(kinds)) or "geen perioden"
+        raise ValueError(
+            f"Alle perioden moeten van één soort zijn (maand, kwartaal of jaar); gevonden: {found}."
+        )
+    return kinds.pop()
+
+
+def periods_in_months(months: int, kind: str) -> int:
+    """How many periods of ``kind`` cover ``months`` months (rounded up): 12 -> 4 kwartalen."""
+    return math.ceil(months * PERIODS_PER_YEAR[kind] / 12)
+
+
+def period_word(kind: str, n: int) -> str:
+    """``n`` with the Dutch word for the period: "1 kwartaal", "7 maanden"."""
+    singular, plural = PERIOD_WORDS[kind]
+    return f"{n} {singular if n == 1 else plural}"

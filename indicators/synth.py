@@ -1,139 +1,152 @@
 """Synthetic control, the second effect method (``methode="synth"``).
 
-The treated buurten (as one area) get a synthetic twin: a weighted mix of comparison buurten,
-weights non-negative and summing to 1 (``synth_weights``: NNLS on an augmented system with a
-small ridge), fitted to the treated group's rate path before the start. Counts are rates of
-small numbers under a common season and trend, so the fit is *relative*: each path is divided
-by its own mean, the twin follows the treated buurten' relative ups and downs, and it is scaled
-to their pre-period level (a buurt chosen for being bad often lies above every comparison buurt,
-so a twin at the same level usually does not exist). The weights are fitted on quarterly means
-of the pre months. The effect is then, as in the contract, the noemer-weighted mean post gap
-(treated minus twin) minus the mean pre gap.
+The treated buurten (as one area) get a synthetic twin: a convex combination of the comparison
+buurten (weights >= 0 summing to 1, ``indicators.synth_weights``), fitted as Abadie, Diamond and
+Hainmueller (2010) do: on the treated group's pre-period rate *levels*, every pre period, and,
+when ``predictors`` are given, on predictors with the V matrix chosen by the pre-period fit.
+The gap is the treated rate minus the twin's; the effect, as in the contract, is the
+noemer-weighted mean post gap minus the mean pre gap (so a twin that cannot reach the treated
+group's level, common for buurten chosen for being bad, still gives a difference-in-differences
+against a well-shaped comparison). Checked against pysyncon on Prop 99 (tests).
 
-Inference is placebo-in-space: every placebo group (the same number of comparison buurten, at
-most ``MAX_SYNTH_PLACEBOS`` of them) gets its own twin from the remaining comparison buurten.
-The interval and ``p_value`` come from the studentized placebo effects, exactly as for
-difference-in-differences (``indicators._placebo.infer``), so that interval and p-value always
-agree. Abadie's classic test, the rank of the post/pre RMSPE ratio among the placebos, is
-reported beside it as ``p_rmspe``: it reacts to any post-period deviation, not only to a shift
-in the mean.
+Inference (``inferentie``, as for ``estimate_effect``):
+- placebo-in-space: every placebo group (the same number of comparison buurten, at most
+  ``MAX_SYNTH_PLACEBOS``) gets its own twin from the remaining comparison buurten; the interval
+  and ``p_value`` come from the studentized placebo effects (``indicators._placebo.infer``), and
+  Abadie's RMSPE-ratio rank is reported beside them as ``p_rmspe``;
+- conformal (``indicators.conformal``): under each hypothesised effect the twin's weights are
+  refitted on all periods, with an intercept (the demeaned synthetic control, which matches the
+  "post gap minus pre gap" estimand), and the interval is found by bisection on the p-value. The
+  pointwise intervals of the event study keep the pre-period weights and refit only the level.
+With one comparison unit (the published "controle" line) the twin is that unit and the method is
+the additive difference-in-differences.
 
-Measured (bench/effects_simulation.py, 500 seeds, 2 treated + 40 comparison buurten): coverage
-of the 95% interval 94.4% with an effect of -0.93 and 93.6% without; 6.4% rejections at 5%
-without an effect; bias -0.05 and -0.02 per 1.000 woningen (RMSE 0.30), from fitting weights to
-noisy paths. Difference-in-differences has less bias and a smaller error and stays the default;
-the synthetic control is the second opinion.
+Measured in bench/effects_simulation.py; see docs/methoden.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
 
+from geo.errors import InputError
+from indicators._design import Design, Start, cohorts, prepare
 from indicators._placebo import Bools, Floats, Inference, Wide, infer, placebo_p, placebo_sets, rate
-from indicators.effects import Design, EffectResult, assemble, prepare
+from indicators.conformal import (
+    Pair,
+    block_permutations,
+    iid_permutations,
+    invert_numeric,
+    p_values,
+    window_sums,
+)
+from indicators.did import (
+    check_options,
+    conformal_inference,
+    group_size,
+    resolve_inferentie,
+    start_index,
+)
+from indicators.effects import EffectResult, assemble
+from indicators.staggered import Cohort, aggregate, split_sets
+from indicators.synth_weights import fit_with_predictors, scaled_weights, synth_weights
 
 MAX_SYNTH_PLACEBOS = 200
-_SUM_PENALTY = 100.0  # weight of the sum-to-one row in the augmented NNLS system
-# Ridge penalty on the weights, relative to the donors' mean squared deviation: it spreads the
-# weights a little, so that the twin fits less of the treated buurten' monthly noise.
-_RIDGE = 0.1
 
 
-def synth_weights(target: Floats, donors: Floats) -> Floats:
-    """Weights w >= 0, sum 1, minimising |demeaned target - demeaned donors @ w|^2 + ridge.
-
-    Parameters
-    ----------
-    target : (months,) pre-period rates of the treated group.
-    donors : (months, donors) pre-period rates of the comparison buurten.
-
-    Solved as non-negative least squares on the system augmented with ridge rows
-    (``_RIDGE``) and a heavily weighted row ``sum(w) = 1``, then normalised exactly.
-    """
-    y = target - target.mean()
-    x = donors - donors.mean(axis=0)
-    scale = max(float(np.abs(x).max(initial=0.0)), float(np.abs(y).max(initial=0.0)), 1e-12)
-    xs = x / scale
-    ridge = np.sqrt(_RIDGE * float((xs**2).sum()) / x.shape[1]) * np.eye(x.shape[1])
-    a = np.vstack([xs, ridge, np.full((1, x.shape[1]), _SUM_PENALTY)])
-    b = np.concatenate([y / scale, np.zeros(x.shape[1]), [_SUM_PENALTY]])
-    weights, _ = nnls(a, b, maxiter=50 * x.shape[1])
-    total = float(weights.sum())
-    if total <= 0:
-        return np.full(x.shape[1], 1.0 / x.shape[1])
-    result: Floats = weights / total
-    return result
-
-
-def _blocks(n: int, size: int = 3) -> Floats:
-    """(n // size) x n averaging matrix: means of consecutive months, the oldest remainder dropped."""
-    rows = n // size
-    out = np.zeros((max(rows, 1), n))
-    start = n - rows * size
-    for i in range(rows):
-        out[i, start + i * size : start + (i + 1) * size] = 1.0 / size
-    if rows == 0:
-        out[0, :] = 1.0 / max(n, 1)
-    return out
+def _predictor_rows(
+    group: Wide,
+    members: np.ndarray | None,
+    own: Floats,
+    predictors: pd.DataFrame | None,
+    spans: Sequence[Bools],
+) -> Floats:
+    """Predictor values of a group: key figures (noemer-weighted mean of its buurten) and the
+    mean rate over each span of pre periods."""
+    rows = [float(np.nanmean(np.where(span, own, np.nan))) for span in spans]
+    if predictors is not None:
+        figures = predictors.set_index("code").reindex(list(group.codes)).astype(float)
+        size = group.noemer.sum(axis=1)
+        take = (
+            np.ones(len(size), dtype=bool)
+            if members is None
+            else np.isin(np.arange(len(size)), members)
+        )
+        for column in figures.columns:
+            values = figures[column].to_numpy()
+            ok = take & np.isfinite(values) & (size > 0)
+            rows.append(
+                float((values[ok] * size[ok]).sum() / size[ok].sum()) if ok.any() else math.nan
+            )
+    return np.array(rows)
 
 
-def _synthetic(target: Floats, donors: Floats, pre: Bools) -> tuple[Floats, Floats]:
-    """The twin's path over all months, and the weights fitted on the pre months.
+class _Donors:
+    """The comparison buurten as donor rate paths, and the fit of one target against them."""
 
-    Relative model: every donor path is divided by its own mean over all months (pre and post:
-    a comparison buurt is untreated throughout; dividing by a single buurt's noisy pre mean
-    would bias the twin upwards after the start), the target by its pre-period mean. The
-    weights are fitted on quarterly means of the pre months (monthly buurt counts are mostly
-    noise; fitting them picks donors by their chance calm, which biases the twin). The
-    weighted mix follows the target's relative ups and downs and is scaled to the target's
-    pre-period level. Donors without any event cannot be scaled and take no part.
-    """
-    seen = np.isfinite(target)
-    fit = pre & seen
-    weights = np.zeros(donors.shape[1])
-    observed = np.isfinite(donors) & seen[:, None]
-    means = np.where(observed, donors, 0.0).sum(axis=0) / np.maximum(observed.sum(axis=0), 1)
-    usable = means > 0
-    if fit.sum() < 2 or not usable.any() or not target[fit].mean() > 0:
-        return np.full_like(target, np.nan), weights
-    level = float(target[fit].mean())
-    # A month a donor lacks (no noemer that month) counts at the donor's own mean.
-    scaled = np.where(observed[:, usable], donors[:, usable] / means[usable], 1.0)
-    blocks = _blocks(int(fit.sum()))
-    weights[usable] = synth_weights(blocks @ (target[fit] / level), blocks @ scaled[fit])
-    mix = scaled @ weights[usable]
-    # Scale to the target's pre-period level. The pre mean of the scaled paths (below 1 when
-    # rates rise over time) is taken from all donors together, not from the mix: the few
-    # donors of a mix give a noisy pre mean, and dividing by it biases the twin.
-    anchor = float(scaled[fit].mean())
-    path: Floats = level / anchor * mix
-    return path, weights
+    def __init__(
+        self,
+        design: Design,
+        predictors: pd.DataFrame | None,
+        spans: Sequence[Bools],
+        model: str = "additief",
+    ):
+        self.design = design
+        self.model = model
+        self.rates = rate(design.controls.teller, design.controls.noemer, design.schaal).T
+        self.predictors = predictors
+        self.spans = spans
+
+    def fit(self, own: Floats, use: np.ndarray, target_x: Floats | None) -> tuple[Floats, Floats]:
+        """The twin's path over all periods and the weights (over ``use``) fitted on the pre."""
+        donors = self.rates[:, use]
+        fit = self.design.pre & np.isfinite(own) & np.isfinite(donors).all(axis=1)
+        # Donors without a single event before the start say nothing about the common course.
+        if fit.sum() < 2 or not (np.nan_to_num(donors[fit]).sum() > 0):
+            return np.full_like(own, np.nan), np.zeros(len(use))
+        if self.model == "relatief":
+            scaled = scaled_weights(own[fit], donors[fit])
+            return donors @ scaled, scaled / max(float(scaled.sum()), 1e-300)
+        if target_x is None:
+            weights = synth_weights(own[fit], donors[fit])
+        else:
+            x0 = np.column_stack([self.x(np.array([j])) for j in use])
+            weights = fit_with_predictors(target_x, x0, own[fit], donors[fit])[0]
+        return donors @ weights, weights
+
+    def x(self, members: np.ndarray) -> Floats:
+        controls = self.design.controls
+        teller = controls.teller[members].sum(axis=0)
+        noemer = controls.noemer[members].sum(axis=0)
+        own = rate(teller, noemer, self.design.schaal)
+        return _predictor_rows(controls, members, own, self.predictors, self.spans)
 
 
-def synth_gaps(
-    teller: Floats, noemer: Floats, controls: Wide, schaal: float, sets: np.ndarray, pre: Bools
+def _gaps(
+    donors: _Donors, group: Wide, sets: np.ndarray, with_x: bool
 ) -> tuple[Floats, Floats, Floats, Floats]:
-    """Gap matrix of a group (row 0) and its placebo groups, each against its own twin.
+    """Gap matrix of the group (row 0) and its placebo groups, each against its own twin.
 
-    Returns (gaps, weights, the group's twin path, the group's donor weights).
+    Returns (gaps, noemer weights, the group's twin path, the group's donor weights).
     """
-    donors = rate(controls.teller, controls.noemer, schaal).T  # months x controls
-    own = rate(teller, noemer, schaal)
-    path, weights = _synthetic(own, donors, pre)
-    gaps = [own - path]
-    group_noemer = [noemer]
-    everyone = np.arange(donors.shape[1])
+    design = donors.design
+    teller, noemer = group.total()
+    own = rate(teller, noemer, design.schaal)
+    everyone = np.arange(len(design.controls.codes))
+    target_x = (
+        _predictor_rows(group, None, own, donors.predictors, donors.spans) if with_x else None
+    )
+    path, weights = donors.fit(own, everyone, target_x)
+    gaps, group_noemer = [own - path], [noemer]
     for members in sets:
-        set_t = controls.teller[members].sum(axis=0)
-        set_n = controls.noemer[members].sum(axis=0)
-        target = rate(set_t, set_n, schaal)
+        set_n = design.controls.noemer[members].sum(axis=0)
+        target = rate(design.controls.teller[members].sum(axis=0), set_n, design.schaal)
         rest = np.setdiff1d(everyone, members, assume_unique=True)
-        twin, _ = _synthetic(target, donors[:, rest], pre)
+        twin, _ = donors.fit(target, rest, donors.x(members) if with_x else None)
         gaps.append(target - twin)
         group_noemer.append(set_n)
     return np.vstack(gaps), np.vstack(group_noemer), path, weights
@@ -157,24 +170,64 @@ def rmspe_p(gaps: Floats, pre: Bools, post: Bools) -> float | None:
     return placebo_p(float(ratio[0]), ratio[1:])
 
 
+def _refit_pvalue(
+    pair: Pair, donors: Floats, alpha: float, model: str
+) -> tuple[float, float, float, int]:
+    """Conformal test with the twin refitted under each hypothesis on all periods (ADH's with an
+    intercept, or the scaled twin), residuals demeaned.
+
+    Returns (ci_low, ci_high, p at 0, permutations).
+    """
+    valid = pair.valid & np.isfinite(donors).all(axis=1)
+    n = int(valid.sum())
+    perms = block_permutations(n) if n >= math.ceil(1 / alpha) else iid_permutations(n)
+    w = pair.w[valid]
+    post = pair.post[valid]
+
+    def pvalue(theta: float) -> float:
+        y = pair.y1[valid] - theta * post
+        x = donors[valid]
+        if model == "relatief":
+            u = y - x @ scaled_weights(y, x, weights=w)
+        else:
+            u = y - x @ synth_weights(y, x, intercept=True, weights=w)
+        u = u - float((w * u).sum() / w.sum())
+        c, d, big_d = window_sums(u[None, :], np.zeros((1, n)), w[None, :], post[None, :], perms)
+        return float(p_values(c, d, big_d, np.array([0.0]))[0])
+
+    gap = pair.y1 - pair.y0
+    pre_gap = gap[pair.pre & np.isfinite(gap)]
+    estimate = float((pair.w * np.nan_to_num(gap))[pair.post].sum() / pair.w[pair.post].sum())
+    estimate -= float((pair.w * np.nan_to_num(gap))[pair.pre].sum() / pair.w[pair.pre].sum())
+    spread = float(np.std(pre_gap)) if len(pre_gap) > 1 else 0.0
+    scale = max(spread * math.sqrt(1 / max(len(pre_gap), 1) + 1 / max(int(post.sum()), 1)), 1e-9)
+    low, high = invert_numeric(pvalue, estimate, scale, alpha)
+    return low, high, pvalue(0.0), len(perms)
+
+
 def _synth_group(
-    group: Wide, design: Design, max_placebos: int, alpha: float
+    donors: _Donors, group: Wide, *, inferentie: str, max_placebos: int, alpha: float, with_x: bool
 ) -> tuple[Inference, Floats, Floats, float | None]:
+    """The group's synth estimate with placebo or conformal inference."""
+    design = donors.design
+    sets = placebo_sets(len(design.controls.codes), group_size(group), max_sets=max_placebos)
+    if resolve_inferentie(inferentie, len(sets), alpha) == "placebo":
+        gaps, weights, path, donor_w = _gaps(donors, group, sets, with_x)
+        main = infer(
+            gaps, weights, pre=design.pre, post=design.post, periods=design.periods,
+            alpha=alpha, start_index=start_index(design),
+        )  # fmt: skip
+        return main, path, donor_w, rmspe_p(gaps, design.pre, design.post)
+    _, _, path, donor_w = _gaps(donors, group, sets[:0], with_x)
     teller, noemer = group.total()
-    size = int((group.noemer.sum(axis=1) > 0).sum())
-    sets = placebo_sets(len(design.controls.codes), size, max_sets=max_placebos)
-    gaps, weights, path, donor_weights = synth_gaps(
-        teller, noemer, design.controls, design.schaal, sets, design.pre
-    )
-    inference = infer(
-        gaps,
-        weights,
-        pre=design.pre,
-        post=design.post,
-        periods=design.periods,
-        alpha=alpha,
-    )
-    return inference, path, donor_weights, rmspe_p(gaps, design.pre, design.post)
+    seen = (noemer > 0) & np.isfinite(path)
+    pair = Pair(rate(teller, noemer, design.schaal), path, np.where(seen, noemer, 0.0),
+                design.pre & seen, design.post & seen)  # fmt: skip
+    main = conformal_inference(pair, design, model="additief", alpha=alpha)
+    if len(donor_w) > 1:
+        low, high, p, n_perm = _refit_pvalue(pair, donors.rates, alpha, donors.model)
+        main = dataclasses.replace(main, ci_low=low, ci_high=high, p_value=p, n_permutations=n_perm)
+    return main, path, donor_w, None
 
 
 def estimate_synth(
@@ -183,10 +236,14 @@ def estimate_synth(
     treated: Sequence[str],
     controls: Sequence[str],
     ring: Sequence[str] = (),
-    start: str,
+    start: Start,
     end: str | None = None,
     eenheid: str,
     schaal: float,
+    model: str = "relatief",
+    inferentie: str = "auto",
+    predictors: pd.DataFrame | None = None,
+    outcome_predictors: Sequence[tuple[str, str]] = (),
     effort: pd.DataFrame | None = None,
     hoger_is_slechter: bool = True,
     interventie: str = "",
@@ -194,32 +251,122 @@ def estimate_synth(
     alpha: float = 0.05,
     max_placebos: int = MAX_SYNTH_PLACEBOS,
 ) -> EffectResult:
-    """Synthetic-control estimate of an intervention's effect, with placebo-in-space inference.
+    """Synthetic-control estimate of an intervention's effect (``methode="synth"``).
 
-    Parameters and result as ``indicators.effects.estimate_effect`` (``methode="synth"``);
-    ``weights`` holds the twin's weight per comparison buurt (those above 0.001), and
-    ``p_rmspe`` Abadie's RMSPE-ratio p-value. See the module docstring for the method.
+    Parameters
+    ----------
+    panel, treated, controls, ring, start, end, eenheid, schaal, inferentie, effort,
+    hoger_is_slechter, alpha : as ``indicators.effects.estimate_effect``.
+    predictors : optional frame ``code`` + numeric columns (key figures such as inwoners,
+        woningen, WOZ, uitkeringen; intensive measures compare best, since the treated group's
+        value is the noemer-weighted mean of its buurten). With predictors, V is chosen by the
+        pre-period fit (ADH's nested optimisation).
+    outcome_predictors : spans (first, last) of pre periods whose mean rate is a predictor;
+        with ``predictors`` and no spans, the mean over the whole pre period.
+
+    Returns
+    -------
+    EffectResult with ``methode="synth"``, ``model="additief"`` (the twin is in levels),
+    ``weights`` the twin's weight per comparison code (those above 0.001), ``p_rmspe`` Abadie's
+    RMSPE-ratio p-value (placebo inference only).
     """
+    check_options(model, inferentie)
+    if model == "relatief" and (predictors is not None or outcome_predictors):
+        raise InputError(
+            "Voorspellers (predictors) horen bij de klassieke synthetische controle: "
+            "kies model='additief'."
+        )
+    groups = cohorts(start, treated)
     design = prepare(
-        panel, treated=treated, controls=controls, ring=ring, start=start, end=end, schaal=schaal
-    )
-    main, path, donor_weights, p_rmspe = _synth_group(design.treated, design, max_placebos, alpha)
+        panel, treated=treated, controls=controls, ring=ring, start=groups[0][0], end=end,
+        schaal=schaal,
+    )  # fmt: skip
+    with_x = predictors is not None or bool(outcome_predictors)
+    options = {
+        "inferentie": inferentie,
+        "max_placebos": max_placebos,
+        "alpha": alpha,
+        "with_x": with_x,
+    }
+    donors = _Donors(design, predictors, _spans(design, outcome_predictors, predictors), model)
+    listed: list[dict[str, object]] = []
+    if len(groups) > 1:
+        main, path, donor_w, p_rmspe, listed = _staggered(panel, groups, design, donors, **options)  # type: ignore[arg-type]
+    else:
+        main, path, donor_w, p_rmspe = _synth_group(donors, design.treated, **options)  # type: ignore[arg-type]
     has_ring = design.ring.noemer.sum() > 0
-    waterbed = _synth_group(design.ring, design, max_placebos, alpha)[0] if has_ring else None
+    waterbed = _synth_group(donors, design.ring, **options)[0] if has_ring else None  # type: ignore[arg-type]
     result = assemble(
-        design,
-        main,
-        waterbed,
-        methode="synth",
-        counterfactual=path + main.pre_mean_gap,
-        eenheid=eenheid,
-        effort=effort,
-        hoger_is_slechter=hoger_is_slechter,
+        design, main, waterbed, methode="synth", counterfactual=path + main.pre_mean_gap,
+        eenheid=eenheid, effort=effort, hoger_is_slechter=hoger_is_slechter,
         labels=(interventie, indicator),
-    )
+    )  # fmt: skip
     weights = {
         code: round(float(w), 4)
-        for code, w in zip(design.controls.codes, donor_weights, strict=True)
+        for code, w in zip(design.controls.codes, donor_w, strict=True)
         if w > 0.001
     }
-    return dataclasses.replace(result, weights=weights, p_rmspe=p_rmspe)
+    return dataclasses.replace(
+        result, weights=weights, p_rmspe=p_rmspe, model=model, cohorten=listed
+    )
+
+
+def _spans(
+    design: Design, spans: Sequence[tuple[str, str]], predictors: pd.DataFrame | None
+) -> list[Bools]:
+    periods = np.array(design.periods)
+    if predictors is not None and not spans:
+        return [design.pre.copy()]
+    return [design.pre & (periods >= first) & (periods <= last) for first, last in spans]
+
+
+def _staggered(
+    panel: pd.DataFrame,
+    groups: list[tuple[str, list[str]]],
+    design: Design,
+    donors: _Donors,
+    *,
+    inferentie: str,
+    max_placebos: int,
+    alpha: float,
+    with_x: bool,
+) -> tuple[Inference, Floats, Floats, float | None, list[dict[str, object]]]:
+    """Per cohort a twin from the never-treated comparison buurten; the aggregate as for DiD.
+
+    Conformal inference on the aggregate keeps each cohort's pre-period weights (a joint refit
+    of every cohort's twin under each hypothesis is left out for speed).
+    """
+    sizes, members, paths, noemers = [], [], [], []
+    for s, codes in groups:
+        d = prepare(panel, treated=codes, controls=list(design.controls.codes), ring=[],
+                    start=s, end=design.periods[-1], schaal=design.schaal)  # fmt: skip
+        sizes.append(group_size(d.treated))
+        members.append(d)
+    sets = placebo_sets(len(design.controls.codes), sum(sizes), max_sets=max_placebos)
+    placebo = resolve_inferentie(inferentie, len(sets), alpha) == "placebo"
+    fitted: list[Cohort] = []
+    weights_sum = np.zeros(len(design.controls.codes))
+    for (s, codes), d, chunk in zip(groups, members, split_sets(sets, sizes), strict=True):
+        spans = _spans(d, (), donors.predictors) if with_x else []
+        own = _Donors(d, donors.predictors, spans, donors.model)
+        gaps, weights, path, donor_w = _gaps(
+            own, d.treated, chunk if placebo else chunk[:0], with_x
+        )
+        teller, noemer = d.treated.total()
+        seen = (noemer > 0) & np.isfinite(path)
+        pair = Pair(rate(teller, noemer, d.schaal), path, np.where(seen, noemer, 0.0),
+                    d.pre & seen, d.post & seen)  # fmt: skip
+        fitted.append(
+            Cohort(s, codes, d, pair, gaps if placebo else None, weights if placebo else None)
+        )
+        gap = np.nan_to_num(pair.y1 - path)
+        pre_gap = float((pair.w * gap)[pair.pre].sum() / max(float(pair.w[pair.pre].sum()), 1e-300))
+        paths.append(path + pre_gap)
+        noemers.append(noemer)
+        weights_sum += donor_w * float(pair.w[pair.post].sum())
+    main, listed = aggregate(fitted, model="additief", alpha=alpha, start_index=start_index(design))
+    n = np.vstack(noemers)
+    counterfactual = (n * np.nan_to_num(np.vstack(paths))).sum(axis=0) / np.maximum(
+        n.sum(axis=0), 1e-300
+    )
+    return main, counterfactual, weights_sum / max(float(weights_sum.sum()), 1e-300), None, listed

@@ -97,6 +97,15 @@ def test_small_denominators_and_missing_data_are_excluded() -> None:
     assert choose_controls(frame, ["T1"], [], pre_periods=PRE, min_noemer=10) == ["OK", "SMALL"]
 
 
+def test_rate_only_panels_keep_their_candidates() -> None:
+    # Issue 13: rate-only data (noemer 1) silently gave no comparison buurten at all.
+    frame = panel({"T1": 2.0, "A": 1.9, "B": 0.5}, noemer=dict.fromkeys(["T1", "A", "B"], 1.0))
+    assert choose_controls(frame, ["T1"], [], pre_periods=PRE) == ["A", "B"]
+    # A real count below the minimum still goes.
+    counted = panel({"T1": 2.0, "A": 1.9, "B": 0.5}, noemer={"B": 40.0})
+    assert choose_controls(counted, ["T1"], [], pre_periods=PRE) == ["A"]
+
+
 def test_key_figures_break_ties() -> None:
     frame = panel({"T1": 2.0, "BIG": 2.0, "LIKE": 2.0})
     figures = pd.DataFrame(

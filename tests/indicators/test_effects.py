@@ -144,16 +144,23 @@ def test_json_has_exactly_the_contract_keys() -> None:
     assert all(isinstance(w, str) for w in data["waarschuwingen"])
 
 
-def test_event_study_per_quarter() -> None:
+def test_event_study_per_period() -> None:
+    # Issue 13: one row per period of the panel's own granularity (no more 3-month bins).
     result = estimate(noisy_panel(3, treated_factor=0.5))
     study = result.event_study
-    assert list(study["relatief"]) == list(range(-8, 8))
-    assert set(study["fase"]) == {"voor", "na"}
+    assert list(study["relatief"]) == list(range(-24, 24))
+    assert list(study["periode"]) == months(48)
+    assert (study["fase"] == np.where(study["relatief"] < 0, "voor", "na")).all()
     assert (study["ci_low"] <= study["effect"]).all() and (
         study["effect"] <= study["ci_high"]
     ).all()
     after = study[study["fase"] == "na"]
-    assert (after["ci_high"] < 0).mean() > 0.5  # the halved rate shows after the start
+    assert after["effect"].mean() < 0 and (after["ci_high"] < 0).mean() > 0.3
+    rows = result.to_json_dict()["event_study"]
+    assert isinstance(rows, list) and len(rows) == 48
+    assert rows[24]["periode"] == "2021-01" and set(rows[24]) == {
+        "periode", "effect", "ci_low", "ci_high", "fase"
+    }  # fmt: skip
 
 
 # --- warnings ----------------------------------------------------------------------------------

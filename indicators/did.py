@@ -1,0 +1,189 @@
+"""Difference-in-differences for one group of buurten: gaps, and placebo or conformal inference.
+
+The group (treated buurten, or the ring) is one area: teller and noemer summed. Its
+counterfactual is the comparison buurten' rate, scaled to the group's pre-period level
+(``model="relatief"``: kappa x comparison rate, kappa the noemer-weighted ratio before the start)
+or shifted to it (``"additief"``). Which inference judges the gap (``resolve_inferentie``):
+placebo-in-space when the comparison buurten give at least 1/alpha - 1 distinct placebo groups
+of the group's size (19 for a 5% test), otherwise conformal inference over time
+(``indicators.conformal``), which needs only the two series.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from geo.errors import InputError
+from indicators._design import Design
+from indicators._placebo import (
+    Bools,
+    Floats,
+    Inference,
+    Wide,
+    event_frame,
+    infer,
+    placebo_sets,
+    rate,
+)
+from indicators.conformal import Pair, conformal_effect, pointwise, pre_gap, pre_trend_hac
+
+MODELS = ("relatief", "additief")
+INFERENTIES = ("auto", "placebo", "conformeel")
+
+
+def check_options(model: str, inferentie: str) -> None:
+    """Raise InputError for an unknown model or inference."""
+    if model not in MODELS:
+        raise InputError(f"Onbekend model {model!r}; kies 'relatief' of 'additief'.")
+    if inferentie not in INFERENTIES:
+        raise InputError(
+            f"Onbekende inferentie {inferentie!r}; kies 'auto', 'placebo' of 'conformeel'."
+        )
+
+
+def min_placebos(alpha: float) -> int:
+    """Placebo groups needed before a test at level alpha can reject: 1/alpha - 1 (19 at 5%)."""
+    return math.ceil(1 / alpha - 1e-9) - 1
+
+
+def group_size(group: Wide) -> int:
+    """Buurten of the group with any data."""
+    return int((group.noemer.sum(axis=1) > 0).sum())
+
+
+def resolve_inferentie(inferentie: str, n_sets: int, alpha: float) -> str:
+    """ "placebo" or "conformeel": ``auto`` takes placebo when there are enough placebo groups."""
+    if inferentie == "auto":
+        return "placebo" if n_sets >= min_placebos(alpha) else "conformeel"
+    return inferentie
+
+
+def scale_to_pre(group: Floats, comparison: Floats, weights: Floats, pre: Bools) -> Floats:
+    """Per row: kappa = sum_pre(w * group) / sum_pre(w * comparison), the level ratio before.
+
+    Multiplying the comparison's rates by kappa gives the counterfactual of the relative model
+    (NaN where the comparison had no events before the start).
+    """
+    valid = pre & np.isfinite(group) & np.isfinite(comparison)
+    w = np.where(valid, weights, 0.0)
+    top = (w * np.nan_to_num(group)).sum(axis=-1)
+    bottom = (w * np.nan_to_num(comparison)).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa: Floats = np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
+    return kappa
+
+
+def did_gaps(
+    teller: Floats,
+    noemer: Floats,
+    controls: Wide,
+    sets: np.ndarray,
+    *,
+    pre: Bools,
+    schaal: float,
+    model: str = "relatief",
+) -> tuple[Floats, Floats, float]:
+    """Gap matrix for a group and its placebo groups (rows of ``sets``, indices of controls).
+
+    Row 0: the group against all controls; row i: placebo group i against the controls
+    outside it. The gap is the group's rate minus the comparison's rate, the latter scaled to
+    the group's pre-period level (``model="relatief"``) or not (``"additief"``). Returns
+    (gaps, weights, kappa of row 0); weights are each group's noemer.
+    """
+    total_t, total_n = controls.total()
+    set_t = controls.teller[sets].sum(axis=1)
+    set_n = controls.noemer[sets].sum(axis=1)
+    groups = np.vstack([rate(teller, noemer, schaal), rate(set_t, set_n, schaal)])
+    comparisons = np.vstack(
+        [rate(total_t, total_n, schaal), rate(total_t - set_t, total_n - set_n, schaal)]
+    )
+    weights = np.vstack([noemer, set_n])
+    if model == "relatief":
+        kappa = scale_to_pre(groups, comparisons, weights, pre)
+    elif model == "additief":
+        kappa = np.ones(len(groups))
+    else:
+        raise InputError(f"Onbekend model {model!r}; kies 'relatief' of 'additief'.")
+    return groups - kappa[:, None] * comparisons, weights, float(kappa[0])
+
+
+def did_pair(group: Wide, design: Design, comparison: Floats | None = None) -> Pair:
+    """The group's rate against the comparison's (all controls summed, or ``comparison``)."""
+    teller, noemer = group.total()
+    y0 = rate(*design.controls.total(), design.schaal) if comparison is None else comparison
+    seen = (noemer > 0) & np.isfinite(y0)
+    return Pair(
+        y1=rate(teller, noemer, design.schaal),
+        y0=y0,
+        w=np.where(seen, noemer, 0.0),
+        pre=design.pre & seen,
+        post=design.post & seen,
+    )
+
+
+def start_index(design: Design) -> int:
+    """Position of the start period in the design's grid (the number of periods before it)."""
+    return int(np.searchsorted(np.array(design.periods), design.start)) if design.start else 0
+
+
+def conformal_inference(
+    pair: Pair, design: Design, *, model: str, alpha: float, permutaties: str = "auto"
+) -> Inference:
+    """Effect, conformal interval, p-value, HAC pre-trend test and pointwise event study."""
+    test = conformal_effect([pair], model=model, alpha=alpha, permutaties=permutaties)
+    gap = pre_gap(pair, model)
+    w = np.where(pair.pre, pair.w, 0.0)
+    raw = pair.y1 - (pair.y0 if model == "additief" else 0.0)
+    pre_mean = float((w * np.nan_to_num(raw)).sum() / w.sum()) if w.sum() > 0 else math.nan
+    points = pointwise(pair, model=model, alpha=alpha)
+    study = event_frame(
+        points["index"].tolist(),
+        points["effect"].tolist(),
+        points["ci_low"].tolist(),
+        points["ci_high"].tolist(),
+        design.periods,
+        start_index(design),
+    )
+    return Inference(
+        effect=test.effect,
+        se=math.nan,
+        ci_low=test.ci_low,
+        ci_high=test.ci_high,
+        p_value=test.p_value,
+        pre_trend_p=pre_trend_hac(gap, pair.pre),
+        n_placebos=0,
+        pre_mean_gap=pre_mean if model == "additief" else 0.0,
+        event_study=study,
+        inferentie="conformeel",
+        n_permutations=test.n_permutations,
+    )
+
+
+def did_inference(
+    group: Wide,
+    design: Design,
+    *,
+    model: str,
+    inferentie: str,
+    max_placebos: int,
+    alpha: float,
+) -> Inference:
+    """The group's DiD effect with placebo or conformal inference (see ``resolve_inferentie``)."""
+    sets = placebo_sets(len(design.controls.codes), group_size(group), max_sets=max_placebos)
+    if resolve_inferentie(inferentie, len(sets), alpha) == "conformeel":
+        return conformal_inference(did_pair(group, design), design, model=model, alpha=alpha)
+    teller, noemer = group.total()
+    gaps, weights, _ = did_gaps(
+        teller, noemer, design.controls, sets, pre=design.pre, schaal=design.schaal, model=model
+    )
+    return infer(
+        gaps,
+        weights,
+        pre=design.pre,
+        post=design.post,
+        periods=design.periods,
+        alpha=alpha,
+        start_index=start_index(design),
+    )

@@ -1,0 +1,234 @@
+"""Staggered starts: cohorts of treated buurten that start at different periods.
+
+Method: a stacked difference-in-differences with never-treated comparison buurten only, which
+is Callaway and Sant'Anna's (2021) estimator with the never-treated comparison group and the
+whole pre period of each cohort as its base. Each cohort (the treated buurten that share a
+start) is its own experiment: its summed rate against the comparison buurten, its own pre period
+(everything before its start) and post period (its start to the end). Because no already-treated
+buurt is ever a comparison, the "forbidden comparisons" that bias two-way fixed effects under
+staggered adoption with changing effects (Goodman-Bacon 2021) cannot occur. The top-level
+effect is the noemer-weighted mean of the cohort effects, weight = the cohort's noemer summed
+over its post periods: the contract's "average over the post period, weighted by noemer", over
+every treated buurt and period.
+
+Inference on the aggregate:
+- conformal: one hypothesis theta for all cohorts, each cohort's model refitted under it, the
+  statistic summed over every cohort's post periods, and the same cyclic shift applied to all
+  cohorts' residuals (they share the comparison series, so their dependence is kept);
+- placebo: joint placebo draws (disjoint sets of the cohorts' sizes from the comparison
+  buurten); the aggregate of each draw is studentized with se = sqrt(sum((W_g/W)^2 se_g^2)).
+The event study is in calendar time (Callaway and Sant'Anna's calendar aggregation): per period
+the noemer-weighted gap of the cohorts that have started (before the first start: of all).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from indicators._design import Design
+from indicators._placebo import (
+    Floats,
+    Inference,
+    critical_value,
+    event_frame,
+    infer,
+    placebo_p,
+    pre_trend_t,
+    row_effects,
+)
+from indicators.conformal import (
+    Pair,
+    conformal_effect,
+    invert,
+    pre_gap,
+    pre_trend_hac,
+    residual_coefficients,
+)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One start: its codes, its design, and what the inference needs.
+
+    ``pair``: the cohort's rate against its comparison series (for conformal inference);
+    ``gaps``/``weights``: its placebo gap matrix, row 0 the cohort and row i the cohort's share
+    of joint placebo draw i (None under conformal inference).
+    """
+
+    start: str
+    codes: list[str]
+    design: Design
+    pair: Pair
+    gaps: Floats | None = None
+    weights: Floats | None = None
+
+
+def split_sets(sets: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
+    """Cut joint placebo draws (rows of distinct comparison indices) into one set per cohort."""
+    bounds = np.cumsum([0, *sizes])
+    return [sets[:, bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
+
+
+def cohort_inference(cohort: Cohort, *, model: str, alpha: float, start_index: int) -> Inference:
+    """The cohort's own effect and interval (placebo rows when present, else conformal)."""
+    design = cohort.design
+    if cohort.gaps is not None and cohort.weights is not None:
+        return infer(
+            cohort.gaps,
+            cohort.weights,
+            pre=design.pre,
+            post=design.post,
+            periods=design.periods,
+            alpha=alpha,
+            start_index=start_index,
+        )
+    test = conformal_effect([cohort.pair], model=model, alpha=alpha)
+    empty = event_frame([], [], [], [], design.periods, start_index)
+    return Inference(
+        test.effect, math.nan, test.ci_low, test.ci_high, test.p_value, None, 0, 0.0, empty,
+        "conformeel", test.n_permutations,
+    )  # fmt: skip
+
+
+def _shares(cohorts: Sequence[Cohort], t: int, common_pre: np.ndarray) -> Floats:
+    """Each cohort's share of period t in the calendar aggregate (0 when it does not count)."""
+    if common_pre[t]:
+        take = np.array([c.pair.pre[t] for c in cohorts])
+    else:
+        take = np.array([c.pair.post[t] for c in cohorts])
+    w = np.array([c.pair.w[t] for c in cohorts]) * take
+    out: Floats = w / w.sum() if w.sum() > 0 else w
+    return out
+
+
+def _conformal_events(
+    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int
+) -> pd.DataFrame:
+    """Calendar event study with pointwise conformal intervals.
+
+    For period t each counted cohort is refitted on its pre periods plus t under theta_t; the
+    share-weighted residual of t is ranked among those of the periods before the first start.
+    """
+    common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
+    calibration = np.flatnonzero(common_pre)
+    rows: list[tuple[int, float, float, float]] = []
+    for t in np.flatnonzero(np.any([c.pair.valid for c in cohorts], axis=0)):
+        shares = _shares(cohorts, int(t), common_pre)
+        if shares.sum() <= 0:
+            continue
+        order = np.concatenate([[t], calibration[calibration != t]])
+        c = np.zeros(len(order))
+        d = np.zeros(len(order))
+        for share, cohort in zip(shares, cohorts, strict=True):
+            if share == 0:
+                continue
+            test = np.zeros_like(cohort.pair.pre)
+            test[t] = True
+            a, b = residual_coefficients(cohort.pair, cohort.pair.pre | test, test, model)
+            c += share * a[order]
+            d += share * b[order]
+        if not (np.isfinite(c).all() and d[0] != 0):
+            continue
+        low, high = invert(c, d, np.ones_like(c), alpha)
+        rows.append((int(t), -c[0] / d[0], low, high))
+    return event_frame(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        cohorts[0].design.periods,
+        start_index,
+    )
+
+
+def _combined_gap(cohorts: Sequence[Cohort], model: str) -> Floats:
+    """The noemer-weighted gap of all cohorts over the periods before the first start."""
+    common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
+    gaps = np.vstack([pre_gap(c.pair, model) for c in cohorts])
+    w = np.vstack([np.where(common_pre, c.pair.w, 0.0) for c in cohorts])
+    total = w.sum(axis=0)
+    out: Floats = np.where(
+        total > 0, (w * np.nan_to_num(gaps)).sum(axis=0) / np.where(total > 0, total, 1.0), np.nan
+    )
+    return out
+
+
+def _placebo_aggregate(cohorts: Sequence[Cohort], alpha: float, start_index: int) -> Inference:
+    """Aggregate effect of the joint placebo draws, studentized, and its calendar event study."""
+    gaps = [c.gaps for c in cohorts if c.gaps is not None]
+    weights = [c.weights for c in cohorts if c.weights is not None]
+    parts = [
+        row_effects(g, w, c.design.pre, c.design.post)
+        for g, w, c in zip(gaps, weights, cohorts, strict=True)
+    ]
+    effects = np.vstack([p[0] for p in parts])
+    ses = np.vstack([p[1] for p in parts])
+    post_w = np.vstack([p[2] for p in parts])
+    share = post_w / post_w.sum(axis=0)
+    effect = (share * effects).sum(axis=0)
+    se = np.sqrt((share**2 * ses**2).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(se > 0, effect / se, np.nan)
+    placebo_t = t[1:][np.isfinite(t[1:])]
+    half = critical_value(placebo_t, alpha) * float(se[0])
+    common_pre = np.all([c.design.pre for c in cohorts], axis=0)
+    shares = np.vstack([_shares(cohorts, i, common_pre) for i in range(len(common_pre))]).T
+    # Calendar aggregate of every draw: the started cohorts' gaps, each minus its own pre mean.
+    calendar = np.zeros_like(gaps[0])
+    pooled = np.zeros_like(gaps[0])
+    for s, g, p in zip(shares, gaps, parts, strict=True):
+        calendar += s[None, :] * np.nan_to_num(g - p[3][:, None])
+        pooled += s[None, :] * np.nan_to_num(g)
+    counted = np.flatnonzero(shares.sum(axis=0) > 0)
+    values = [float(calendar[0, i]) for i in counted]
+    halves = [critical_value(calendar[1:, i], alpha) for i in counted]
+    study = event_frame(
+        counted.tolist(), values, [v - h for v, h in zip(values, halves, strict=True)],
+        [v + h for v, h in zip(values, halves, strict=True)], cohorts[0].design.periods,
+        start_index,
+    )  # fmt: skip
+    trend = pre_trend_t(np.where(common_pre[None, :], pooled, np.nan), common_pre)
+    trend_p = placebo_p(float(trend[0]), trend[1:]) if np.isfinite(trend[0]) else None
+    return Inference(
+        float(effect[0]), float(se[0]), float(effect[0]) - half, float(effect[0]) + half,
+        placebo_p(float(t[0]), placebo_t) if len(placebo_t) else math.nan, trend_p,
+        len(placebo_t), 0.0, study,
+    )  # fmt: skip
+
+
+def aggregate(
+    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int
+) -> tuple[Inference, list[dict[str, object]]]:
+    """The aggregate inference over cohorts and the per-cohort results for ``cohorten``."""
+    placebo = all(c.gaps is not None for c in cohorts)
+    if placebo:
+        main = _placebo_aggregate(cohorts, alpha, start_index)
+    else:
+        test = conformal_effect([c.pair for c in cohorts], model=model, alpha=alpha)
+        main = Inference(
+            test.effect, math.nan, test.ci_low, test.ci_high, test.p_value,
+            pre_trend_hac(_combined_gap(cohorts, model), np.all([c.pair.pre for c in cohorts], axis=0)),
+            0, 0.0, _conformal_events(cohorts, model=model, alpha=alpha, start_index=start_index),
+            "conformeel", test.n_permutations,
+        )  # fmt: skip
+    listed: list[dict[str, object]] = []
+    for cohort in cohorts:
+        own = cohort_inference(cohort, model=model, alpha=alpha, start_index=start_index)
+        listed.append(
+            {
+                "start": cohort.start,
+                "behandeld": list(cohort.codes),
+                "effect": own.effect,
+                "ci_low": own.ci_low,
+                "ci_high": own.ci_high,
+                "p_value": own.p_value,
+                "pre_perioden": int(cohort.design.pre.sum()),
+                "post_perioden": int(cohort.design.post.sum()),
+            }
+        )
+    return main, listed
