@@ -201,6 +201,8 @@ intervention_buurten = Table(
     metadata,
     Column("intervention_id", String(100), ForeignKey("interventions.id"), primary_key=True),
     Column("buurtcode", String(10), primary_key=True),
+    # A stage's own start (an intervention rolled out in stages); NULL: the intervention's start.
+    Column("start", Date),
 )
 
 regions = Table(
@@ -272,9 +274,31 @@ def make_engine(url: str) -> Engine:
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     # create_all skips the indexes of tables that already exist: add any new ones.
     with engine.begin() as conn:
         for table in metadata.sorted_tables:
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add nullable columns that a newer schema has and an existing database lacks.
+
+    ``create_all`` only creates missing tables; a database made by an earlier version keeps
+    working after an upgrade because new columns are always nullable.
+    """
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or not column.nullable:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')

@@ -234,7 +234,8 @@ def load_deliveries(
 
 
 def save_interventions(conn: Connection, interventions: pd.DataFrame) -> None:
-    """Insert or replace interventions: ``id, naam, soort, start, eind, partners, buurtcodes``.
+    """Insert or replace interventions: ``id, naam, soort, start, eind, partners, buurtcodes``
+    and optionally ``starts`` (buurtcode -> the start of that buurt's stage).
 
     ``buurtcodes`` and ``partners`` are lists of strings.
     """
@@ -254,16 +255,22 @@ def save_interventions(conn: Connection, interventions: pd.DataFrame) -> None:
                 partners="|".join(r.partners),
             )
         )
+        starts = getattr(r, "starts", None) or {}
         conn.execute(
             insert(db.intervention_buurten),
-            [{"intervention_id": r.id, "buurtcode": b} for b in r.buurtcodes],
+            [
+                {"intervention_id": r.id, "buurtcode": b, "start": starts.get(b)}
+                for b in r.buurtcodes
+            ],
         )
 
 
 def load_interventions(conn: Connection | Engine) -> pd.DataFrame:
-    """Return interventions with ``buurtcodes`` and ``partners`` as lists, sorted by start."""
+    """Return interventions with ``buurtcodes`` and ``partners`` as lists, sorted by start, and
+    ``starts``: per buurtcode the start of its stage (the intervention's start where it has no
+    stage of its own)."""
     main = _frame(conn, select(db.interventions).order_by(db.interventions.c.start))
-    cols = ["id", "naam", "soort", "start", "eind", "partners", "buurtcodes"]
+    cols = ["id", "naam", "soort", "start", "eind", "partners", "buurtcodes", "starts"]
     if main.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     links = _frame(conn, select(db.intervention_buurten))
@@ -271,6 +278,12 @@ def load_interventions(conn: Connection | Engine) -> pd.DataFrame:
     main["buurtcodes"] = main["id"].map(buurten).apply(lambda v: v if isinstance(v, list) else [])
     main["partners"] = main["partners"].apply(lambda p: [x for x in str(p).split("|") if x])
     main["start"] = pd.to_datetime(main["start"]).dt.date
+    own = links.assign(start=pd.to_datetime(links["start"]).dt.date)
+    stage = {(r.intervention_id, r.buurtcode): r.start for r in own.itertuples(index=False)}
+    main["starts"] = [
+        {b: stage.get((i, b)) if pd.notna(stage.get((i, b))) else s for b in codes}
+        for i, s, codes in zip(main["id"], main["start"], main["buurtcodes"], strict=True)
+    ]
     main["eind"] = main["eind"].apply(
         lambda d: None if d is None or pd.isna(d) else pd.Timestamp(d).date()
     )

@@ -32,6 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import connected_components
 
 from indicators.intervals import MIN_WIDTH, ROUNDING, THRESHOLD, bounds, protected
 from indicators.relations import Relations
@@ -135,8 +136,8 @@ class _Solver:
         self.h = h
         self.current = -1
 
-    def optimum(self, j: int, *, maximise: bool) -> float:
-        """The attacker's best bound on variable ``j``: LP, or integer programme if fractional."""
+    def _lp(self, j: int, *, maximise: bool) -> float:
+        """Solve the LP for variable ``j``; its optimum (inf when unbounded)."""
         h = self.h
         if self.current != j:
             if self.current >= 0:
@@ -152,15 +153,22 @@ class _Solver:
         if status != highspy.HighsModelStatus.kOptimal:
             text = h.modelStatusToString(status)
             raise RuntimeError(f"De aanval op de publicatie liep vast: {text}.")
-        values = np.asarray(h.getSolution().col_value)
+        return float(h.getSolution().col_value[j])
+
+    def optimum(self, j: int, *, maximise: bool) -> float:
+        """The attacker's best bound on variable ``j``: LP, or integer programme if fractional."""
+        value = self._lp(j, maximise=maximise)
+        if not math.isfinite(value):
+            return value
+        values = np.asarray(self.h.getSolution().col_value)
         if np.all(np.abs(values - np.round(values)) < _TOL):
-            return float(round(float(values[j])))
+            return float(round(value))
         return self._integer(j, maximise=maximise)
 
     def limits(self, j: int, *, maximise: bool) -> tuple[Floats, Floats]:
         """Solve the LP for ``j`` and return (values, reduced costs) of every variable: the
         variables at a bound with a nonzero reduced cost are what stops ``j`` going further."""
-        self.optimum(j, maximise=maximise)
+        self._lp(j, maximise=maximise)
         solution = self.h.getSolution()
         return np.asarray(solution.col_value), np.asarray(solution.col_dual)
 
@@ -267,6 +275,22 @@ def attack(
     return AttackResult(targets, lo, hi, exact)
 
 
+def _reduced(
+    a: sparse.csr_matrix, lower: Floats, upper: Floats
+) -> tuple[sparse.csr_matrix, Floats, Floats, Floats, Ints]:
+    """Drop fixed variables (mostly published zeros) into the right-hand side.
+
+    Returns (matrix, rhs, lower, upper, kept columns) of the free variables; the equations
+    without a free variable are left out.
+    """
+    fixed = lower == upper
+    keep = np.flatnonzero(~fixed)
+    rhs = -(a[:, np.flatnonzero(fixed)] @ lower[fixed]) if fixed.any() else np.zeros(a.shape[0])
+    sub = a[:, keep].tocsr()
+    used = np.diff(sub.indptr) > 0
+    return sub[used], np.asarray(rhs)[used], lower[keep], upper[keep], keep
+
+
 def blocking(
     rel: Relations,
     lower: Floats,
@@ -280,26 +304,45 @@ def blocking(
 
     A published count helps the attacker where it sits at a bound that suppressing it would
     lift: its upper bound (a secret count has none), or a lower bound above 0. Those with a
-    nonzero reduced cost at the optimum are the ones that bind.
+    nonzero reduced cost at the optimum are the ones that bind. Each target is solved in its
+    own connected part of the system (fixed cells taken out), which keeps the LPs small.
     """
     n = len(lower)
     cols = np.flatnonzero(variable)
+    a_all = _equations(rel, n)[:, cols].tocsr()
+    a, rhs, lo, up, keep = _reduced(a_all, lower[cols], upper[cols])
+    rows_of = cols[keep]
     position = np.full(n, -1, dtype=np.int64)
-    position[cols] = np.arange(len(cols))
-    a = _equations(rel, n)[:, cols].tocsc()
-    solver = _Solver(a, np.zeros(a.shape[0]), lower[cols], upper[cols])
-    lo, up, cand = lower[cols], upper[cols], candidates[cols]
-    found: dict[int, Ints] = {}
+    position[rows_of] = np.arange(len(rows_of))
+    found: dict[int, Ints] = {int(r): np.zeros(0, dtype=np.int64) for r in targets}
+    if a.shape[0] == 0:
+        return found
+    graph = sparse.bmat([[None, a], [a.T, None]]).tocsr()
+    _, label = connected_components(graph, directed=False)
+    var_label, eq_label = label[a.shape[0] :], label[: a.shape[0]]
+    solvers: dict[int, tuple[_Solver, Ints]] = {}
     for row in targets:
         j = int(position[row])
-        rows: list[int] = []
+        if j < 0:
+            continue
+        comp = int(var_label[j])
+        if comp not in solvers:
+            vars_c = np.flatnonzero(var_label == comp)
+            eqs_c = np.flatnonzero(eq_label == comp)
+            solver = _Solver(a[eqs_c][:, vars_c].tocsc(), rhs[eqs_c], lo[vars_c], up[vars_c])
+            solvers[comp] = (solver, vars_c)
+        solver, vars_c = solvers[comp]
+        local = int(np.searchsorted(vars_c, j))
+        cand = candidates[rows_of[vars_c]]
+        c_lo, c_up = lo[vars_c], up[vars_c]
+        binding_rows: set[int] = set()
         for maximise in (True, False):
-            values, duals = solver.limits(j, maximise=maximise)
-            at_upper = np.isfinite(up) & (np.abs(values - up) < _TOL)
-            at_lower = (lo > 0) & (np.abs(values - lo) < _TOL)
+            values, duals = solver.limits(local, maximise=maximise)
+            at_upper = np.isfinite(c_up) & (np.abs(values - c_up) < _TOL)
+            at_lower = (c_lo > 0) & (np.abs(values - c_lo) < _TOL)
             binding = cand & (at_upper | at_lower) & (np.abs(duals) > _TOL)
-            rows.extend(cols[binding].tolist())
-        found[int(row)] = np.array(sorted(set(rows)), dtype=np.int64)
+            binding_rows.update(rows_of[vars_c[binding]].tolist())
+        found[int(row)] = np.array(sorted(binding_rows), dtype=np.int64)
     return found
 
 

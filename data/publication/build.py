@@ -1,0 +1,224 @@
+"""The publication: every number that may leave the server, computed in one place.
+
+For a cluster (``data.publication.scope``) and an indicator, ``publish_indicator`` takes the raw
+cells (``data.publication.cells``: buurt, wijk, gemeente, region and group series, per month,
+quarter and year) and protects them all together (``indicators.disclosure``). What comes out
+holds only published values:
+
+``teller_publ``
+    the count rounded to 5, where it may be shown; NaN elsewhere;
+``noemer_publ``
+    the denominator: a public key figure (woningen, inwoners, ...) as it is, a delivered count
+    (the noemer of a '%' indicator, the controles behind hits per controle) as published itself;
+``waarde_publ``
+    the rate computed from those two published numbers, where the noemer is at least 50, so
+    rate x public noemer gives back no more than the rounded count;
+``status``
+    "." not delivered, "x" something withheld (the count, or the rate of a small noemer),
+    "" shown.
+
+The dashboard, PDFs, GPKG, CSV/XLSX downloads, the regional report and the effect pages read
+only this (``data.publication.read``); re-basing onto the cluster's indelingen happens once, in
+``load_cluster``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from data import store
+from data.publication.cells import (
+    CONTROLS_OF,
+    GROUP_COLUMNS,
+    Intervention,
+    delivered_noemer,
+    group_members,
+    month,
+    monthly_panel,
+    raw_cells,
+)
+from data.publication.rebase import signals_on_indeling
+from data.publication.scope import Cluster
+from indicators import catalogue
+from indicators.comparison import ring_buurten
+from indicators.disclosure import MISSING, SECRET, SHOWN, disclose
+from indicators.periods import granularities
+
+PUBLISHED_COLUMNS = ["code", "level", "parent_code", "gemeentecode", "periode", "granulariteit",
+                     "indicator", "teller_publ", "noemer_publ", "waarde_publ", "status"]  # fmt: skip
+MIN_NOEMER = 50.0
+PER_CONTROLE = "illegale_bewoning_per_controle"
+
+
+@dataclass
+class ClusterData:
+    """The raw inputs of one cluster: never shown, only published through ``publish_indicator``."""
+
+    cluster: Cluster
+    areas: gpd.GeoDataFrame  # every level, each gemeente on its indeling, EPSG:28992
+    signals: pd.DataFrame  # re-based onto those indelingen
+    deliveries: pd.DataFrame
+    interventions: list[Intervention]
+    notes: dict[str, str]  # gemeente -> how its signals were re-based ('' when not needed)
+    _panels: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def plain_areas(self) -> pd.DataFrame:
+        return pd.DataFrame(self.areas.drop(columns="geometry"))
+
+    def panel(self, indicator: str) -> pd.DataFrame:
+        """Raw buurt rows of the finest period with data (for choosing comparison buurten)."""
+        if indicator not in self._panels:
+            self._panels[indicator] = monthly_panel(
+                self.signals, self.deliveries, self.plain_areas, indicator
+            )
+        return self._panels[indicator]
+
+
+def load_cluster(
+    conn: Connection | Engine, cluster: Cluster, *, indicators: Sequence[str] | None = None
+) -> ClusterData:
+    """Read a cluster: areas, signals re-based onto each gemeente's indeling, deliveries and
+    the interventions on its buurten (with their rings)."""
+    frames, signals, notes = [], [], {}
+    for jaar in sorted({j for _, j in cluster.indelingen}):
+        gemeenten = [g for g, j in cluster.indelingen if j == jaar]
+        frames.append(store.load_areas(conn, indeling_jaar=jaar, gemeenten=gemeenten))
+        for gemeente in gemeenten:
+            rows, note = signals_on_indeling(
+                conn, gemeenten=[gemeente], jaar=jaar, indicators=indicators
+            )
+            signals.append(rows)
+            notes[gemeente] = note
+    areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    deliveries = store.load_deliveries(conn, gemeenten=cluster.gemeenten, indicators=indicators)
+    return ClusterData(
+        cluster=cluster,
+        areas=areas,
+        signals=pd.concat(signals, ignore_index=True),
+        deliveries=deliveries,
+        interventions=_interventions(store.load_interventions(conn), areas),
+        notes=notes,
+    )
+
+
+def _interventions(frame: pd.DataFrame, areas: gpd.GeoDataFrame) -> list[Intervention]:
+    """Interventions whose buurten are all buurten of the cluster (on its indelingen)."""
+    buurten = gpd.GeoDataFrame(areas[areas["level"] == "buurt"])
+    known = set(buurten["code"])
+    out = []
+    treated_by: dict[str, set[str]] = {}
+    usable = [
+        r for r in frame.to_dict("records") if r["buurtcodes"] and set(r["buurtcodes"]) <= known
+    ]
+    for row in usable:
+        gemeente = "GM" + str(row["buurtcodes"][0])[2:6]
+        treated_by.setdefault(gemeente, set()).update(row["buurtcodes"])
+    for row in usable:
+        codes = tuple(sorted(str(c) for c in row["buurtcodes"]))
+        gemeente = "GM" + codes[0][2:6]
+        own = buurten[buurten["gemeentecode"] == gemeente]
+        starts = {c: month(row["starts"].get(c) or row["start"]) for c in codes}
+        out.append(
+            Intervention(
+                id=str(row["id"]),
+                gemeentecode=gemeente,
+                buurten=codes,
+                starts=starts,
+                ring=tuple(ring_buurten(gpd.GeoDataFrame(own), list(codes))),
+                excluded=tuple(sorted(treated_by[gemeente] - set(codes))),
+            )
+        )
+    return out
+
+
+def _groups(data: ClusterData, indicator: str) -> pd.DataFrame:
+    chooser = CONTROLS_OF.get(indicator, indicator)
+    buurten = data.plain_areas[data.plain_areas["level"] == "buurt"]
+    return group_members(data.interventions, indicator, data.panel(chooser), buurten)
+
+
+@dataclass(frozen=True)
+class Published:
+    """One indicator's publication in a cluster: ``table`` (``PUBLISHED_COLUMNS``) and the
+    members of its group series (``groups``, ``GROUP_COLUMNS``)."""
+
+    table: pd.DataFrame
+    groups: pd.DataFrame
+
+
+def publish_indicator(data: ClusterData, indicator: str, *, base: Published | None = None,
+                      effort: Published | None = None) -> Published:  # fmt: skip
+    """Protect and publish one indicator of a cluster.
+
+    ``illegale_bewoning_per_controle`` is derived from two published counts and needs
+    ``base`` (the published ``illegale_bewoning``) and ``effort`` (the published ``controles``).
+    """
+    card = catalogue.get(indicator)
+    if card.afgeleid:
+        if base is None or effort is None:
+            raise ValueError("Treffers per controle komt uit twee gepubliceerde tabellen.")
+        return _per_controle(base, effort, card.schaal)
+    groups = _groups(data, indicator)
+    cells, memberships = raw_cells(
+        data.signals, data.deliveries, data.plain_areas, indicator=indicator,
+        regions=data.cluster.regions, groups=groups,
+    )  # fmt: skip
+    counts = disclose(cells, memberships)
+    if delivered_noemer(data.signals, indicator):
+        noemers = disclose(cells.assign(teller=cells["noemer"], indicator=indicator + ":noemer"),
+                           memberships)  # fmt: skip
+        noemer = noemers["teller_publ"]
+    else:
+        noemer = cells["noemer"].astype(float)  # a public key figure (NaN: unknown)
+    table = _assemble(counts, noemer, card.schaal)
+    return Published(table, groups)
+
+
+def _assemble(counts: pd.DataFrame, noemer: pd.Series, schaal: float) -> pd.DataFrame:
+    """Published columns from the protected counts and the published noemer."""
+    shown = counts["status"].eq(SHOWN).to_numpy()
+    teller = counts["teller_publ"].to_numpy(dtype=float)
+    noemer_publ = noemer.to_numpy(dtype=float)
+    rate_ok = shown & (noemer_publ >= MIN_NOEMER)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        waarde = np.where(rate_ok, teller / np.where(rate_ok, noemer_publ, 1.0) * schaal, np.nan)
+    small = shown & np.isfinite(noemer_publ) & (noemer_publ < MIN_NOEMER)
+    status = np.where(
+        counts["status"] == MISSING, MISSING, np.where(small, SECRET, counts["status"])
+    )
+    out = counts[["code", "level", "parent_code", "gemeentecode", "periode", "indicator"]].copy()
+    out["granulariteit"] = granularities(out["periode"]).to_numpy()
+    out["teller_publ"] = teller
+    out["noemer_publ"] = np.where(status == MISSING, np.nan, noemer_publ)
+    out["waarde_publ"] = waarde
+    out["status"] = status.astype(str)
+    out["parent_code"] = out["parent_code"].fillna("").astype(str)
+    return out[PUBLISHED_COLUMNS].reset_index(drop=True)
+
+
+def _per_controle(base: Published, effort: Published, schaal: float) -> Published:
+    """Hits per 100 controles from the two published counts: never more than they show."""
+    key = ["code", "periode"]
+    hits = base.table
+    visits = effort.table[[*key, "teller_publ", "status"]].rename(
+        columns={"teller_publ": "controles_publ", "status": "status_controles"}
+    )
+    both = hits.merge(visits, on=key, how="left")
+    missing = (both["status"] == MISSING) | (both["status_controles"].fillna(MISSING) == MISSING)
+    count_ok = both["teller_publ"].notna() & both["controles_publ"].notna()
+    rate_ok = count_ok & (both["controles_publ"] >= MIN_NOEMER)
+    out = both[PUBLISHED_COLUMNS].copy()
+    out["indicator"] = PER_CONTROLE
+    out["noemer_publ"] = both["controles_publ"].where(~missing)
+    out["teller_publ"] = both["teller_publ"].where(~missing)
+    out["waarde_publ"] = (both["teller_publ"] / both["controles_publ"] * schaal).where(rate_ok)
+    out["status"] = np.where(missing, MISSING, np.where(rate_ok, SHOWN, SECRET))
+    groups = base.groups.assign(indicator=PER_CONTROLE)
+    return Published(out[PUBLISHED_COLUMNS].reset_index(drop=True), groups[GROUP_COLUMNS])

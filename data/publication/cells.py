@@ -1,0 +1,237 @@
+"""The raw cells of one indicator in one cluster: every total that may be published, before any
+protection. Never shown; ``data.publication.build`` protects them.
+
+Cells: buurten, wijken and gemeenten (``indicators.rates``), regions (the sum of their
+gemeenten) and group series (the sum of a set of buurten: the treated buurten of an
+intervention, each stage of it, its ring and its comparison buurten), per month, quarter and
+year. Every such total comes with its *memberships* (total, part), the area relations the
+protection must respect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from indicators import catalogue
+from indicators.comparison import choose_controls
+from indicators.periods import GRANULARITIES
+from indicators.rates import indicator_table
+
+CELL_COLUMNS = ["code", "level", "parent_code", "gemeentecode", "periode", "indicator",
+                "teller", "noemer"]  # fmt: skip
+GROUP_COLUMNS = ["code", "interventie", "rol", "start", "indicator", "leden"]
+GROUP_ROLES = ("behandeld", "cohort", "ring", "controle")
+# Housing pressure, never a target of enforcement: no group series, no effect analysis.
+NO_EFFECT_ANALYSIS = ("arbeidsmigranten",)
+# The comparison buurten of the effort indicators are those of the hits they explain, so that
+# effort and hits of one intervention are read against the same buurten.
+CONTROLS_OF = {
+    "controles": "illegale_bewoning",
+    "illegale_bewoning_per_controle": "illegale_bewoning",
+}
+
+
+def group_code(interventie: str, rol: str, start: str | None = None) -> str:
+    """``venlo-klingerberg-2021:behandeld``, ``...:cohort:2022-09``, ``...:ring``, ..."""
+    return f"{interventie}:{rol}" + (f":{start}" if start else "")
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """An intervention as the publication needs it: its buurten, their stages and its ring."""
+
+    id: str
+    gemeentecode: str
+    buurten: tuple[str, ...]
+    starts: Mapping[str, str]  # buurtcode -> YYYY-MM of its stage
+    ring: tuple[str, ...]
+    excluded: tuple[str, ...] = field(default=())  # buurten of other interventions
+
+    @property
+    def first_start(self) -> str:
+        return min(self.starts.values())
+
+    @property
+    def cohorts(self) -> dict[str, tuple[str, ...]]:
+        """Start -> buurten; one entry when the intervention started everywhere at once."""
+        out: dict[str, list[str]] = {}
+        for code in self.buurten:
+            out.setdefault(self.starts[code], []).append(code)
+        return {s: tuple(sorted(c)) for s, c in sorted(out.items())}
+
+
+def month(value: date) -> str:
+    return f"{value.year}-{value.month:02d}"
+
+
+def area_memberships(areas: pd.DataFrame) -> pd.DataFrame:
+    """``total, part`` of the area hierarchy: wijk - buurt and gemeente - wijk."""
+    rows = areas[areas["level"].isin(["buurt", "wijk"])]
+    rows = rows[rows["parent_code"].fillna("").astype(str) != ""]
+    return pd.DataFrame(
+        {"total": rows["parent_code"].astype(str), "part": rows["code"].astype(str)}
+    )
+
+
+def _sum_rows(
+    table: pd.DataFrame,
+    members: Mapping[str, Sequence[str]],
+    *,
+    level: str,
+    gemeente: Mapping[str, str],
+) -> pd.DataFrame:
+    """Totals over member rows per periode: teller NaN unless every member was delivered."""
+    if not members:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    links = pd.DataFrame(
+        [(total, part) for total, parts in members.items() for part in parts],
+        columns=["total", "code"],
+    )
+    rows = table.merge(links, on="code")
+    grouped = rows.groupby(["total", "periode"])
+    out = grouped.agg(
+        teller=("teller", lambda s: s.sum() if s.notna().all() else np.nan),
+        noemer=("noemer", lambda s: s.sum(min_count=1)),
+        n=("code", "size"),
+    ).reset_index()
+    expected = out["total"].map({t: len(p) for t, p in members.items()})
+    out.loc[out["n"] != expected, "teller"] = np.nan
+    out = out.rename(columns={"total": "code"}).drop(columns="n")
+    out["level"] = level
+    out["parent_code"] = ""
+    out["gemeentecode"] = out["code"].map(gemeente).fillna("")
+    out["indicator"] = table["indicator"].iloc[0] if len(table) else ""
+    return out[CELL_COLUMNS]
+
+
+def controls_for(
+    panel: pd.DataFrame, buurten: pd.DataFrame, intervention: Intervention
+) -> tuple[str, ...]:
+    """Comparison buurten of an intervention: like the treated ones before the first start
+    (``indicators.comparison.choose_controls``), never the treated, the ring or buurten of
+    another intervention, always of the intervention's gemeente."""
+    own = panel[panel["code"].astype(str).str[2:6] == intervention.gemeentecode[2:6]]
+    pre = sorted(
+        p
+        for p in own.loc[own["teller"].notna(), "periode"].unique()
+        if p < intervention.first_start
+    )
+    if not pre:
+        return ()
+    figures = buurten[["code", "woningen", "inwoners"]].astype(
+        {"woningen": float, "inwoners": float}
+    )
+    try:
+        chosen = choose_controls(
+            own,
+            list(intervention.buurten),
+            [*intervention.ring, *intervention.excluded],
+            pre_periods=pre,
+            key_figures=figures,
+        )
+    except Exception:  # no pre-period data for the treated buurten: no comparison at all
+        return ()
+    return tuple(chosen)
+
+
+def group_members(
+    interventions: Sequence[Intervention],
+    indicator: str,
+    panel: pd.DataFrame,
+    buurten: pd.DataFrame,
+) -> pd.DataFrame:
+    """The group series of ``indicator`` (``GROUP_COLUMNS``; ``leden`` a tuple of buurtcodes)."""
+    rows: list[tuple[str, str, str, str | None, str, tuple[str, ...]]] = []
+    if indicator in NO_EFFECT_ANALYSIS:
+        return pd.DataFrame(rows, columns=GROUP_COLUMNS)
+    for item in interventions:
+        rows.append((group_code(item.id, "behandeld"), item.id, "behandeld", item.first_start,
+                     indicator, item.buurten))  # fmt: skip
+        cohorts = item.cohorts
+        if len(cohorts) > 1:
+            for start, codes in cohorts.items():
+                rows.append((group_code(item.id, "cohort", start), item.id, "cohort", start,
+                             indicator, codes))  # fmt: skip
+        if item.ring:
+            rows.append((group_code(item.id, "ring"), item.id, "ring", None, indicator, item.ring))
+        controls = controls_for(panel, buurten, item)
+        if controls:
+            rows.append((group_code(item.id, "controle"), item.id, "controle", None, indicator,
+                         controls))  # fmt: skip
+    return pd.DataFrame(rows, columns=GROUP_COLUMNS)
+
+
+def monthly_panel(signals: pd.DataFrame, deliveries: pd.DataFrame, areas: pd.DataFrame,
+                  indicator: str) -> pd.DataFrame:  # fmt: skip
+    """Raw buurt rows of the finest period with data: what comparison buurten are chosen on."""
+    for granularity in GRANULARITIES:
+        table = indicator_table(
+            signals, deliveries, areas, indicator=indicator, granularity=granularity
+        )
+        rows = table[(table["level"] == "buurt") & table["teller"].notna()]
+        if not rows.empty:
+            return table[table["level"] == "buurt"][["code", "periode", "teller", "noemer"]]
+    return pd.DataFrame(columns=["code", "periode", "teller", "noemer"])
+
+
+def raw_cells(
+    signals: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    areas: pd.DataFrame,
+    *,
+    indicator: str,
+    regions: Sequence[tuple[str, Sequence[str]]] = (),
+    groups: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All raw cells of ``indicator`` and their memberships (``total, part``).
+
+    Parameters
+    ----------
+    signals, deliveries : as stored, signals on the buurten of ``areas``.
+    areas : every level of the cluster's gemeenten (each on its indeling), no geometry.
+    regions : (region id, member gemeenten). groups : ``GROUP_COLUMNS`` of this indicator.
+    """
+    tables = [
+        indicator_table(signals, deliveries, areas, indicator=indicator, granularity=g)
+        for g in GRANULARITIES
+    ]
+    table = pd.concat(tables, ignore_index=True)
+    table["gemeentecode"] = table["code"].map(areas.set_index("code")["gemeentecode"]).fillna("")
+    table = table[CELL_COLUMNS]
+    memberships = [area_memberships(areas)]
+    extra = []
+    region_members = {rid: tuple(m) for rid, m in regions}
+    if region_members:
+        gemeenten = table[table["level"] == "gemeente"]
+        extra.append(_sum_rows(gemeenten, region_members, level="regio", gemeente={}))
+        memberships.append(
+            pd.DataFrame(
+                [(r, g) for r, m in region_members.items() for g in m], columns=["total", "part"]
+            )
+        )
+    if groups is not None and len(groups):
+        buurten = table[table["level"] == "buurt"]
+        members = {str(r.code): tuple(r.leden) for r in groups.itertuples(index=False)}
+        owner = {str(r.code): "GM" + str(r.leden[0])[2:6] for r in groups.itertuples(index=False)}
+        extra.append(_sum_rows(buurten, members, level="groep", gemeente=owner))
+        memberships.append(
+            pd.DataFrame([(g, b) for g, m in members.items() for b in m], columns=["total", "part"])
+        )
+    cells = pd.concat([table, *extra], ignore_index=True) if extra else table
+    cells["indicator"] = indicator
+    return cells.reset_index(drop=True), pd.concat(memberships, ignore_index=True)
+
+
+def delivered_noemer(signals: pd.DataFrame, indicator: str) -> bool:
+    """True when the noemer of ``indicator`` is a delivered count that adds up like a teller
+    (a '%' indicator): it is then protected as a count of its own."""
+    card = catalogue.get(indicator)
+    if card.eenheid != "%":
+        return False
+    rows = signals[signals["indicator"] == indicator]
+    return bool(rows["noemer"].notna().any())

@@ -1,0 +1,143 @@
+"""The read model: what every output asks for its numbers.
+
+``ClusterPublication`` holds the publication of one cluster, indicator by indicator, computed on
+first use from one ``ClusterData`` read. Outputs take rows from it (``rows``) and never touch
+signals themselves: the same cell always has the same published value, whichever page, PDF,
+GPKG, download or effect shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from data.publication.build import (
+    PER_CONTROLE,
+    PUBLISHED_COLUMNS,
+    ClusterData,
+    Published,
+    load_cluster,
+    publish_indicator,
+)
+from data.publication.cells import CONTROLS_OF, GROUP_COLUMNS
+from data.publication.scope import Cluster, cluster_of
+from indicators import catalogue
+
+CSV_COLUMNS = ["code", "niveau", "periode", "indicator", "teller", "noemer", "waarde", "status"]
+
+
+def needed_inputs(indicators: Iterable[str]) -> list[str]:
+    """The delivered indicators whose signals the publication of ``indicators`` reads."""
+    out: set[str] = set()
+    for code in indicators:
+        out.update(catalogue.inputs(code))
+        if code in CONTROLS_OF:
+            out.update(catalogue.inputs(CONTROLS_OF[code]))
+    return sorted(out)
+
+
+@dataclass
+class ClusterPublication:
+    """The publication of one cluster; indicators are published on first use and kept."""
+
+    data: ClusterData
+    _published: dict[str, Published] = field(default_factory=dict, repr=False)
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.data.cluster
+
+    def published(self, indicator: str) -> Published:
+        """The publication of one indicator (its table and group members)."""
+        if indicator not in self._published:
+            card = catalogue.get(indicator)
+            if card.afgeleid:
+                result = publish_indicator(
+                    self.data,
+                    indicator,
+                    base=self.published("illegale_bewoning"),
+                    effort=self.published("controles"),
+                )
+            else:
+                result = publish_indicator(self.data, indicator)
+            self._published[indicator] = result
+        return self._published[indicator]
+
+    def rows(
+        self,
+        indicator: str,
+        *,
+        gemeenten: Sequence[str] | None = None,
+        regio: str | None = None,
+        granularity: str | None = None,
+        levels: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Published rows of ``indicator``: of ``gemeenten`` (their areas and group series) and/or
+        of region ``regio`` (its own total and its gemeenten's rows)."""
+        table = self.published(indicator).table
+        keep = pd.Series(gemeenten is None and regio is None, index=table.index)
+        if gemeenten is not None:
+            keep |= table["gemeentecode"].isin(list(gemeenten))
+        if regio is not None:
+            members = dict(self.cluster.regions).get(regio, ())
+            keep |= table["gemeentecode"].isin(list(members)) | (table["code"] == regio)
+        if granularity is not None:
+            keep &= table["granulariteit"] == granularity
+        if levels is not None:
+            keep &= table["level"].isin(list(levels))
+        return table[keep].reset_index(drop=True)
+
+    def groups(self, indicator: str, interventie: str | None = None) -> pd.DataFrame:
+        """Members of the group series of ``indicator`` (``GROUP_COLUMNS``)."""
+        groups = self.published(indicator).groups
+        if interventie is not None:
+            groups = groups[groups["interventie"] == interventie]
+        return groups[GROUP_COLUMNS].reset_index(drop=True)
+
+    def note(self, gemeente: str) -> str:
+        """How the gemeente's signals were re-based onto its indeling ('' when not needed)."""
+        return self.data.notes.get(gemeente, "")
+
+
+def open_publication(
+    conn: Connection | Engine,
+    *,
+    gemeenten: Sequence[str] | None = None,
+    cluster: Cluster | None = None,
+    indicators: Sequence[str] | None = None,
+) -> ClusterPublication:
+    """The publication of the cluster holding ``gemeenten`` (or of ``cluster``).
+
+    ``indicators`` limits the signals read (all when None); asking for another indicator later
+    then finds no signals, so pass everything the caller will show.
+    """
+    if cluster is None:
+        if not gemeenten:
+            raise ValueError("Geef gemeenten of een cluster.")
+        cluster = cluster_of(conn, gemeenten=gemeenten)
+    inputs = None if indicators is None else needed_inputs(indicators)
+    return ClusterPublication(load_cluster(conn, cluster, indicators=inputs))
+
+
+def contract_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Published rows in the contract's shape (``CSV_COLUMNS``): numbers empty where not shown."""
+    out = pd.DataFrame(
+        {
+            "code": table["code"].astype(str),
+            "niveau": table["level"].astype(str),
+            "periode": table["periode"].astype(str),
+            "indicator": table["indicator"].astype(str),
+            "teller": table["teller_publ"].round().astype("Int64"),
+            "noemer": table["noemer_publ"].astype(float),
+            "waarde": table["waarde_publ"].astype(float),
+            "status": table["status"].astype(str),
+        }
+    )
+    return out[CSV_COLUMNS]
+
+
+__all__ = ["CSV_COLUMNS", "PER_CONTROLE", "PUBLISHED_COLUMNS", "ClusterPublication",
+           "contract_rows", "needed_inputs", "open_publication"]  # fmt: skip
