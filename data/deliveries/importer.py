@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from data import db, store
+from data.access.audit import audit, writing
 from data.deliveries.locate import DbLocator
 from data.deliveries.store import Repeated, save_aggregates, save_findings
 from data.deliveries.tables import Table, load_table, read_table
@@ -134,9 +135,15 @@ def refuse(
     rijen: int,
     problemen: list[str],
     gebruiker: str,
+    log: list[str] | None = None,
 ) -> Outcome:
-    """Log a refused file (one import-log row, its own transaction) and return its outcome."""
-    with engine.begin() as conn:
+    """Log a refused file (one import-log row and its audit row, a transaction of their own) and
+    return its outcome.
+
+    ``log`` is what the import log keeps of the problems: positions and reasons, never a cell
+    value (``checks.Problems.log_messages``); without it only the number of problems is kept.
+    """
+    with writing(engine, "wijkmonitor-import-log") as conn:
         import_id = store.log_import(
             conn,
             bestand=bestand,
@@ -144,9 +151,11 @@ def refuse(
             soort=soort,
             rijen=rijen,
             uitkomst="geweigerd",
-            melding="\n".join(problemen),
+            melding="\n".join(log) if log is not None else f"{len(problemen)} problemen",
             gebruiker=gebruiker,
         )
+        audit(conn, gebruiker=gebruiker, actie="import geweigerd",
+              details=f"{Path(bestand).name} ({soort}, {rijen} rijen, import {import_id})")  # fmt: skip
     return Outcome(bestand, soort, rijen, False, problemen, import_id)
 
 
@@ -183,6 +192,8 @@ def _store(
         )
         if vervangen:
             _note_replaced(conn, import_id, len(rows), vervangen)
+        audit(conn, gebruiker=gebruiker, actie="import",
+              details=f"{table.bestand} ({checked.soort}, {len(rows)} rijen, import {import_id})")  # fmt: skip
         return import_id, vervangen
 
     return locked_transaction(engine, sorted(rows["bron"].unique()), work)

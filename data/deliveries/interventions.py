@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from data import store
+from data.access.audit import audit
 from data.deliveries import parsers as p
 from data.deliveries.checks import (
     Problems,
@@ -67,6 +68,8 @@ def import_interventions(engine: Engine, path: Path | str, *, gebruiker: str = "
             gebruiker=gebruiker,
         )
         store.save_interventions(conn, rows)
+        audit(conn, gebruiker=gebruiker, actie="import",
+              details=f"{table.bestand} ({SOORT}, {rijen} rijen, import {import_id})")  # fmt: skip
         return import_id
 
     import_id = locked_transaction(engine, [SOORT], work)
