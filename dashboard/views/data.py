@@ -11,7 +11,6 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import auth, loaders
 from data.access.logs import audit_log, import_log
-from data.access.users import audit
 from data.deliveries.importer import Outcome, import_files
 from data.deliveries.interventions import import_interventions
 
@@ -36,13 +35,6 @@ def render() -> None:
             refused = sum(not o.geaccepteerd for o in outcomes)
             status.update(label=f"{len(outcomes) - refused} van {len(outcomes)} bestanden geaccepteerd",
                           state="error" if refused else "complete", expanded=True)  # fmt: skip
-        with engine.begin() as conn:
-            audit(
-                conn,
-                gebruiker=user.naam,
-                actie="import",
-                details=", ".join(u.name for u in uploads),
-            )
         st.cache_data.clear()  # new figures: every cached table is stale
     st.subheader("Importlog")
     st.dataframe(import_log(engine), hide_index=True, width="stretch")
