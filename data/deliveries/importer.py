@@ -27,9 +27,11 @@ from sqlalchemy.exc import DBAPIError
 from data import db, store
 from data.access.audit import audit, writing
 from data.deliveries.locate import DbLocator
+from data.deliveries.personal import area_words
 from data.deliveries.store import Repeated, save_aggregates, save_findings
 from data.deliveries.tables import Table, load_table, read_table
 from data.deliveries.validation import AGGREGATEN, BEVINDINGEN, ONBEKEND, Validated, validate
+from data.settings import UploadLimits
 from geo.errors import InputError
 
 __all__ = ["Outcome", "import_files", "known_buurten", "read_table", "refuse", "validate"]
@@ -60,18 +62,30 @@ def import_files(
     gebruiker: str = "cli",
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    limits: UploadLimits | None = None,
 ) -> list[Outcome]:
     """Import each partner file on its own, all or nothing; accepted files stay when a later one
-    is refused. ``vervang`` replaces rows that repeat earlier imports instead of refusing."""
+    is refused. ``vervang`` replaces rows that repeat earlier imports instead of refusing.
+    ``limits`` bound each file before it is parsed (default: the settings' defaults)."""
     say = progress or (lambda _message: None)
     day = today or date.today()
     gemeenten = known_buurten(engine)
+    words = known_area_words(engine)
     outcomes = []
     for path in paths:
-        outcome = _import_one(engine, Path(path), vervang, gebruiker, day, gemeenten, say)
+        outcome = _import_one(
+            engine, Path(path), vervang, gebruiker, day, (gemeenten, words), say, limits
+        )
         say(f"{outcome.bestand}: {'geaccepteerd' if outcome.geaccepteerd else 'geweigerd'}")
         outcomes.append(outcome)
     return outcomes
+
+
+def known_area_words(engine: Engine) -> frozenset[str]:
+    """The words of every stored area name: "Klingerberg 17-10-2024" names no person."""
+    with engine.connect() as conn:
+        names = conn.execute(select(db.areas.c.name).distinct()).scalars().all()
+    return area_words([str(n) for n in names])
 
 
 def known_buurten(engine: Engine) -> dict[str, str]:
@@ -88,14 +102,17 @@ def _import_one(
     vervang: bool,
     gebruiker: str,
     today: date,
-    gemeenten: dict[str, str],
+    known: tuple[dict[str, str], frozenset[str]],
     say: Callable[[str], None],
+    limits: UploadLimits | None,
 ) -> Outcome:
+    gemeenten, words = known
     say(f"{path.name}: lezen")
     try:
-        table = load_table(path)
+        table = load_table(path, limits)
     except InputError as exc:
-        return refuse(engine, path.name, _raw(path), ONBEKEND, 0, [str(exc)], gebruiker)
+        return refuse(engine, path.name, _raw(path), ONBEKEND, 0, [str(exc)], gebruiker,
+                      log=[str(exc)])  # fmt: skip
     say(f"{path.name}: controleren ({len(table.frame)} rijen)")
     checked = validate(
         table.frame,
@@ -104,19 +121,18 @@ def _import_one(
         today=today,
         locator=DbLocator(engine),
         structural=table.problemen,
+        known_words=words,
     )
     rijen = len(table.frame)
     if not checked.geldig:
-        return refuse(
-            engine, table.bestand, table.inhoud, checked.soort, rijen, checked.problemen, gebruiker
-        )
+        return refuse(engine, table.bestand, table.inhoud, checked.soort, rijen,
+                      checked.problemen, gebruiker, log=checked.log)  # fmt: skip
     say(f"{path.name}: opslaan")
     try:
         import_id, vervangen = _store(engine, table, checked, vervang, gebruiker, gemeenten)
     except Repeated as exc:
-        return refuse(
-            engine, table.bestand, table.inhoud, checked.soort, rijen, exc.problems, gebruiker
-        )
+        return refuse(engine, table.bestand, table.inhoud, checked.soort, rijen, exc.problems,
+                      gebruiker, log=exc.problems)  # fmt: skip
     return Outcome(table.bestand, checked.soort, rijen, True, [], import_id, vervangen)
 
 
