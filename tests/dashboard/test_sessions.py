@@ -217,7 +217,10 @@ def test_demo_login_variable_alone_grants_nothing_on_all_interfaces(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("abc", "WIJKMONITOR_BEWAARTERMIJN_DAGEN='abc'"), ("0", "WIJKMONITOR_BEWAARTERMIJN_DAGEN='0'")],
+    [
+        ("abc", "WIJKMONITOR_BEWAARTERMIJN_DAGEN='abc'"),
+        ("0", "WIJKMONITOR_BEWAARTERMIJN_DAGEN='0'"),
+    ],
 )
 def test_a_bad_setting_stops_the_dashboard_with_its_name(
     url: str, monkeypatch: pytest.MonkeyPatch, value: str, expected: str
