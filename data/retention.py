@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, func, select, update
 
 from data import db
 from data.access.audit import audit, purge_before, writing
+from data.access.login import forget_expired
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ def purge(
         imports = conn.execute(
             delete(db.import_log).where(db.import_log.c.tijdstip < moment)
         ).rowcount
+        # throttle rows hold client addresses: gone once their count and lockout are over
+        forget_expired(conn, datetime.now(UTC), timedelta(days=1))
         audits, anchor = purge_before(conn, _midnight(audit_grens))
         audit(conn, gebruiker=gebruiker, actie="purge",
               details=f"grens={grens} bevindingen={findings} importlog={imports} "
