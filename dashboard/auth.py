@@ -97,8 +97,8 @@ def current_user() -> User | None:
 def _oidc_user(settings: Settings) -> User | None:
     """The Wijkmonitor user of the identity provider's e-mail address; each login audited."""
     email = str(getattr(st.user, "email", "") or "")
-    user = users.load_user(loaders.engine(settings.db_url), email) if email else None
     engine = loaders.engine(settings.db_url)
+    user = users.load_user(engine, email) if email else None
     if user is None:
         if st.session_state.get("oidc_refused") != email:  # once per session, not per click
             st.session_state["oidc_refused"] = email
