@@ -15,10 +15,11 @@ import pandas as pd
 
 from data.deliveries.checks import Problems
 
-# 9 digits standing alone (not part of a longer number, such as a 16-digit bag_id), or a whole
-# value of 8 digits (a BSN whose leading zero a spreadsheet dropped).
+# 9 digits standing alone (not part of a longer number, such as a 16-digit bag_id). A single
+# value of 8 digits is left to the column check (checks.check_identity: a column of them is a
+# BSN column whose leading zeros a spreadsheet dropped): alone, 1 in 11 of the 8-digit codes a
+# partner may type (a buurtcode without BU, a date 19800201) would pass by chance.
 _NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
-_EIGHT_DIGITS = re.compile(r"\d{8}")
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 # Dates as people write birth dates: 1980-02-01, 01-02-1980, 1/2/1980, 01.02.1980, 19800201.
 _DATES = (
@@ -130,11 +131,8 @@ def elfproef(digits: str) -> bool:
 
 
 def has_bsn(value: str) -> bool:
-    """A BSN in the value: alone (8 or 9 digits) or as 9 digits inside other text."""
-    text = value.strip()
-    if _EIGHT_DIGITS.fullmatch(text) and elfproef(text):
-        return True
-    return any(elfproef(m.group()) for m in _NINE_DIGITS.finditer(text))
+    """A BSN in the value: 9 digits passing the elfproef, alone or inside other text."""
+    return any(elfproef(m.group()) for m in _NINE_DIGITS.finditer(value))
 
 
 def _dates(value: str) -> list[tuple[int, int]]:
