@@ -8,7 +8,10 @@
 # The geo wheels (shapely, pyogrio, pyproj) bring their own GEOS/GDAL/PROJ and psycopg[binary]
 # its own libpq: no system GDAL is needed. Keep data in /app/var by mounting a volume there.
 # `wijkmonitor serve` listens on WIJKMONITOR_HOST (0.0.0.0 here: reachable through -p).
-FROM python:3.11-slim
+# The base image pinned to a full version tag (Python 3.11.14 on Debian 12). Pin its digest too
+# (python:3.11.14-slim-bookworm@sha256:...) where the registry can be reached to look it up; it
+# could not be from the machine this was written on.
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -27,12 +30,14 @@ RUN groupadd --system --gid 10001 wijkmonitor \
 
 # Install the package (not editable) from a build folder that is removed afterwards.
 WORKDIR /build
-COPY pyproject.toml README.md ./
+COPY requirements.lock pyproject.toml README.md ./
 COPY geo ./geo
 COPY indicators ./indicators
 COPY data ./data
 COPY dashboard ./dashboard
-RUN pip install . \
+# Dependencies from the lock, each file checked against its hash; then the project alone.
+RUN pip install --require-hashes -r requirements.lock \
+    && pip install --no-deps . \
     && cd / \
     && rm -rf /build
 

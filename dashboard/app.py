@@ -6,9 +6,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, context
+from dashboard import auth, context, loaders
 from dashboard.components.charts import preload_plotly_js
 from data.access.users import User
+from data.db import redact
+from data.settings import SettingsError
 from geo.errors import WijkmonitorError
 
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
@@ -67,18 +69,28 @@ def main() -> None:
     st.set_page_config(page_title="Wijkmonitor", page_icon=str(FAVICON), layout="wide")
     st.html(PAGE_STYLE)  # style only: takes no room on the page
     st.html(LANG_SCRIPT, unsafe_allow_javascript=True)
-    user = auth.current_user()
+    try:
+        settings = loaders.settings()
+    except SettingsError as exc:  # a bad WIJKMONITOR_* value: say which, serve nothing
+        st.error(f"Wijkmonitor kan niet starten: {exc}", icon=":material/error:")
+        return
+    try:
+        user = auth.current_user()
+    except WijkmonitorError as exc:
+        st.error(redact(str(exc), settings.db_url), icon=":material/error:")
+        return
     if user is None:
         st.navigation([st.Page(auth.login_page, title="Inloggen", icon=":material/login:")]).run()
         return
     navigation = st.navigation(pages_for(user))
+    auth.audit_page_view(user, navigation.url_path)
     selection = context.sidebar(user)
     context.header(selection, user)
     st.session_state["selection"] = selection
     try:
         navigation.run()
     except WijkmonitorError as exc:  # bad or missing data: say so in plain Dutch, no traceback
-        st.error(str(exc), icon=":material/error:")
+        st.error(redact(str(exc), settings.db_url), icon=":material/error:")
 
 
 main()

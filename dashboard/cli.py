@@ -6,7 +6,6 @@ This module only parses; the handlers live in ``dashboard/cli_*.py``, one module
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -15,7 +14,9 @@ from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_lo
 from dashboard.cli_effect import cmd_effect
 from dashboard.cli_import import cmd_import, cmd_interventions_import
 from dashboard.cli_report import cmd_export, cmd_report
-from data.settings import from_env
+from dashboard.cli_security import cmd_audit_log_verify, cmd_users_disable, cmd_users_remove
+from data.db import redact
+from data.settings import Settings, from_env
 from geo.errors import InputError, WijkmonitorError
 
 
@@ -58,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("demo", cmd_demo, "bouw de demodatabase (Venlo, fictieve signalen)")
     serve = command("serve", cmd_serve, "start het dashboard")
     serve.add_argument("--port", type=int, default=8501)
-    serve.add_argument("--adres", default=os.environ.get("WIJKMONITOR_HOST", "127.0.0.1"))
+    serve.add_argument(
+        "--adres", default=None, help="luisteradres (anders WIJKMONITOR_HOST, anders 127.0.0.1)"
+    )
     serve.add_argument(
         "--demo-login", action="store_true", help="alleen lokaal: inloggen overslaan"
     )
@@ -152,28 +155,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user_add.add_argument("--gemeente", action="append", default=[])
     user_add.add_argument("--regio")
+    _add_security_commands(sub, users_sub, command)
     return parser
+
+
+def _add_security_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    users_sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    command: Callable[..., argparse.ArgumentParser],
+) -> None:
+    """``users remove``, ``users disable`` and ``audit-log verify`` (issue 12)."""
+    remove = command("remove", cmd_users_remove, "verwijder een gebruiker", users_sub)
+    remove.add_argument("naam")
+    disable = command("disable", cmd_users_disable, "schakel een gebruiker uit", users_sub)
+    disable.add_argument("naam")
+    audit_log = sub.add_parser("audit-log", help="het auditlog")
+    _add_db(audit_log, top=False)
+    audit_sub = audit_log.add_subparsers(
+        dest="audit_log_command", required=True, parser_class=_Parser
+    )
+    command("verify", cmd_audit_log_verify, "controleer de hashketen van het auditlog", audit_sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = from_env(getattr(args, "db", None))
+    db_url = getattr(args, "db", None)
+    settings = None
     try:
+        settings = from_env(db_url)
         return int(args.func(args, settings))
     except InputError as exc:
-        print(f"wijkmonitor: {exc}", file=sys.stderr)
+        _fail(str(exc), db_url, settings)
         return 2
     except WijkmonitorError as exc:
-        print(f"wijkmonitor: {exc}", file=sys.stderr)
+        _fail(str(exc), db_url, settings)
         return 1
     except KeyboardInterrupt:
         return 1
     except Exception as exc:  # the contract: any other failure is exit 1 with a message
-        if os.environ.get("WIJKMONITOR_DEBUG"):
+        if settings is not None and settings.debug:
             raise
-        print(f"wijkmonitor: onverwachte fout: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _fail(f"onverwachte fout: {type(exc).__name__}: {exc}", db_url, settings)
         return 1
+
+
+def _fail(message: str, db_url: str | None, settings: Settings | None) -> None:
+    """Print an error without the database password, wherever a driver may have quoted it."""
+    url = settings.db_url if settings is not None else db_url
+    print(f"wijkmonitor: {redact(message, url)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

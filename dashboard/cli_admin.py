@@ -29,21 +29,41 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from data.access.demo_login import demo_login_refusal
+    from data.db import redact_url
+
+    host = args.adres or settings.host
     env = dict(os.environ, WIJKMONITOR_DB=settings.db_url)
+    # The variable is only ever set here, after the checks; one inherited from the caller's
+    # environment is dropped (the dashboard checks again on every run anyway).
+    env.pop("WIJKMONITOR_DEMO_LOGIN", None)
     if args.demo_login:
+        engine = _engine(settings)
+        try:
+            refusal = demo_login_refusal(engine, host=host)
+        finally:
+            engine.dispose()
+        if refusal:
+            raise InputError(f"--demo-login geweigerd: {refusal}")
         env["WIJKMONITOR_DEMO_LOGIN"] = "1"
+    elif settings.demo_login:
+        _say("WIJKMONITOR_DEMO_LOGIN genegeerd: de demo-login kan alleen met --demo-login.")
+    upload_mb = max(1, settings.upload.max_bytes // (1024 * 1024))
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(args.port),
-        "--server.address", args.adres,
+        "--server.address", host,
         "--server.headless", "true",
         "--server.enableStaticServing", "true",
+        "--server.maxUploadSize", str(upload_mb),
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",
         "--theme.base", "light",
         "--theme.primaryColor", "#01689B",
     ]  # fmt: skip
-    _say(f"Wijkmonitor start op http://{args.adres}:{args.port} (database: {settings.db_url})")
+    _say(
+        f"Wijkmonitor start op http://{host}:{args.port} (database: {redact_url(settings.db_url)})"
+    )
     # Become Streamlit (exec, no child process): a stop signal then reaches the server itself,
     # so nothing is left running when a supervisor, Docker or a test stops `wijkmonitor serve`.
     sys.stdout.flush()
@@ -62,13 +82,14 @@ def cmd_regions_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    from data.access.users import add_user, audit
+    from data.access.audit import audit, writing
+    from data.access.users import add_user
 
     line = sys.stdin.readline()
     wachtwoord = line.rstrip("\r\n")
     if not wachtwoord:
         raise InputError("Geef het wachtwoord op standaardinvoer (één regel), nooit als argument.")
-    with _engine(settings).begin() as conn:
+    with writing(_engine(settings), "wijkmonitor-users") as conn:
         add_user(
             conn, args.naam, rol=args.rol, wachtwoord=wachtwoord,
             gemeenten=[g.upper() for g in args.gemeente], regio=args.regio,
@@ -83,11 +104,17 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     from data.retention import purge
 
-    summary = purge(_engine(settings), bewaartermijn_dagen=settings.bewaartermijn_dagen)
+    summary = purge(
+        _engine(settings),
+        bewaartermijn_dagen=settings.bewaartermijn_dagen,
+        audit_bewaartermijn_dagen=settings.audit_bewaartermijn_dagen,
+    )
+    audit_grens = summary.audit_grens.strftime("%d-%m-%Y") if summary.audit_grens else "-"
     print(
         f"Opgeschoond tot {summary.grens.strftime('%d-%m-%Y')} (bewaartermijn "
         f"{settings.bewaartermijn_dagen} dagen): {_nl(summary.bevindingen)} adresbevindingen, "
-        f"{_nl(summary.importlog)} importlogregels, {_nl(summary.auditlog)} auditlogregels. "
+        f"{_nl(summary.importlog)} importlogregels; auditlog tot {audit_grens} (bewaartermijn "
+        f"{settings.audit_bewaartermijn_dagen} dagen): {_nl(summary.auditlog)} regels. "
         "Buurtcijfers blijven staan."
     )
     return 0

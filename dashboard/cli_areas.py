@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from dashboard.cli_common import audit_cli
 from dashboard.cli_common import engine_for as _engine
 from dashboard.cli_common import nl as _nl
 from dashboard.cli_common import say as _say
@@ -29,7 +30,7 @@ def _pdok_client(args: argparse.Namespace, settings: Settings) -> JsonClient:
 
     return JsonClient(
         cache_dir=Path(settings.cache_dir) / "pdok",
-        timeout=float(getattr(settings, "http_timeout", 30.0)),
+        timeout=settings.http_timeout,
         refresh=bool(getattr(args, "vernieuw", False)),
     )
 
@@ -87,6 +88,8 @@ def cmd_areas_load(args: argparse.Namespace, settings: Settings) -> int:
         summary = "; ".join(f"{n}x {note}" for note, n in counts_by_note.items())
         print(f"  ... en {len(notes) - 20} meer ({summary}).")
     _reassign(args, settings, sorted(int(j) for j in stored["indeling_jaar"].unique()))
+    audit_cli(settings, "gebieden geladen", f"{Path(args.source).name}: indeling {jaren}, "
+              f"{len(stored)} gebieden")  # fmt: skip
     return 0
 
 
@@ -144,6 +147,8 @@ def cmd_addresses_load(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"  {_nl(elders)} verblijfsobjecten buiten {codes} niet geladen (wel in de zoekrechthoek)."
         )
+    audit_cli(settings, "adressen geladen", f"{Path(args.source).name}: {codes}, "
+              f"{summary.adressen} verblijfsobjecten")  # fmt: skip
     for jaar in summary.jaren:
         line = f"  indeling {jaar.indeling_jaar}: {_nl(jaar.toegewezen)} toegewezen aan een buurt"
         if jaar.buiten:

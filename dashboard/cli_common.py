@@ -22,3 +22,14 @@ def say(message: str) -> None:
 
 def engine_for(settings: Settings) -> Engine:
     return db.make_engine(settings.db_url)
+
+
+def audit_cli(settings: Settings, actie: str, details: str = "") -> None:
+    """One audit row for a command-line action (area loads, exports, reports)."""
+    from data.access.audit import record
+
+    engine = engine_for(settings)
+    try:
+        record(engine, gebruiker="cli", actie=actie, details=details)
+    finally:
+        engine.dispose()

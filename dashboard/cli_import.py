@@ -63,7 +63,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """``wijkmonitor import FILE [FILE...] [--vervang]``."""
     engine = db.make_engine(settings.db_url)
     try:
-        outcomes = import_files(engine, args.files, vervang=bool(getattr(args, "vervang", False)))
+        outcomes = import_files(
+            engine,
+            args.files,
+            vervang=bool(getattr(args, "vervang", False)),
+            limits=settings.upload,
+        )
     finally:
         engine.dispose()
     return _report(outcomes)
@@ -73,7 +78,7 @@ def cmd_interventions_import(args: argparse.Namespace, settings: Settings) -> in
     """``wijkmonitor interventions import FILE``."""
     engine = db.make_engine(settings.db_url)
     try:
-        outcome = import_interventions(engine, args.file)
+        outcome = import_interventions(engine, args.file, limits=settings.upload)
     finally:
         engine.dispose()
     return _report([outcome])

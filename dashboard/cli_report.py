@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from dashboard.briefing import DEFAULT_INDICATORS
+from dashboard.cli_common import audit_cli
 from data import db
 from data.settings import Settings
 from geo.errors import InputError
@@ -62,6 +63,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             soort = "RPF-overzicht"
     finally:
         engine.dispose()
+    waarvan = wijk or regio or ",".join(gemeenten)
+    audit_cli(settings, "rapport", f"{soort} {waarvan} ({', '.join(indicators)}) -> {out.name}")
     print(f"{soort} geschreven: {out} ({out.stat().st_size // 1024} kB).")
     return 0
 
@@ -78,6 +81,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         export_gpkg(engine, out, gemeenten=gemeenten)
     finally:
         engine.dispose()
+    audit_cli(settings, "export", f"GeoPackage {','.join(gemeenten or ['alle'])} -> {out.name}")
     layers = ", ".join(name for name in layer_names(out) if name != "layer_styles")
     print(f"GeoPackage geschreven: {out} (lagen: {layers}).")
     return 0

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from data.cells import neutralise
 from geo.errors import InputError
 
 ADDRESS_COLUMNS = frozenset(
@@ -76,9 +77,21 @@ def _check(table: pd.DataFrame) -> None:
         )
 
 
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell and header passed through ``data.cells.neutralise``: an
+    area named ``=HYPERLINK(...)`` (from an area file) is text in Excel, never a formula."""
+    out = table.rename(columns=lambda c: neutralise(str(c)))
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(neutralise)
+    return out
+
+
 def csv_bytes(table: pd.DataFrame, *, decimals: int = 1) -> bytes:
-    """CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM, empty for no value."""
+    """CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM, empty for no value;
+    formula-like text defused."""
     _check(table)
+    table = spreadsheet_safe(table)
     text = table.to_csv(
         sep=";",
         decimal=",",
@@ -91,8 +104,10 @@ def csv_bytes(table: pd.DataFrame, *, decimals: int = 1) -> bytes:
 
 
 def xlsx_bytes(table: pd.DataFrame, *, sheet: str = "Cijfers", decimals: int = 1) -> bytes:
-    """An XLSX workbook with one sheet: a bold header, numbers as numbers, empty for no value."""
+    """An XLSX workbook with one sheet: a bold header, numbers as numbers, empty for no value;
+    formula-like text is written as text."""
     _check(table)
+    table = spreadsheet_safe(table)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name=sheet[:31], index=False)

@@ -30,6 +30,7 @@ from indicators.rates import latest_deliveries
 
 
 def settings() -> Settings:
+    """The settings of this server process (parsed once; see ``data.settings.from_env``)."""
     return from_env()
 
 

@@ -7,13 +7,16 @@ give and take shapely geometries.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import shapely
 from geoalchemy2 import Geometry as PostgisGeometry
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
+    Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -29,8 +32,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
+    true,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 RD_SRID = 28992
@@ -227,6 +232,19 @@ users = Table(
     Column("wachtwoord_hash", String(300), nullable=False),
     Column("gemeenten", String(500), nullable=False, default=""),
     Column("regio", String(100)),
+    # A disabled user cannot log in, and open sessions end at their next click.
+    Column("actief", Boolean, nullable=False, default=True, server_default=true()),
+)
+
+# Failed logins per user name and per client, in the database so that every dashboard replica
+# behind one PostGIS sees the same count (``data.access.throttle``).
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("sleutel", String(200), primary_key=True),  # "naam:<naam>" or "client:<adres>"
+    Column("mislukt", Integer, nullable=False),
+    Column("eerste", DateTime(timezone=True), nullable=False),
+    Column("geblokkeerd_tot", DateTime(timezone=True)),
 )
 
 audit_log = Table(
@@ -237,6 +255,25 @@ audit_log = Table(
     Column("gebruiker", String(100), nullable=False),
     Column("actie", String(100), nullable=False),
     Column("details", Text, nullable=False, default=""),
+    # The hash chain (``data.access.audit``): position, the previous row's hash, this row's hash.
+    Column("volgnummer", Integer),
+    Column("vorige_hash", String(64)),
+    Column("hash", String(64)),
+    Index("ix_audit_log_volgnummer", "volgnummer", unique=True),
+)
+
+# One row (id 1): the end of the audit chain and its anchor after a purge. Every append locks
+# this row first, so concurrent writers (several dashboards, the CLI) never fork the chain.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("volgnummer", Integer, nullable=False, default=0),
+    Column("hash", String(64), nullable=False),
+    Column("anker_volgnummer", Integer, nullable=False, default=0),
+    Column("anker_hash", String(64), nullable=False),
+    # 1 only inside a purge's transaction: the append-only triggers let that purge delete.
+    Column("purge", Integer, nullable=False, default=0),
 )
 
 meta = Table(
@@ -247,6 +284,31 @@ meta = Table(
 )
 
 
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<pw>[^/\s]*)@")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: safe for messages, logs and pages."""
+    return _PASSWORD_IN_URL.sub(lambda m: f"{m.group('head')}:***@", url)
+
+
+def redact(text: str, url: str | None = None) -> str:
+    """``text`` with every database password in it replaced by ``***``.
+
+    Both the ``user:password@`` form of any URL in the text and, when ``url`` is given, its
+    password wherever else it appears (a driver may quote it on its own).
+    """
+    text = redact_url(text)
+    if url:
+        try:
+            password = make_url(normalise_url(url)).password
+        except Exception:  # an unparsable URL: the regex above is all we can do
+            password = None
+        if password and len(str(password)) >= 3:
+            text = text.replace(str(password), "***")
+    return text
+
+
 def normalise_url(url: str) -> str:
     """Map ``postgresql://`` to psycopg 3 and a bare file path to a SQLite URL."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -254,6 +316,17 @@ def normalise_url(url: str) -> str:
     if "://" not in url:
         return f"sqlite:///{url}"
     return url
+
+
+def write_lock(conn: Connection, key: str) -> None:
+    """Serialise writers at the start of a transaction: on SQLite take the database's write lock
+    up front (``BEGIN IMMEDIATE``: a read-then-write transaction could otherwise fail when
+    another writer commits in between), on PostgreSQL a transaction-level advisory lock on
+    ``key``. Call it before anything else in the transaction."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def make_engine(url: str) -> Engine:
@@ -273,32 +346,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-    metadata.create_all(engine)
-    _add_missing_columns(engine)
-    # create_all skips the indexes of tables that already exist: add any new ones.
     with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)
+        write_lock(conn, "wijkmonitor-schema")  # replicas starting together: one at a time
+        metadata.create_all(conn)
+        from data.migrate import upgrade
+
+        upgrade(conn)
     return engine
 
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Add nullable columns that a newer schema has and an existing database lacks.
-
-    ``create_all`` only creates missing tables; a database made by an earlier version keeps
-    working after an upgrade because new columns are always nullable.
-    """
-    from sqlalchemy import inspect
-
-    inspector = inspect(engine)
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            if not inspector.has_table(table.name):
-                continue
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present or not column.nullable:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')

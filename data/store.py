@@ -328,6 +328,19 @@ def data_version(conn: Connection | Engine) -> str:
     )
 
 
+def real_deliveries(conn: Connection | Engine) -> int:
+    """How many accepted imports did not come from the demo (partner files, interventions)."""
+    from sqlalchemy import func
+
+    t = db.import_log.c
+    query = (
+        select(func.count())
+        .select_from(db.import_log)
+        .where(t.soort != "demo", t.gebruiker != "demo", t.uitkomst == "geaccepteerd")
+    )
+    return int(_frame(conn, query).iloc[0, 0])
+
+
 def peildatum(conn: Connection | Engine) -> date | None:
     """The date of the most recent accepted delivery, the peildatum every screen shows."""
     frame = load_deliveries(conn)
@@ -388,7 +401,9 @@ def save_addresses(
     return len(addresses)
 
 
-def clear_all(conn: Connection, *, keep: Sequence[str] = ("users", "audit_log")) -> None:
+def clear_all(
+    conn: Connection, *, keep: Sequence[str] = ("users", "audit_log", "audit_head")
+) -> None:
     """Delete every row of every table except those named in ``keep`` (users, audit log).
 
     Children go before parents, so foreign keys hold at every step.

@@ -2,7 +2,9 @@
 # Machine setup for Wijkmonitor on Debian 12: system packages and the Python environment (.venv).
 #
 # Idempotent and quick on a second run: apt is only touched when a package is missing, and
-# pip only runs when pyproject.toml is newer than the stamp in .venv.
+# pip only runs when pyproject.toml or requirements.lock is newer than the stamp in .venv.
+# Python packages come from requirements.lock, every file checked against its sha256 hash
+# (regenerate the lock with scripts/lock.sh); the project itself is installed without deps.
 # As root it installs the packages; as another user it uses sudo when present, else it warns.
 set -euo pipefail
 
@@ -89,10 +91,11 @@ if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/nu
     rm -f "$STAMP"
 fi
 
-if [[ ! -f $STAMP || pyproject.toml -nt $STAMP ]]; then
-    say "Python-omgeving bijwerken..."
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+if [[ ! -f $STAMP || pyproject.toml -nt $STAMP || requirements.lock -nt $STAMP ]]; then
+    say "Python-omgeving bijwerken (requirements.lock, hashes gecontroleerd)..."
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+        -r requirements.lock
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
     touch "$STAMP"
 else
     say "Python-omgeving is bij."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth
 from dashboard.downloads import csv_bytes, xlsx_bytes
 
 
@@ -16,10 +17,12 @@ def download_buttons(table: pd.DataFrame, *, name: str, key: str) -> None:
     left, right = st.columns(2)
     with left:
         st.download_button("CSV", csv_bytes(table), file_name=f"{name}.csv",
-                           mime="text/csv", key=f"{key}_csv", icon=":material/download:")  # fmt: skip
+                           mime="text/csv", key=f"{key}_csv", icon=":material/download:",
+                           on_click=auth.audit_action, args=("download", f"{name}.csv"))  # fmt: skip
     with right:
         st.download_button(
             "Excel", xlsx_bytes(table), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
+            on_click=auth.audit_action, args=("download", f"{name}.xlsx"),
         )  # fmt: skip

@@ -11,9 +11,9 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard import auth, loaders
 from data.access.logs import audit_log, import_log
-from data.access.users import audit
 from data.deliveries.importer import Outcome, import_files
 from data.deliveries.interventions import import_interventions
+from data.settings import UploadLimits
 
 
 def render() -> None:
@@ -30,19 +30,13 @@ def render() -> None:
     vervang = soort == "leveringen" and st.checkbox("Eerder geleverde rijen vervangen (--vervang)")
     if uploads and st.button("Importeren", type="primary"):
         with st.status("Bestanden controleren en importeren...", expanded=True) as status:
-            outcomes = _import(engine, uploads, soort=soort, vervang=vervang, gebruiker=user.naam)
+            outcomes = _import(engine, uploads, soort=soort, vervang=vervang, gebruiker=user.naam,
+                               limits=loaders.settings().upload)  # fmt: skip
             for outcome in outcomes:
                 _report(outcome)
             refused = sum(not o.geaccepteerd for o in outcomes)
             status.update(label=f"{len(outcomes) - refused} van {len(outcomes)} bestanden geaccepteerd",
                           state="error" if refused else "complete", expanded=True)  # fmt: skip
-        with engine.begin() as conn:
-            audit(
-                conn,
-                gebruiker=user.naam,
-                actie="import",
-                details=", ".join(u.name for u in uploads),
-            )
         st.cache_data.clear()  # new figures: every cached table is stale
     st.subheader("Importlog")
     st.dataframe(import_log(engine), hide_index=True, width="stretch")
@@ -51,7 +45,13 @@ def render() -> None:
 
 
 def _import(
-    engine: Engine, uploads: list[UploadedFile], *, soort: str, vervang: bool, gebruiker: str
+    engine: Engine,
+    uploads: list[UploadedFile],
+    *,
+    soort: str,
+    vervang: bool,
+    gebruiker: str,
+    limits: UploadLimits,
 ) -> list[Outcome]:
     """Write the uploads to a temporary folder (the importer reads files) and import them."""
     with tempfile.TemporaryDirectory() as folder:
@@ -61,8 +61,10 @@ def _import(
             path.write_bytes(upload.getvalue())
             paths.append(path)
         if soort == "interventies":
-            return [import_interventions(engine, p, gebruiker=gebruiker) for p in paths]
-        return import_files(engine, paths, vervang=vervang, gebruiker=gebruiker)
+            return [
+                import_interventions(engine, p, gebruiker=gebruiker, limits=limits) for p in paths
+            ]
+        return import_files(engine, paths, vervang=vervang, gebruiker=gebruiker, limits=limits)
 
 
 def _report(outcome: Outcome) -> None:

@@ -95,10 +95,12 @@ def _briefing(selection: context.Selection, code: str, areas: pd.DataFrame) -> N
         f"Briefing (PDF) van {wijk} maken", icon=":material/picture_as_pdf:", key="maak_briefing"
     ):
         st.session_state["briefing"] = (wijk, loaders.briefing(selection.url, wijk, indicators))
+        auth.audit_action("rapport", f"Wijkbriefing {wijk} ({', '.join(indicators)})")
     made = st.session_state.get("briefing")
     if made and made[0] == wijk:
         st.download_button("Download briefing", made[1], file_name=f"wijkbriefing-{wijk}.pdf",
-                           mime="application/pdf", key="download_briefing")  # fmt: skip
+                           mime="application/pdf", key="download_briefing",
+                           on_click=auth.audit_action, args=("download", f"wijkbriefing-{wijk}.pdf"))  # fmt: skip
 
 
 def _sporen(selection: context.Selection, code: str) -> None:

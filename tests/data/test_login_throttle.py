@@ -1,0 +1,63 @@
+"""The login throttle lives in the database: replicas share it, per name and per client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from data import db
+from data.access.login import attempt_login
+from data.access.users import add_user
+
+PASSWORD = "correct-paard-batterij"
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def replicas(db_url: str) -> tuple[Engine, Engine]:
+    """Two engines on one database: two dashboard replicas behind one PostGIS."""
+    first = db.make_engine(db_url)
+    with first.begin() as conn:
+        add_user(conn, "wh", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+        add_user(conn, "ander", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+    second = db.make_engine(db_url)
+    yield first, second  # type: ignore[misc]
+    first.dispose()
+    second.dispose()
+
+
+def _try(engine: Engine, naam: str, wachtwoord: str, client: str, minutes: float = 0):  # type: ignore[no-untyped-def]
+    return attempt_login(engine, naam, wachtwoord, client=client, pogingen=5,
+                         blokkade_minuten=15, now=T0 + timedelta(minutes=minutes))  # fmt: skip
+
+
+def test_failures_on_two_replicas_add_up_and_lock_the_name(
+    replicas: tuple[Engine, Engine],
+) -> None:
+    a, b = replicas
+    for i in range(5):  # alternately on each replica, from different clients
+        outcome = _try(a if i % 2 else b, "wh", "fout", f"10.0.0.{i}", i)
+    assert outcome.geblokkeerd_tot == T0 + timedelta(minutes=4 + 15)
+    refused = _try(a, "wh", PASSWORD, "10.0.0.99", 5)
+    assert refused.user is None and refused.geblokkeerd_tot is not None
+    assert _try(b, "ander", PASSWORD, "10.0.0.99", 5).user is not None  # others may log in
+    assert _try(b, "WH", PASSWORD, "10.0.0.99", 18).user is None  # names: case-insensitive
+    assert _try(a, "wh", PASSWORD, "10.0.0.99", 19.5).user is not None  # after 15 minutes
+
+
+def test_one_client_trying_many_names_is_locked(replicas: tuple[Engine, Engine]) -> None:
+    a, _ = replicas
+    for i in range(5):
+        _try(a, f"gok{i}", "fout", "203.0.113.7", i)
+    locked = _try(a, "wh", PASSWORD, "203.0.113.7", 6)
+    assert locked.user is None and locked.geblokkeerd_tot is not None
+    assert _try(a, "wh", PASSWORD, "198.51.100.1", 6).user is not None  # another client may
+
+
+def test_failures_spread_over_time_never_lock(replicas: tuple[Engine, Engine]) -> None:
+    a, _ = replicas
+    for i in range(8):  # one typo every 20 minutes: the window starts again each time
+        assert _try(a, "wh", "fout", "10.1.1.1", i * 20).geblokkeerd_tot is None
+    assert _try(a, "wh", PASSWORD, "10.1.1.1", 170).user is not None
