@@ -72,62 +72,112 @@ def _equations(rel: Relations, n: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((vals, (rows, cols)), shape=(g, n))
 
 
-@dataclass
-class _System:
-    """The attacker's system on the delivered cells: A x = 0, lower <= x <= upper."""
+@dataclass(frozen=True)
+class _Part:
+    """One connected part of the attacker's system: A x = rhs, lower <= x <= upper, over the
+    free (not fixed) delivered cells ``rows``."""
 
     a: sparse.csr_matrix
+    rhs: Floats
     lower: Floats
     upper: Floats
+    rows: Ints
 
-    def solution(
-        self,
-        c: Floats,
-        *,
-        extra: tuple[sparse.csr_matrix, Floats] | None = None,
-        n_aux: int = 0,
-        aux_upper: float = 0.0,
-    ) -> Floats | None:
-        """An integer solution minimising ``c @ [x, aux]``: the LP's when it is integral, else
-        the integer programme's best within a few seconds (None when none is found)."""
-        n = self.a.shape[1]
-        a = sparse.hstack([self.a, sparse.csr_matrix((self.a.shape[0], n_aux))]).tocsr()
-        lower = np.concatenate([self.lower, np.zeros(n_aux)])
-        upper = np.concatenate([self.upper, np.broadcast_to(aux_upper, (n_aux,))])
-        constraints = [LinearConstraint(a, 0.0, 0.0)]
-        if extra is not None:
-            constraints.append(LinearConstraint(extra[0], -np.inf, extra[1]))
-        integral = np.concatenate([np.ones(n), np.zeros(n_aux)])
-        for kind in (0, 1):  # LP first, then the integer programme
-            result = milp(
-                c,
-                constraints=constraints,
-                bounds=Bounds(lower, upper),
-                integrality=integral * kind,
-                options={"time_limit": 20.0},
+
+def _parts(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -> list[_Part]:
+    """The system split into independent parts, fixed cells (mostly published zeros) folded into
+    the right-hand side. Relations never cross a calendar year or a cluster, so parts are small."""
+    n = len(lower)
+    cols = np.flatnonzero(variable)
+    a = _equations(rel, n)[:, cols].tocsr()
+    lo, up = lower[cols], upper[cols]
+    fixed = lo == up
+    keep = np.flatnonzero(~fixed)
+    rhs = -(a[:, np.flatnonzero(fixed)] @ lo[fixed]) if fixed.any() else np.zeros(a.shape[0])
+    sub = a[:, keep].tocsr()
+    used = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub, rhs = sub[used], np.asarray(rhs)[used]
+    rows = cols[keep]
+    if sub.shape[0] == 0:
+        return [
+            _Part(sparse.csr_matrix((0, 1)), np.zeros(0), lo[keep][[i]], up[keep][[i]], rows[[i]])
+            for i in range(len(rows))
+        ]
+    graph = sparse.bmat([[None, sub], [sub.T, None]]).tocsr()
+    n_parts, label = connected_components(graph, directed=False)
+    var_label, eq_label = label[sub.shape[0] :], label[: sub.shape[0]]
+    order_v = np.argsort(var_label, kind="stable")
+    order_e = np.argsort(eq_label, kind="stable")
+    starts_v = np.searchsorted(var_label[order_v], np.arange(n_parts + 1))
+    starts_e = np.searchsorted(eq_label[order_e], np.arange(n_parts + 1))
+    out = []
+    for k in range(n_parts):
+        vars_k = order_v[starts_v[k] : starts_v[k + 1]]
+        if not len(vars_k):
+            continue
+        eqs_k = order_e[starts_e[k] : starts_e[k + 1]]
+        out.append(
+            _Part(
+                sub[eqs_k][:, vars_k].tocsr(),
+                rhs[eqs_k],
+                lo[keep][vars_k],
+                up[keep][vars_k],
+                rows[vars_k],
             )
-            if result.x is None:
-                return None
-            x = np.asarray(result.x[:n])
-            if np.all(np.abs(x - np.round(x)) < _TOL):
-                return np.round(x)
-        return None
+        )
+    return out
+
+
+def _integer_solution(
+    part: _Part,
+    c: Floats,
+    *,
+    link: sparse.csr_matrix | None = None,
+    aux_upper: Floats | None = None,
+) -> Floats | None:
+    """An integer solution of ``part`` minimising ``c @ [x, y]`` (``y``: auxiliaries with
+    ``link @ [x, y] <= 0`` and ``0 <= y <= aux_upper``): the LP's vertex when it is integral,
+    else the integer programme's best within a few seconds; None when neither gives one."""
+    n = part.a.shape[1]
+    n_aux = 0 if aux_upper is None else len(aux_upper)
+    a = sparse.hstack([part.a, sparse.csr_matrix((part.a.shape[0], n_aux))]).tocsr()
+    lower = np.concatenate([part.lower, np.zeros(n_aux)])
+    upper = np.concatenate([part.upper, np.zeros(0) if aux_upper is None else aux_upper])
+    constraints = [LinearConstraint(a, part.rhs, part.rhs)]
+    if link is not None:
+        constraints.append(LinearConstraint(link, -np.inf, np.zeros(link.shape[0])))
+    integral = np.concatenate([np.ones(n), np.zeros(n_aux)])
+    for kind in (0, 1):  # the LP first, then the integer programme
+        result = milp(
+            c,
+            constraints=constraints,
+            bounds=Bounds(lower, upper),
+            integrality=integral * kind,
+            options={"time_limit": 10.0},
+        )
+        if result.x is None:
+            return None
+        x = np.asarray(result.x[:n])
+        if np.all(np.abs(x - np.round(x)) < _TOL):
+            return np.round(x)
+    return None
 
 
 class _Solver:
-    """One LP kept in HiGHS, so that each new objective starts from the last basis."""
+    """One part's LP kept in HiGHS, so that each new objective starts from the last basis."""
 
-    def __init__(self, a: sparse.csc_matrix, rhs: Floats, lower: Floats, upper: Floats) -> None:
-        self.a, self.rhs, self.lower, self.upper = a, rhs, lower, upper
+    def __init__(self, part: _Part) -> None:
+        self.part = part
+        a = part.a.tocsc()
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
         lp.col_cost_ = np.zeros(a.shape[1])
-        lp.col_lower_ = lower.astype(float)
-        lp.col_upper_ = np.where(np.isfinite(upper), upper, _INF).astype(float)
-        lp.row_lower_ = rhs.astype(float)
-        lp.row_upper_ = rhs.astype(float)
+        lp.col_lower_ = part.lower.astype(float)
+        lp.col_upper_ = np.where(np.isfinite(part.upper), part.upper, _INF).astype(float)
+        lp.row_lower_ = part.rhs.astype(float)
+        lp.row_upper_ = part.rhs.astype(float)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
@@ -163,7 +213,20 @@ class _Solver:
         values = np.asarray(self.h.getSolution().col_value)
         if np.all(np.abs(values - np.round(values)) < _TOL):
             return float(round(value))
-        return self._integer(j, maximise=maximise)
+        c = np.zeros(len(values))
+        c[j] = -1.0 if maximise else 1.0
+        p = self.part
+        result = milp(
+            c,
+            constraints=LinearConstraint(p.a, p.rhs, p.rhs),
+            bounds=Bounds(p.lower, p.upper),
+            integrality=np.ones(len(values)),
+        )
+        if result.status == 3:  # unbounded
+            return math.inf if maximise else -math.inf
+        if not result.success:
+            raise RuntimeError(f"De aanval op de publicatie liep vast: {result.message}")
+        return float(round(result.x[j]))
 
     def limits(self, j: int, *, maximise: bool) -> tuple[Floats, Floats]:
         """Solve the LP for ``j`` and return (values, reduced costs) of every variable: the
@@ -172,65 +235,13 @@ class _Solver:
         solution = self.h.getSolution()
         return np.asarray(solution.col_value), np.asarray(solution.col_dual)
 
-    def _integer(self, j: int, *, maximise: bool) -> float:
-        """The integer optimum, where the LP's vertex is fractional."""
-        c = np.zeros(self.a.shape[1])
-        c[j] = -1.0 if maximise else 1.0
-        result = milp(
-            c,
-            constraints=LinearConstraint(self.a, self.rhs, self.rhs),
-            bounds=Bounds(self.lower, self.upper),
-            integrality=np.ones(self.a.shape[1]),
-        )
-        if result.status == 3:  # unbounded
-            return math.inf if maximise else -math.inf
-        if not result.success:
-            raise RuntimeError(f"De aanval op de publicatie liep vast: {result.message}")
-        return float(round(result.x[j]))
 
-
-def attack(
-    rel: Relations,
-    lower: Floats,
-    upper: Floats,
-    variable: Bools,
-    targets: Ints,
-    *,
-    known: Floats | None = None,
-    threshold: float = THRESHOLD,
-) -> AttackResult:
-    """The attacker's interval for each target row, or proof that it is wide enough.
-
-    Parameters
-    ----------
-    rel : the publication's relations (only complete, delivered ones).
-    lower, upper : per row, what the attacker knows (``bounds``).
-    variable : per row, True where the row takes part (delivered cells).
-    targets : rows to attack (secret cells).
-    known : one integer solution (the true counts), the start of the proofs.
-
-    Notes
-    -----
-    Every integer solution of the system gives a value each target can take; the range of the
-    values seen is inside the attacker's interval. Rounds that push the unproven targets up
-    (maximise the sum of min(x, threshold + 2)) and down (minimise their sum) prove most
-    targets wide at once; the rest are optimised one by one (LP with HiGHS, warm-started; the
-    integer programme where the LP's vertex is fractional), which gives the exact interval.
-    """
-    n = len(lower)
-    cols = np.flatnonzero(variable)
-    position = np.full(n, -1, dtype=np.int64)
-    position[cols] = np.arange(len(cols))
-    system = _System(_equations(rel, n)[:, cols].tocsr(), lower[cols], upper[cols])
-    t = position[targets]
-    if (t < 0).any():
-        raise ValueError("Een aangevallen cel is niet geleverd.")
-    seen_lo = np.full(len(targets), np.inf)
-    seen_hi = np.full(len(targets), -np.inf)
-    if known is not None:
-        seen_lo = np.minimum(seen_lo, known[targets])
-        seen_hi = np.maximum(seen_hi, known[targets])
-    m = len(cols)
+def _prove(
+    part: _Part, t: Ints, seen_lo: Floats, seen_hi: Floats, threshold: float
+) -> tuple[Floats, Floats]:
+    """Widen the seen ranges of targets ``t`` (local indices) with integer solutions of ``part``:
+    alternately lift the unproven ones (maximise the sum of min(x, need)) and lower them."""
+    m = part.a.shape[1]
     idle = 0
     for round_no in range(60):
         open_ = ~protected(seen_lo, seen_hi, threshold=threshold)
@@ -250,11 +261,11 @@ def attack(
                 ]
             ).tocsr()
             c = np.concatenate([np.zeros(m), -np.ones(k)])
-            x = system.solution(c, extra=(link, np.zeros(k)), n_aux=k, aux_upper=need)
+            x = _integer_solution(part, c, link=link, aux_upper=need.astype(float))
         else:
             c = np.zeros(m)
             c[t[open_]] = 1.0
-            x = system.solution(c)
+            x = _integer_solution(part, c)
         if x is None:
             idle += 1
             continue
@@ -262,33 +273,67 @@ def attack(
         new_hi = np.maximum(seen_hi, x[t])
         idle = 0 if (new_lo < seen_lo).any() or (new_hi > seen_hi).any() else idle + 1
         seen_lo, seen_hi = new_lo, new_hi
-    lo, hi = seen_lo.copy(), seen_hi.copy()
-    exact = np.zeros(len(targets), dtype=bool)
-    rest = np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold))
-
-    if len(rest):
-        solver = _Solver(system.a.tocsc(), np.zeros(system.a.shape[0]), system.lower, system.upper)
-        for i in rest:
-            hi[i] = solver.optimum(int(t[i]), maximise=True)
-            lo[i] = solver.optimum(int(t[i]), maximise=False)
-            exact[i] = True
-    return AttackResult(targets, lo, hi, exact)
+    return seen_lo, seen_hi
 
 
-def _reduced(
-    a: sparse.csr_matrix, lower: Floats, upper: Floats
-) -> tuple[sparse.csr_matrix, Floats, Floats, Floats, Ints]:
-    """Drop fixed variables (mostly published zeros) into the right-hand side.
+def attack(
+    rel: Relations,
+    lower: Floats,
+    upper: Floats,
+    variable: Bools,
+    targets: Ints,
+    *,
+    known: Floats,
+    threshold: float = THRESHOLD,
+) -> AttackResult:
+    """The attacker's interval for each target row, or proof that it is wide enough.
 
-    Returns (matrix, rhs, lower, upper, kept columns) of the free variables; the equations
-    without a free variable are left out.
+    Parameters
+    ----------
+    rel : the publication's relations (only complete, delivered ones).
+    lower, upper : per row, what the attacker knows (``bounds``).
+    variable : per row, True where the row takes part (delivered cells).
+    targets : rows to attack (secret cells).
+    known : one integer solution (the true counts): the first values of every proof.
+
+    Notes
+    -----
+    Every integer solution of the system gives a value each target can take; the range of the
+    values seen is inside the attacker's interval. Per independent part of the system, rounds
+    that lift the unproven targets and lower them (``_prove``) show most targets wide at once;
+    the rest are optimised one by one (LP with HiGHS, warm-started; the integer programme where
+    the LP's vertex is fractional), which gives the attacker's exact interval.
     """
-    fixed = lower == upper
-    keep = np.flatnonzero(~fixed)
-    rhs = -(a[:, np.flatnonzero(fixed)] @ lower[fixed]) if fixed.any() else np.zeros(a.shape[0])
-    sub = a[:, keep].tocsr()
-    used = np.diff(sub.indptr) > 0
-    return sub[used], np.asarray(rhs)[used], lower[keep], upper[keep], keep
+    if not (variable[targets]).all():
+        raise ValueError("Een aangevallen cel is niet geleverd.")
+    lo = known[targets].astype(float).copy()
+    hi = lo.copy()
+    exact = np.zeros(len(targets), dtype=bool)
+    index = {int(r): i for i, r in enumerate(targets)}
+    in_part = np.zeros(len(targets), dtype=bool)
+    for part in _parts(rel, lower, upper, variable):
+        mine = [(j, index[int(r)]) for j, r in enumerate(part.rows) if int(r) in index]
+        if not mine:
+            continue
+        local = np.array([j for j, _ in mine], dtype=np.int64)
+        which = np.array([i for _, i in mine], dtype=np.int64)
+        in_part[which] = True
+        if part.a.shape[0] == 0:  # a cell in no relation: its own bounds
+            lo[which], hi[which] = part.lower[local], part.upper[local]
+            exact[which] = True
+            continue
+        seen_lo, seen_hi = _prove(part, local, lo[which], hi[which], threshold)
+        lo[which], hi[which] = seen_lo, seen_hi
+        rest = np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold))
+        if len(rest):
+            solver = _Solver(part)
+            for i in rest:
+                hi[which[i]] = solver.optimum(int(local[i]), maximise=True)
+                lo[which[i]] = solver.optimum(int(local[i]), maximise=False)
+                exact[which[i]] = True
+    # Targets that were fixed (a secret cell cannot be, but guard) keep their own bounds.
+    lo[~in_part], hi[~in_part] = lower[targets[~in_part]], upper[targets[~in_part]]
+    return AttackResult(targets, lo, hi, exact)
 
 
 def blocking(
@@ -305,44 +350,25 @@ def blocking(
     A published count helps the attacker where it sits at a bound that suppressing it would
     lift: its upper bound (a secret count has none), or a lower bound above 0. Those with a
     nonzero reduced cost at the optimum are the ones that bind. Each target is solved in its
-    own connected part of the system (fixed cells taken out), which keeps the LPs small.
+    own independent part of the system, which keeps the LPs small.
     """
-    n = len(lower)
-    cols = np.flatnonzero(variable)
-    a_all = _equations(rel, n)[:, cols].tocsr()
-    a, rhs, lo, up, keep = _reduced(a_all, lower[cols], upper[cols])
-    rows_of = cols[keep]
-    position = np.full(n, -1, dtype=np.int64)
-    position[rows_of] = np.arange(len(rows_of))
     found: dict[int, Ints] = {int(r): np.zeros(0, dtype=np.int64) for r in targets}
-    if a.shape[0] == 0:
-        return found
-    graph = sparse.bmat([[None, a], [a.T, None]]).tocsr()
-    _, label = connected_components(graph, directed=False)
-    var_label, eq_label = label[a.shape[0] :], label[: a.shape[0]]
-    solvers: dict[int, tuple[_Solver, Ints]] = {}
-    for row in targets:
-        j = int(position[row])
-        if j < 0:
+    wanted = set(found)
+    for part in _parts(rel, lower, upper, variable):
+        mine = [(j, int(r)) for j, r in enumerate(part.rows) if int(r) in wanted]
+        if not mine or part.a.shape[0] == 0:
             continue
-        comp = int(var_label[j])
-        if comp not in solvers:
-            vars_c = np.flatnonzero(var_label == comp)
-            eqs_c = np.flatnonzero(eq_label == comp)
-            solver = _Solver(a[eqs_c][:, vars_c].tocsc(), rhs[eqs_c], lo[vars_c], up[vars_c])
-            solvers[comp] = (solver, vars_c)
-        solver, vars_c = solvers[comp]
-        local = int(np.searchsorted(vars_c, j))
-        cand = candidates[rows_of[vars_c]]
-        c_lo, c_up = lo[vars_c], up[vars_c]
-        binding_rows: set[int] = set()
-        for maximise in (True, False):
-            values, duals = solver.limits(local, maximise=maximise)
-            at_upper = np.isfinite(c_up) & (np.abs(values - c_up) < _TOL)
-            at_lower = (c_lo > 0) & (np.abs(values - c_lo) < _TOL)
-            binding = cand & (at_upper | at_lower) & (np.abs(duals) > _TOL)
-            binding_rows.update(rows_of[vars_c[binding]].tolist())
-        found[int(row)] = np.array(sorted(binding_rows), dtype=np.int64)
+        solver = _Solver(part)
+        cand = candidates[part.rows]
+        for j, row in mine:
+            binding_rows: set[int] = set()
+            for maximise in (True, False):
+                values, duals = solver.limits(j, maximise=maximise)
+                at_upper = np.isfinite(part.upper) & (np.abs(values - part.upper) < _TOL)
+                at_lower = (part.lower > 0) & (np.abs(values - part.lower) < _TOL)
+                binding = cand & (at_upper | at_lower) & (np.abs(duals) > _TOL)
+                binding_rows.update(part.rows[binding].tolist())
+            found[row] = np.array(sorted(binding_rows), dtype=np.int64)
     return found
 
 

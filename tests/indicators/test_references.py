@@ -1,14 +1,15 @@
 """The issue 13 table re-run: published cases against their reference numbers and pysyncon.
 
-Prop 99 (Abadie, Diamond & Hainmueller 2010) ships in causalpy (``california_prop99.csv``),
-Kessler & Roth's organ donations in causaldata; both are test dependencies, read from the
-installed packages. The Basque data (Abadie & Gardeazabal 2003) ship in no PyPI package with a
+Prop 99 (Abadie, Diamond & Hainmueller 2010) as shipped in causalpy (``california_prop99.csv``)
+and Kessler & Roth's organ donations as shipped in causaldata are copied into
+tests/fixtures/effects/ (see its README for source and licence): those packages pull in PyMC,
+over a gigabyte, for two small CSV files. The Basque data (Abadie & Gardeazabal 2003) ship in no PyPI package with a
 licence we could check, so that row is not re-run here.
 """
 
 from __future__ import annotations
 
-import importlib.resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,15 +19,14 @@ from pysyncon import Dataprep, Synth
 from indicators.effects import estimate_effect
 from indicators.synth import estimate_synth
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "effects"
 PROP99_PYSYNCON = {"Utah": 0.394, "Montana": 0.232, "Nevada": 0.205, "Connecticut": 0.109,
                    "New Hampshire": 0.045, "Colorado": 0.015}  # fmt: skip
 
 
 def prop99() -> pd.DataFrame:
     """Long panel: one code per state, periods 1970..2000, teller = packs per capita."""
-    path = importlib.resources.files("causalpy") / "data" / "california_prop99.csv"
-    with importlib.resources.as_file(path) as file:
-        wide = pd.read_csv(file)
+    wide = pd.read_csv(FIXTURES / "california_prop99.csv")
     long = wide.melt(id_vars="Year", var_name="code", value_name="teller")
     return long.assign(periode=long["Year"].astype(str), noemer=1.0)[
         ["code", "periode", "teller", "noemer"]
@@ -35,9 +35,7 @@ def prop99() -> pd.DataFrame:
 
 def organ_donations() -> pd.DataFrame:
     """Long panel of quarters (``Q42010`` -> ``2010-Q4``), teller = donation rate."""
-    path = importlib.resources.files("causaldata") / "organ_donations" / "organ_donation.csv"
-    with importlib.resources.as_file(path) as file:
-        raw = pd.read_csv(file)
+    raw = pd.read_csv(FIXTURES / "organ_donation.csv")
     periode = raw["Quarter"].str[2:] + "-Q" + raw["Quarter"].str[1]
     return pd.DataFrame(
         {"code": raw["State"], "periode": periode, "teller": raw["Rate"], "noemer": 1.0}
