@@ -13,6 +13,7 @@ from dashboard.cli_admin import cmd_demo, cmd_purge, cmd_regions_add, cmd_serve,
 from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_load
 from dashboard.cli_effect import cmd_effect
 from dashboard.cli_import import cmd_import, cmd_interventions_import
+from dashboard.cli_publication import cmd_audit, cmd_publish
 from dashboard.cli_report import cmd_export, cmd_report
 from dashboard.cli_security import cmd_audit_log_verify, cmd_users_disable, cmd_users_remove
 from data.db import redact
@@ -156,7 +157,24 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--gemeente", action="append", default=[])
     user_add.add_argument("--regio")
     _add_security_commands(sub, users_sub, command)
+    _add_publication_commands(sub, command)
     return parser
+
+
+def _add_publication_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    command: Callable[..., argparse.ArgumentParser],
+) -> None:
+    """``publish`` (the whole publication as CSV) and ``audit`` (the attack on it)."""
+    publish = command("publish", cmd_publish, "schrijf de hele publicatie (CSV)")
+    scope = publish.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--gemeente", action="append")
+    scope.add_argument("--regio")
+    publish.add_argument("--out", required=True)
+    audit = command("audit", cmd_audit, "val de publicatie aan zoals een buitenstaander zou doen")
+    scope = audit.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--gemeente", action="append")
+    scope.add_argument("--regio")
 
 
 def _add_security_commands(

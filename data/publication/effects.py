@@ -1,34 +1,47 @@
-"""Data glue for effect estimates: load what an intervention needs and estimate its effect.
+"""Effects of interventions, computed from the publication only.
 
-Used by ``wijkmonitor effect`` and the dashboard's Interventies page. The arithmetic lives in
-``indicators`` (comparison, effects, synth); this module only reads the database.
+Every number an effect shows (the pooled effect, its interval and p-value, the event study, the
+group lines, the ring, the effort) comes from the published group series of the intervention
+(``data.publication.cells``: the treated buurten summed, each stage, the ring and the comparison
+buurten, counts rounded to 5 and protected with everything else). So an effect can give away no
+more than the publication does, whatever the size of the treated group, and a change in a secret
+cell that leaves the publication as it is changes no effect either. With one published
+comparison line, the interval comes from conformal inference over time (Chernozhukov, Wüthrich
+and Zhu 2021), which needs nothing else.
+
+Where the treated line is mostly secret at the period asked for (a single small buurt per month),
+the next longer period is used, and the result says so. The synthetic control takes as donors
+the published lines of buurten and wijken outside the treated buurten, their ring and other
+interventions, wherever those lines are shown in every period.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from collections.abc import Sequence
 
-import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from data import store
+from data.publication.cells import NO_EFFECT_ANALYSIS, group_code
+from data.publication.read import ClusterPublication, open_publication
 from geo.errors import InputError
 from indicators import catalogue
-from indicators.comparison import MIN_NOEMER, choose_controls, ring_buurten
 from indicators.effects import EffectResult, estimate_effect
-from indicators.rates import indicator_table
+from indicators.periods import GRANULARITIES, convert
 from indicators.synth import estimate_synth
 
 METHODES = ("did", "synth")
+PERIODE_PER = {"maand": "maand", "kwartaal": "kwartaal", "jaar": "jaar"}
 PANEL_COLUMNS = ["code", "periode", "teller", "noemer"]
+# A line with more than this share of its periods secret is read at the next longer period.
+MAX_SECRET_SHARE = 0.25
+_WORD = {"maand": "maand", "kwartaal": "kwartaal", "jaar": "jaar"}
 
 
-def _month(value: date) -> str:
-    return f"{value.year}-{value.month:02d}"
-
-
-def _intervention(interventions: pd.DataFrame, interventie_id: str) -> pd.Series:
+def _intervention(conn: Connection | Engine, interventie_id: str) -> pd.Series:
+    interventions = store.load_interventions(conn)
     found = interventions[interventions["id"] == interventie_id]
     if found.empty:
         known = ", ".join(interventions["id"]) or "geen"
@@ -39,93 +52,12 @@ def _intervention(interventions: pd.DataFrame, interventie_id: str) -> pd.Series
     return row
 
 
-def _other_treated(interventions: pd.DataFrame, row: pd.Series) -> list[str]:
-    """Buurten of other interventions in the same gemeente: not fit as comparison buurten."""
-    gemeente = str(row["buurtcodes"][0])[2:6]
-    others = interventions[interventions["id"] != row["id"]]
-    codes = {c for codes in others["buurtcodes"] for c in codes if str(c)[2:6] == gemeente}
-    return sorted(codes - set(row["buurtcodes"]))
-
-
-def _panel(
-    signals: pd.DataFrame, deliveries: pd.DataFrame, areas: pd.DataFrame, indicator: str
-) -> pd.DataFrame:
-    """Monthly buurt rows ``code, periode, teller, noemer`` of one indicator."""
-    table = indicator_table(signals, deliveries, areas, indicator=indicator, granularity="maand")
-    return table.loc[table["level"] == "buurt", PANEL_COLUMNS].reset_index(drop=True)
-
-
-def _areas(
-    engine: Engine | Connection, treated: list[str], interventie_id: str
-) -> gpd.GeoDataFrame:
-    """All areas of the treated buurten' gemeente in its latest stored indeling."""
-    gemeente = "GM" + treated[0][2:6]
-    jaar = store.latest_indeling(engine, gemeente)
-    if jaar is None:
-        raise InputError(f"Geen gebieden geladen voor gemeente {gemeente}.")
-    areas = store.load_areas(engine, indeling_jaar=jaar, gemeenten=[gemeente])
-    unknown = sorted(set(treated) - set(areas.loc[areas["level"] == "buurt", "code"]))
-    if unknown:
-        raise InputError(
-            f"Buurten van {interventie_id} staan niet in indeling {jaar}: {', '.join(unknown)}."
-        )
-    return areas
-
-
-def _panels(
-    engine: Engine | Connection, areas: pd.DataFrame, card: catalogue.Indicator
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The indicator's monthly buurt panel, and the controles panel for hit indicators."""
-    gemeente = str(areas["gemeentecode"].iloc[0])
-    needed = ["illegale_bewoning", "controles"] if card.afgeleid else [card.code, "controles"]
-    signals = store.load_signals(engine, gemeenten=[gemeente], indicators=needed)
-    deliveries = store.load_deliveries(engine, gemeenten=[gemeente])
-    panel = _panel(signals, deliveries, areas, card.code)
-    effort = _panel(signals, deliveries, areas, "controles") if card.hit or card.afgeleid else None
-    return panel, effort
-
-
-def _controls(
-    panel: pd.DataFrame,
-    buurten: pd.DataFrame,
-    treated: list[str],
-    excluded: list[str],
-    start: str,
-    card: catalogue.Indicator,
-) -> list[str]:
-    pre = sorted(p for p in panel["periode"].unique() if p < start)
-    figures = buurten[["code", "woningen", "inwoners"]].astype(
-        {"woningen": float, "inwoners": float}
-    )
-    # A key-figure noemer (woningen, ...) must be 50 every month; a noemer that is itself a
-    # monthly count (controles per buurt, a delivered noemer) 50 over the whole pre period.
-    per_month = card.noemer in catalogue.DENOMINATORS
-    return choose_controls(
-        panel,
-        treated,
-        excluded,
-        pre_periods=pre,
-        key_figures=figures,
-        min_noemer=MIN_NOEMER if per_month else MIN_NOEMER / max(len(pre), 1),
-    )
-
-
-# Housing pressure, never a target of enforcement: no 'did the aanpak lower it?' either.
-NO_EFFECT_ANALYSIS = ("arbeidsmigranten",)
-
-
-def effect_for_intervention(
-    engine: Engine | Connection, interventie_id: str, indicator: str, methode: str = "did"
-) -> EffectResult:
-    """Estimate an intervention's effect on ``indicator`` from the stored data.
-
-    The panel is the intervention's gemeente in its latest stored indeling; the ring comes from
-    the buurt geometry (``ring_buurten``), the comparison buurten from ``choose_controls``
-    (excluding the ring and the buurten of other interventions in that gemeente). Raises
-    InputError for an unknown intervention, indicator or method.
-    """
+def check_request(indicator: str, methode: str, periode_per: str) -> catalogue.Indicator:
+    """The indicator's card; InputError for an unknown method, period or indicator."""
     if methode not in METHODES:
         raise InputError(f"Onbekende methode {methode!r}; kies uit {', '.join(METHODES)}.")
+    if periode_per not in PERIODE_PER:
+        raise InputError(f"Onbekende periode {periode_per!r}; kies maand, kwartaal of jaar.")
     try:
         card = catalogue.get(indicator)
     except KeyError as exc:
@@ -133,29 +65,214 @@ def effect_for_intervention(
     if indicator in NO_EFFECT_ANALYSIS:
         raise InputError(
             f"Op {indicator} wordt geen effect van een aanpak geschat: het is een maat voor "
-            "woondruk, nooit een doel of risicofactor van handhaving (PRINCIPLES)."
+            "woondruk, nooit een doel of risicofactor van handhaving (docs/principes.md)."
         )
-    interventions = store.load_interventions(engine)
-    row = _intervention(interventions, interventie_id)
-    treated = sorted(str(c) for c in row["buurtcodes"])
-    areas = _areas(engine, treated, interventie_id)
-    buurten = gpd.GeoDataFrame(areas[areas["level"] == "buurt"])
-    panel, effort = _panels(engine, areas, card)
-    start = _month(row["start"])
-    ring = ring_buurten(buurten, treated)
-    excluded = [*ring, *_other_treated(interventions, row)]
-    estimator = estimate_effect if methode == "did" else estimate_synth
-    return estimator(
-        panel,
-        treated=treated,
-        controls=_controls(panel, buurten, treated, excluded, start, card),
-        ring=ring,
-        start=start,
-        end=None if row["eind"] is None else _month(row["eind"]),
-        eenheid=card.eenheid,
-        schaal=card.schaal,
-        effort=effort,
-        hoger_is_slechter=card.hoger_is_slechter,
-        interventie=interventie_id,
-        indicator=card.code,
+    return card
+
+
+def group_panel(
+    pub: ClusterPublication, indicator: str, interventie: str, granularity: str
+) -> pd.DataFrame:
+    """The intervention's published group lines as a panel: ``code`` ("behandeld", "controle",
+    "ring", "cohort:YYYY-MM"), ``periode``, ``teller`` (the published count; NaN where secret
+    or missing), ``noemer``."""
+    groups = pub.groups(indicator, interventie)
+    rows = pub.rows(indicator, levels=["groep"], granularity=granularity)
+    rows = rows[rows["code"].isin(groups["code"])]
+    short = {str(c): str(c).split(":", 1)[1] for c in groups["code"]}
+    return pd.DataFrame(
+        {
+            "code": rows["code"].map(short),
+            "periode": rows["periode"],
+            "teller": rows["teller_publ"].astype(float),
+            "noemer": rows["noemer_publ"].astype(float),
+        }
+    )[PANEL_COLUMNS].reset_index(drop=True)
+
+
+def _secret_share(panel: pd.DataFrame, code: str) -> float:
+    own = panel[panel["code"] == code]
+    return 1.0 if own.empty else float(own["teller"].isna().mean())
+
+
+def _granularity(
+    pub: ClusterPublication, indicator: str, interventie: str, wanted: str
+) -> tuple[str, pd.DataFrame]:
+    """The finest period from ``wanted`` on at which the treated line is mostly shown."""
+    order = list(GRANULARITIES)
+    for granularity in order[order.index(wanted) :]:
+        panel = group_panel(pub, indicator, interventie, granularity)
+        if _secret_share(panel, "behandeld") <= MAX_SECRET_SHARE:
+            return granularity, panel
+    raise InputError(
+        f"De behandelde buurten van {interventie} zijn te klein om {indicator} te tonen, ook per "
+        "jaar: te klein om te tonen."
     )
+
+
+def _members(pub: ClusterPublication, indicator: str, interventie: str, rol: str) -> list[str]:
+    groups = pub.groups(indicator, interventie)
+    rows = groups[groups["rol"] == rol]
+    return sorted({str(c) for members in rows["leden"] for c in members})
+
+
+def effect_for_intervention(
+    conn: Connection | Engine,
+    interventie_id: str,
+    indicator: str,
+    methode: str = "did",
+    *,
+    periode_per: str = "maand",
+    pub: ClusterPublication | None = None,
+) -> EffectResult:
+    """Estimate an intervention's effect on ``indicator`` from its published group lines.
+
+    ``pub`` may be given (the dashboard keeps one); otherwise the publication of the
+    intervention's cluster is opened. Raises InputError for an unknown intervention, indicator,
+    method or period, and when the treated buurten are too small to show even per year.
+    """
+    card = check_request(indicator, methode, periode_per)
+    row = _intervention(conn, interventie_id)
+    gemeente = "GM" + str(row["buurtcodes"][0])[2:6]
+    if pub is None:
+        pub = open_publication(conn, gemeenten=[gemeente], indicators=[indicator, "controles"])
+    groups = pub.groups(indicator, interventie_id)
+    if groups.empty:
+        raise InputError(
+            f"Interventie {interventie_id} heeft geen buurten in de geladen indeling van {gemeente}."
+        )
+    if "controle" not in set(groups["rol"]):
+        raise InputError(
+            f"Geen vergelijkingsbuurten voor {interventie_id}: er zijn geen gegevens van vóór de "
+            "start, of geen andere buurten in de gemeente."
+        )
+    granularity, panel = _granularity(pub, indicator, interventie_id, periode_per)
+    cohorts = groups[groups["rol"] == "cohort"]
+    if len(cohorts):
+        treated = [str(c).split(":", 1)[1] for c in cohorts["code"]]
+        start: str | dict[str, str] = {
+            t: str(convert(str(s), granularity))
+            for t, s in zip(treated, cohorts["start"], strict=True)
+        }
+    else:
+        treated = ["behandeld"]
+        first = str(groups.loc[groups["rol"] == "behandeld", "start"].iloc[0])
+        start = str(convert(first, granularity))
+    eind = None if row["eind"] is None else convert(f"{row['eind']:%Y-%m}", granularity)
+    effort = None
+    if card.hit or card.afgeleid:
+        effort = group_panel(pub, "controles", interventie_id, granularity)
+        effort = effort[effort["code"].isin(["behandeld", *treated])].assign(code=treated[0])
+    common = {
+        "treated": treated,
+        "ring": ["ring"] if "ring" in set(panel["code"]) else [],
+        "start": start,
+        "end": eind,
+        "eenheid": card.eenheid,
+        "schaal": card.schaal,
+        "effort": effort,
+        "hoger_is_slechter": card.hoger_is_slechter,
+        "interventie": interventie_id,
+        "indicator": card.code,
+    }
+    if methode == "did":
+        result = estimate_effect(panel, controls=["controle"], **common)  # type: ignore[arg-type]
+    else:
+        donors, donor_panel = _donors(pub, indicator, interventie_id, granularity, row)
+        result = estimate_synth(pd.concat([panel, donor_panel], ignore_index=True),
+                                controls=donors, **common)  # type: ignore[arg-type]  # fmt: skip
+    return _relabel(result, pub, indicator, interventie_id, granularity, periode_per)
+
+
+def _donors(
+    pub: ClusterPublication,
+    indicator: str,
+    interventie: str,
+    granularity: str,
+    row: pd.Series,
+) -> tuple[list[str], pd.DataFrame]:
+    """Published lines of buurten and wijken that can serve as donors: outside the treated
+    buurten, the ring and other interventions, and shown in every period."""
+    gemeente = "GM" + str(row["buurtcodes"][0])[2:6]
+    treated = set(_members(pub, indicator, interventie, "behandeld"))
+    ring = set(_members(pub, indicator, interventie, "ring"))
+    others = {c for i in pub.data.interventions if i.id != interventie for c in i.buurten}
+    avoid = treated | ring | others
+    rows = pub.rows(
+        indicator, gemeenten=[gemeente], granularity=granularity, levels=["buurt", "wijk"]
+    )
+    wijk_of = pub.data.plain_areas.set_index("code")["parent_code"].to_dict()
+    touched = {wijk_of.get(c) for c in avoid}
+    rows = rows[~rows["code"].isin(avoid) & ~rows["code"].isin(touched)]
+    shown = rows.groupby("code")["teller_publ"].apply(lambda s: bool(s.notna().all()))
+    donors = sorted(str(c) for c, ok in shown.items() if ok)
+    if len(donors) < 2:
+        raise InputError(
+            "Te weinig gepubliceerde reeksen om een synthetische controle te vormen; kies "
+            "'did' of een langere periode (--periode-per kwartaal of jaar)."
+        )
+    used = rows[rows["code"].isin(donors)]
+    panel = pd.DataFrame({"code": used["code"], "periode": used["periode"],
+                          "teller": used["teller_publ"].astype(float),
+                          "noemer": used["noemer_publ"].astype(float)})  # fmt: skip
+    return donors, panel
+
+
+def _relabel(
+    result: EffectResult,
+    pub: ClusterPublication,
+    indicator: str,
+    interventie: str,
+    granularity: str,
+    wanted: str,
+) -> EffectResult:
+    """Group names back to buurtcodes, and the warnings the published lines call for."""
+    warnings = [w for w in result.waarschuwingen if not w.startswith("Weinig vergelijkingsbuurten")]
+    controls = _members(pub, indicator, interventie, "controle")
+    if result.methode == "did" and len(controls) < 10:
+        warnings.append(
+            f"Weinig vergelijkingsbuurten ({len(controls)}); het interval komt uit de tijdreeks "
+            "(conforme inferentie) en is daardoor breder."
+        )
+    if granularity != wanted:
+        warnings.append(
+            f"Per {_WORD[wanted]} zijn de behandelde buurten te klein om te tonen; het effect is "
+            f"per {_WORD[granularity]} berekend."
+        )
+    warnings.append(
+        "Berekend op de gepubliceerde groepsreeksen (aantallen afgerond op 5), zodat het effect "
+        "niets prijsgeeft dat de publicatie niet al toont."
+    )
+    cohorten = [
+        {**c, "behandeld": sorted(m for s in [c.get("behandeld", [])] for code in s
+                                  for m in _cohort_members(pub, indicator, interventie, str(code)))}
+        for c in result.cohorten
+    ]  # fmt: skip
+    return dataclasses.replace(
+        result,
+        behandeld=_members(pub, indicator, interventie, "behandeld"),
+        controle=controls if result.methode == "did" else result.controle,
+        ring=_members(pub, indicator, interventie, "ring"),
+        waarschuwingen=warnings,
+        cohorten=cohorten,
+    )
+
+
+def _cohort_members(
+    pub: ClusterPublication, indicator: str, interventie: str, code: str
+) -> Sequence[str]:
+    groups = pub.groups(indicator, interventie)
+    rows = groups[groups["code"] == f"{interventie}:{code}"]
+    return [] if rows.empty else list(rows.iloc[0]["leden"])
+
+
+def granularity_of(result: EffectResult) -> str:
+    """The period the effect was computed per (from its event study)."""
+    if result.event_study.empty:
+        return "maand"
+    periode = str(result.event_study["periode"].iloc[0])
+    return "jaar" if len(periode) == 4 else ("kwartaal" if "Q" in periode else "maand")
+
+
+__all__ = ["METHODES", "NO_EFFECT_ANALYSIS", "check_request", "effect_for_intervention",
+           "granularity_of", "group_code", "group_panel"]  # fmt: skip

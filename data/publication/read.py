@@ -8,15 +8,15 @@ GPKG, download or effect shows it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from data.publication.build import (
-    PER_CONTROLE,
-    PUBLISHED_COLUMNS,
     ClusterData,
     Published,
     load_cluster,
@@ -139,5 +139,36 @@ def contract_rows(table: pd.DataFrame) -> pd.DataFrame:
     return out[CSV_COLUMNS]
 
 
-__all__ = ["CSV_COLUMNS", "PER_CONTROLE", "PUBLISHED_COLUMNS", "ClusterPublication",
-           "contract_rows", "needed_inputs", "open_publication"]  # fmt: skip
+def scope_rows(
+    pub: ClusterPublication,
+    *,
+    gemeenten: Sequence[str] | None = None,
+    regio: str | None = None,
+    indicators: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every published row of the gemeenten or region asked for, all indicators, in the
+    contract's shape (``CSV_COLUMNS``), sorted by niveau, code, indicator and periode."""
+    codes = list(indicators) if indicators is not None else list(catalogue.CODES)
+    frames = [pub.rows(c, gemeenten=gemeenten, regio=regio) for c in codes]
+    table = pd.concat(frames, ignore_index=True)
+    order = {"regio": 0, "gemeente": 1, "wijk": 2, "buurt": 3, "groep": 4}
+    table = table.assign(_n=table["level"].map(order)).sort_values(
+        ["_n", "code", "indicator", "granulariteit", "periode"], kind="stable"
+    )
+    return contract_rows(table).reset_index(drop=True)
+
+
+def write_csv(rows: pd.DataFrame, out: Path) -> Path:
+    """The publication as CSV (RFC 4180: comma, decimal point, UTF-8), written whole or not at
+    all; text cells defused for spreadsheets (``data.cells.neutralise``)."""
+    from data.cells import neutralise
+
+    text = rows.copy()
+    for column in ("code", "niveau", "periode", "indicator", "status"):
+        text[column] = text[column].map(neutralise)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    text.to_csv(tmp, index=False, float_format="%.6g", na_rep="", lineterminator="\n")
+    os.replace(tmp, out)
+    return out
