@@ -202,10 +202,11 @@ def _browse(base: str, largest: str) -> dict[str, object]:
 
 def _profile_pages(url: str, sample: int) -> dict[str, object]:
     """What the pages compute, outside Streamlit: per gemeente, and the Regio loop extrapolated."""
+    from indicators.publish import published_table
+
     from data import db, store
     from data.regions import load_regions
     from geo.simplify import simplify_coverage
-    from indicators.publish import published_table
 
     engine = db.make_engine(url)
     clock = Clock()

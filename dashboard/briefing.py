@@ -1,8 +1,8 @@
 """The one-page wijkbriefing for a wethouder (``wijkmonitor report --wijk``), as an A4 PDF.
 
-Map, trend, effect, the three sporen, sources and peildatum on one page. Every number is a
-published value (``indicators.publish.published_table``); the comparison buurten' line applies
-the same disclosure rules to the group (``indicators.trends.group_series``).
+Map, trend, effect, the three sporen, sources and peildatum on one page. Every number is read
+from the publication (``data.publication``): the comparison buurten' line is their published
+group series, and the effect is computed from the published group lines.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dashboard.pdf.figures import (
     check_indicators,
     check_period,
     default_period,
+    gemeente_in,
     is_demo,
     load_gemeente,
     peildatum_text,
@@ -34,10 +35,11 @@ from dashboard.pdf.figures import (
 from dashboard.pdf.maps import wijk_map
 from dashboard.pdf.trend import trend_drawing
 from data import store
+from data.publication.cells import group_code
+from data.publication.read import ClusterPublication
 from geo.errors import InputError, WijkmonitorError
 from indicators import catalogue
 from indicators.periods import label
-from indicators.trends import group_series
 
 _WIJK = re.compile(r"^WK\d{6}$")
 _MAP_W, _CHART_W, _GAP = 262.0, 257.0, 16.0
@@ -55,7 +57,13 @@ DEFAULT_INDICATORS = [
 
 
 def briefing_pdf(
-    engine: Engine, *, wijk: str, indicators: list[str], periode: str | None, out: Path
+    engine: Engine,
+    *,
+    wijk: str,
+    indicators: list[str],
+    periode: str | None,
+    out: Path,
+    pub: ClusterPublication | None = None,
 ) -> Path:
     """Write the wijkbriefing of ``wijk`` to ``out`` (one A4 page) and return ``out``.
 
@@ -68,12 +76,16 @@ def briefing_pdf(
     wijk = wijk.strip().upper()
     if not _WIJK.match(wijk):
         raise InputError(f"Onbekende wijk {wijk!r}: verwacht WK gevolgd door 6 cijfers.")
-    gem = load_gemeente(engine, "GM" + wijk[2:6], indicators)
+    gem = (
+        load_gemeente(engine, "GM" + wijk[2:6], indicators)
+        if pub is None
+        else gemeente_in(pub, "GM" + wijk[2:6])
+    )
     if wijk not in set(gem.areas.loc[gem.areas["level"] == "wijk", "code"]):
         raise InputError(f"Onbekende wijk {wijk}: niet in indeling {gem.indeling_jaar} geladen.")
     periode = periode or default_period([gem], indicators[0])
     intervention = _intervention(engine, gem, wijk)
-    result, error = _effect(engine, intervention, indicators[0])
+    result, error = _effect(engine, gem, intervention, indicators[0])
     story = _story(engine, gem, wijk, indicators, periode, intervention, result, error)
     title = f"Wijkbriefing {gem.names()[wijk]}"
     footer = f"Wijkmonitor · Wijkbriefing {wijk}"
@@ -89,17 +101,18 @@ def _intervention(engine: Engine, gem: GemeenteCijfers, wijk: str) -> pd.Series 
 
 
 def _effect(
-    engine: Engine, intervention: pd.Series | None, indicator: str
+    engine: Engine, gem: GemeenteCijfers, intervention: pd.Series | None, indicator: str
 ) -> tuple[Any | None, str | None]:
     """The effect estimate of the intervention on ``indicator``, or (None, why not)."""
     if intervention is None:
         return None, None
+    from data.publication.effects import effect_for_intervention
+
     try:
-        from data.publication.effects import effect_for_intervention
-    except ImportError:
-        return None, "de effectschatting is in deze versie niet beschikbaar."
-    try:
-        return effect_for_intervention(engine, str(intervention["id"]), indicator, "did"), None
+        result = effect_for_intervention(
+            engine, str(intervention["id"]), indicator, "did", pub=gem.pub
+        )
+        return result, None
     except (WijkmonitorError, ValueError, ArithmeticError) as exc:
         return None, str(exc)
 
@@ -178,9 +191,11 @@ def _trend_column(
         (names[wijk], area_series(table, wijk, periods)),
         (gem.naam, area_series(table, gem.code, periods)),
     ]
-    if result is not None and result.controle and card.noemer in catalogue.DENOMINATORS:
-        group = group_series(table, list(result.controle), periods, schaal=card.schaal)
-        series.append((f"Vergelijkingsbuurten ({len(result.controle)})", group))
+    if result is not None and result.controle:
+        code = group_code(result.interventie, "controle")
+        series.append(
+            (f"Vergelijkingsbuurten ({len(result.controle)})", area_series(table, code, periods))
+        )
     markers = []
     if intervention is not None:
         markers.append(

@@ -97,7 +97,7 @@ def header(selection: Selection | None, user: User) -> None:
         f"{b}: t/m {label(m)}" for b, m in zip(latest["bron"], latest["laatste_maand"], strict=True)
     ]
     peil = "-".join(reversed(peildatum.split("-"))) if peildatum else "onbekend"
-    note = loaders.rebase_note(url, selection.gemeente, selection.jaar)
+    note = loaders.rebase_note(url, selection.gemeente)
     if note:
         st.info(f"Cijfers op buurtindeling {selection.jaar}: {note}.", icon=":material/sync_alt:")
     st.caption(

@@ -17,15 +17,14 @@ from sqlalchemy import Engine
 
 from data import db, store
 from data.publication.effects import effect_for_intervention
-from data.publication.rebase import signals_on_indeling
+from data.publication.read import ClusterPublication, open_publication
+from data.publication.scope import Cluster, cluster_of
 from data.settings import Settings, from_env
 from geo.neighbours import neighbour_lists
 from geo.simplify import MapLayer, map_coverage, simplify_coverage
 from geo.simplify import map_layer as geo_map_layer
-from indicators import catalogue
 from indicators.effects import EffectResult
 from indicators.hotspots import hotspots
-from indicators.publish import published_table
 from indicators.rates import latest_deliveries
 
 
@@ -101,35 +100,47 @@ def area_names(url: str, members: tuple[tuple[str, int], ...]) -> pd.Series:
     return frame.drop_duplicates("code").set_index("code")["name"]
 
 
-@st.cache_data(show_spinner="Cijfers berekenen...", max_entries=64)
-def published(url: str, gemeenten: tuple[str, ...], jaar: int, indicator: str) -> pd.DataFrame:
-    """The disclosed table of one indicator for gemeenten on indeling ``jaar``: safe to show.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _publication(url: str, cluster: Cluster, version: str) -> ClusterPublication:
+    """The publication of one cluster at one data version, shared by every session.
 
-    All period lengths, disclosed together; the gemeenten together in one pass, which gives
-    the same cells as one pass per gemeente (no disclosure group crosses a gemeente).
+    Indicators are published on first use and kept; a new data version is a new object.
     """
-    eng = engine(url)
-    needed = catalogue.inputs(indicator)
-    signals, _ = signals_on_indeling(eng, gemeenten=gemeenten, jaar=jaar, indicators=needed)
-    areas = store.load_areas(eng, indeling_jaar=jaar, gemeenten=gemeenten)
-    return published_table(
-        signals,
-        store.load_deliveries(eng, gemeenten=gemeenten, indicators=needed),
-        pd.DataFrame(areas.drop(columns="geometry")),
-        indicator=indicator,
-    )
+    return open_publication(engine(url), cluster=cluster)
 
 
 @st.cache_data(show_spinner=False)
-def rebase_note(url: str, gemeente: str, jaar: int) -> str:
-    """How the gemeente's signals were re-based onto indeling ``jaar`` ('' when not needed)."""
-    return signals_on_indeling(engine(url), gemeenten=[gemeente], jaar=jaar)[1]
+def _cluster(url: str, gemeenten: tuple[str, ...]) -> Cluster:
+    return cluster_of(engine(url), gemeenten=gemeenten)
 
 
-def disclosed(url: str, gemeente: str, jaar: int, indicator: str, granularity: str) -> pd.DataFrame:
-    """One period length of ``published`` for one gemeente."""
-    table = published(url, (gemeente,), jaar, indicator)
-    return table[table["granulariteit"] == granularity]
+def publication(url: str, gemeenten: tuple[str, ...]) -> ClusterPublication:
+    """The one publication holding ``gemeenten``: every number a page shows comes from it."""
+    return _publication(url, _cluster(url, gemeenten), data_version(url))
+
+
+@st.cache_data(show_spinner="Cijfers berekenen...", max_entries=256)
+def published(url: str, gemeenten: tuple[str, ...], indicator: str) -> pd.DataFrame:
+    """Published rows of one indicator for ``gemeenten`` (areas and group series, all periods)."""
+    return publication(url, gemeenten).rows(indicator, gemeenten=gemeenten)
+
+
+@st.cache_data(show_spinner=False)
+def rebase_note(url: str, gemeente: str) -> str:
+    """How the gemeente's signals were re-based onto its indeling ('' when not needed)."""
+    return publication(url, (gemeente,)).note(gemeente)
+
+
+def disclosed(url: str, gemeente: str, indicator: str, granularity: str) -> pd.DataFrame:
+    """One period length of ``published`` for one gemeente: its buurten, wijken and itself."""
+    table = published(url, (gemeente,), indicator)
+    keep = (table["granulariteit"] == granularity) & (table["level"] != "groep")
+    return table[keep]
+
+
+def region_rows(url: str, regio: str, members: tuple[str, ...], indicator: str) -> pd.DataFrame:
+    """Published rows of a region: its own total and its gemeenten's areas, all periods."""
+    return publication(url, members).rows(indicator, regio=regio)
 
 
 @st.cache_data(show_spinner=False)
@@ -152,7 +163,7 @@ def hotspot_classes(
     url: str, gemeente: str, jaar: int, indicator: str, granularity: str, periode: str
 ) -> pd.DataFrame:
     """Gi* and local Moran classes of the published buurt values of one period."""
-    table = disclosed(url, gemeente, jaar, indicator, granularity)
+    table = disclosed(url, gemeente, indicator, granularity)
     rows = table[(table["level"] == "buurt") & (table["periode"] == periode)]
     values = rows.set_index("code")["waarde_publ"].astype(float)
     buurten = areas(url, gemeente, jaar)
@@ -160,10 +171,16 @@ def hotspot_classes(
     return hotspots(values, lists, indicator=indicator)
 
 
-@st.cache_data(show_spinner="Effect schatten (placebo-toetsen)...")
-def effect(url: str, interventie: str, indicator: str, methode: str) -> EffectResult:
-    """The effect estimate of an intervention on an indicator (see data.effects)."""
-    return effect_for_intervention(engine(url), interventie, indicator, methode)
+@st.cache_data(show_spinner="Effect schatten...")
+def effect(
+    url: str, gemeente: str, interventie: str, indicator: str, methode: str, periode_per: str
+) -> EffectResult:
+    """The effect of an intervention on an indicator, from the published group lines
+    (``data.publication.effects``)."""
+    pub = publication(url, (gemeente,))
+    return effect_for_intervention(
+        engine(url), interventie, indicator, methode, periode_per=periode_per, pub=pub
+    )
 
 
 @st.cache_data(show_spinner="Briefing maken (PDF)...", max_entries=20)

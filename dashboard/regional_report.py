@@ -17,17 +17,20 @@ from sqlalchemy import Engine
 from dashboard.pdf import blocks, style
 from dashboard.pdf.document import write_pdf
 from dashboard.pdf.figures import (
+    EFFORT,
+    PER_CONTROLE,
     GemeenteCijfers,
     check_indicators,
     check_period,
     default_period,
+    gemeente_in,
     is_demo,
-    load_gemeente,
     peildatum_text,
     unit_label,
 )
 from dashboard.pdf.maps import gemeente_map, region_map
 from data import store
+from data.publication.read import open_publication
 from data.regions import load_regions
 from geo.errors import InputError
 from indicators import catalogue
@@ -54,7 +57,14 @@ def regional_pdf(
     indicators = check_indicators(list(indicators))
     periode = check_period(periode)
     title, codes = _members(engine, regio, gemeenten)
-    members = [load_gemeente(engine, code, indicators) for code in codes]
+    unknown = [c for c in codes if store.latest_indeling(engine, c) is None]
+    if unknown:
+        raise InputError(
+            f"Onbekende gemeente(n): {', '.join(unknown)}: er zijn geen gebieden van geladen."
+        )
+    needed = sorted({*indicators, EFFORT, "illegale_bewoning", PER_CONTROLE})
+    pub = open_publication(engine, gemeenten=codes, indicators=needed)
+    members = [gemeente_in(pub, code) for code in codes]
     if not regio:
         title = "Regio-overzicht " + ", ".join(g.naam for g in members)
     periode = periode or default_period(members, indicators[0])

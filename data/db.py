@@ -353,4 +353,3 @@ def make_engine(url: str) -> Engine:
 
         upgrade(conn)
     return engine
-

@@ -169,7 +169,7 @@ class _Solver:
     def __init__(self, part: _Part) -> None:
         self.part = part
         a = part.a.tocsc()
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # pybind11 class without stubs
         h.setOptionValue("output_flag", False)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]

@@ -60,7 +60,7 @@ def _sums(values: Floats, rel: Relations) -> tuple[Floats, Floats]:
     infinite = np.isinf(v)
     finite = np.bincount(rel.part_group, weights=np.where(infinite, 0.0, v), minlength=rel.n_groups)
     count = np.bincount(rel.part_group, weights=infinite.astype(float), minlength=rel.n_groups)
-    return finite, count
+    return finite.astype(np.float64), count.astype(np.float64)
 
 
 def propagate(

@@ -105,10 +105,10 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         expected_by_total = members.groupby("total").size()
         rows = keys.assign(row=np.arange(n))
         joined = rows.merge(members, left_on="code", right_on="part")
-        total_key = pd.Index(
+        area_key = pd.Index(
             joined["total"] + "\x1f" + joined["periode"].astype(str) + "\x1f" + joined["indicator"]
         )
-        total_row = lookup.get_indexer(total_key)
+        total_row = lookup.get_indexer(area_key)
         joined = joined.assign(total_row=total_row)[total_row >= 0]
         if len(joined):
             group_ids, unique_totals = pd.factorize(joined["total_row"])

@@ -1,8 +1,8 @@
-"""The numbers of the PDF reports, read once per gemeente and always taken from ``published_table``.
+"""The numbers of the PDF reports: one gemeente's rows of the publication of its cluster.
 
-``GemeenteCijfers`` holds one gemeente's areas (its latest indeling), signals and deliveries and
-caches the disclosed table of each indicator. Every text it returns is a published value written
-by ``format_cell`` ("x" and "." as the CBS writes them).
+``GemeenteCijfers`` holds one gemeente's areas (on its indeling) and delivery records, and takes
+every number from ``data.publication.read.ClusterPublication``. Every text it returns is a
+published value written by ``format_cell`` ("x" and "." as the CBS writes them).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 
 from dashboard.pdf.style import PARTNERS, nl_date
 from data import store
+from data.publication.read import ClusterPublication, open_publication
 from geo.errors import InputError
 from indicators import catalogue
 from indicators.disclosure import format_cell
 from indicators.periods import granularity, label, months_of
-from indicators.publish import published_table
 from indicators.rates import latest_deliveries
 
 EFFORT = "controles"
@@ -29,23 +29,22 @@ _PER_PERIOD = {"maand": "per maand", "kwartaal": "per kwartaal", "jaar": "per ja
 
 @dataclass
 class GemeenteCijfers:
-    """One gemeente in its latest stored indeling, with its disclosed tables on demand."""
+    """One gemeente in the publication of its cluster: its areas (on its indeling, with
+    geometry for the maps), its delivery records (for the peildatum lines) and its published
+    rows on demand."""
 
     code: str
     naam: str
     indeling_jaar: int
     areas: gpd.GeoDataFrame  # every level of the indeling, EPSG:28992
-    signals: pd.DataFrame
     deliveries: pd.DataFrame
+    pub: ClusterPublication = field(repr=False)
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def published(self, indicator: str) -> pd.DataFrame:
-        """``published_table`` of ``indicator`` (all levels and granularities), cached."""
+        """Published rows of ``indicator`` for this gemeente (areas and group series), cached."""
         if indicator not in self._tables:
-            plain = pd.DataFrame(self.areas.drop(columns="geometry"))
-            self._tables[indicator] = published_table(
-                self.signals, self.deliveries, plain, indicator=indicator
-            )
+            self._tables[indicator] = self.pub.rows(indicator, gemeenten=[self.code])
         return self._tables[indicator]
 
     def cell(self, indicator: str, code: str, periode: str) -> pd.Series | None:
@@ -85,18 +84,24 @@ class GemeenteCijfers:
         return dict(zip(self.areas["code"], self.areas["name"], strict=True))
 
 
-def load_gemeente(engine: Engine, code: str, indicators: list[str]) -> GemeenteCijfers:
-    """Read one gemeente (latest indeling) with the signals the reports need."""
-    jaar = store.latest_indeling(engine, code)
-    if jaar is None:
+def gemeente_in(pub: ClusterPublication, code: str) -> GemeenteCijfers:
+    """One gemeente of an open publication (InputError when it is not in that cluster)."""
+    if code not in pub.cluster.gemeenten:
         raise InputError(f"Onbekende gemeente {code}: er zijn geen gebieden van geladen.")
-    areas = store.load_areas(engine, indeling_jaar=jaar, gemeenten=[code])
+    areas = gpd.GeoDataFrame(pub.data.areas[pub.data.areas["gemeentecode"] == code])
     own = areas[areas["code"] == code]
     naam = str(own["name"].iloc[0]) if not own.empty else code
-    needed = sorted({*indicators, EFFORT, "illegale_bewoning"} - {PER_CONTROLE})
-    signals = store.load_signals(engine, gemeenten=[code], indicators=needed)
-    deliveries = store.load_deliveries(engine, gemeenten=[code])
-    return GemeenteCijfers(code, naam, jaar, areas, signals, deliveries)
+    deliveries = pub.data.deliveries[pub.data.deliveries["gemeentecode"] == code]
+    return GemeenteCijfers(code, naam, pub.cluster.jaar(code), areas, deliveries, pub)
+
+
+def load_gemeente(engine: Engine, code: str, indicators: list[str]) -> GemeenteCijfers:
+    """Open the publication of the gemeente's cluster with what the reports need."""
+    if store.latest_indeling(engine, code) is None:
+        raise InputError(f"Onbekende gemeente {code}: er zijn geen gebieden van geladen.")
+    needed = sorted({*indicators, EFFORT, "illegale_bewoning", PER_CONTROLE})
+    pub = open_publication(engine, gemeenten=[code], indicators=needed)
+    return gemeente_in(pub, code)
 
 
 def check_indicators(indicators: list[str]) -> list[str]:

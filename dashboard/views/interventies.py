@@ -9,11 +9,12 @@ from streamlit_folium import st_folium
 from dashboard import auth, context, loaders
 from dashboard.components.charts import PLOTLY_CONFIG, event_study_chart, trend_chart
 from dashboard.components.maps import choropleth
-from data.publication.effects import NO_EFFECT_ANALYSIS
+from data.publication.cells import group_code
+from data.publication.effects import NO_EFFECT_ANALYSIS, granularity_of
+from geo.errors import InputError
 from indicators import catalogue
 from indicators.effects import EffectResult, nl
-from indicators.trends import group_series
-from indicators.views import event_study_table, series_table
+from indicators.views import event_study_table, series, series_table
 
 GROUP_COLOURS = {
     "behandeld": "#E66100",
@@ -53,14 +54,24 @@ def render() -> None:
                              format_func=lambda c: catalogue.get(c).naam, key="effect_indicator")  # fmt: skip
     methode = st.radio("Methode", ["did", "synth"], horizontal=True, key="effect_methode",
                        format_func=lambda m: "Verschil-in-verschillen" if m == "did" else "Synthetische controle")  # fmt: skip
-    result = loaders.effect(selection.url, chosen, indicator, methode)
+    periode_per = st.radio("Effect per", ["maand", "kwartaal", "jaar"], horizontal=True,
+                           key="effect_periode", format_func=str.capitalize)  # fmt: skip
+    try:
+        result = loaders.effect(
+            selection.url, selection.gemeente, chosen, indicator, methode, periode_per
+        )
+    except InputError as exc:
+        st.info(str(exc))
+        return
     _result(result)
     _charts(selection, result, indicator, own.set_index("id").loc[chosen])
 
 
 def _result(result: EffectResult) -> None:
+    per = granularity_of(result)
+    words = {"maand": "maanden", "kwartaal": "kwartalen", "jaar": "jaren"}
     st.metric(
-        "Geschat effect per maand",
+        f"Geschat effect per {per}",
         f"{nl(result.effect, 2)} {result.eenheid}",
         help="Gemiddeld over de naperiode: het cijfer in de behandelde buurten min wat het zonder "
         "aanpak naar verwachting was geweest. Negatief = lager.",
@@ -68,8 +79,9 @@ def _result(result: EffectResult) -> None:
     st.markdown(
         f"95%-interval **{nl(result.ci_low, 2)} tot {nl(result.ci_high, 2)}**, p = {nl(result.p_value, 3)}; "
         f"{len(result.behandeld)} behandelde buurten, {len(result.controle)} vergelijkingsbuurten, "
-        f"{len(result.ring)} buurten in de ring; voorperiode {result.pre_perioden} maanden, "
-        f"naperiode {result.post_perioden} maanden; pre-trendtoets p = {nl(result.pre_trend_p, 3)}."
+        f"{len(result.ring)} buurten in de ring; voorperiode {result.pre_perioden} {words[per]}, "
+        f"naperiode {result.post_perioden} {words[per]}; "
+        f"pre-trendtoets p = {nl(result.pre_trend_p, 3)}; interval: {result.inferentie}."
     )
     for warning in result.waarschuwingen:
         st.warning(warning, icon=":material/info:")
@@ -82,7 +94,8 @@ def _charts(
     card = catalogue.get(indicator)
     left, right = st.columns(2)
     with left:
-        st.markdown("**Effect per kwartaal (event study)**")
+        per = granularity_of(result)
+        st.markdown(f"**Effect per {per} (event study)**")
         st.plotly_chart(event_study_chart(result.event_study, eenheid=result.eenheid), width="stretch",
                         key="event_study", config=PLOTLY_CONFIG)  # fmt: skip
         st.caption(
@@ -91,15 +104,14 @@ def _charts(
         with st.expander("Tabel bij de grafiek"):  # the chart's content as text (WCAG 1.1.1)
             st.dataframe(event_study_table(result.event_study), hide_index=True, width="stretch")
     with right:
-        st.markdown("**Behandeld, vergelijking en ring per kwartaal**")
-        table = loaders.disclosed(
-            selection.url, selection.gemeente, selection.jaar, indicator, "kwartaal"
-        )
-        periods = sorted(table["periode"].unique())
-        lines = [(name, group_series(table, members, periods, schaal=card.schaal))
-                 for name, members in (("Behandeld", result.behandeld), ("Vergelijkingsbuurten", result.controle),
-                                       ("Ring", result.ring)) if members]  # fmt: skip
-        st.plotly_chart(trend_chart(lines, eenheid=f"{card.eenheid} per kwartaal",
+        st.markdown(f"**Behandeld, vergelijking en ring per {per}**")
+        table = loaders.published(selection.url, (selection.gemeente,), indicator)
+        table = table[(table["level"] == "groep") & (table["granulariteit"] == per)]
+        lines = [(name, series(table, group_code(result.interventie, rol)))
+                 for name, rol in (("Behandeld", "behandeld"), ("Vergelijkingsbuurten", "controle"),
+                                   ("Ring", "ring"))
+                 if group_code(result.interventie, rol) in set(table["code"])]  # fmt: skip
+        st.plotly_chart(trend_chart(lines, eenheid=f"{card.eenheid} per {per}",
                                     markers=[(str(row["start"]), "Start")]),
                         width="stretch", key="groepen", config=PLOTLY_CONFIG)  # fmt: skip
         st.caption("Groepscijfers uit afgeronde aantallen; x = geheim, . = niet geleverd.")

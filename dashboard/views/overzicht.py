@@ -25,11 +25,7 @@ def render() -> None:
     st.title(f"Overzicht {selection.gemeente_naam}")
     _key_figures(selection)
     table = loaders.disclosed(
-        selection.url,
-        selection.gemeente,
-        selection.jaar,
-        selection.indicator,
-        selection.granularity,
+        selection.url, selection.gemeente, selection.indicator, selection.granularity
     )
     periods = periods_with_data(table)
     if not periods:
@@ -40,7 +36,7 @@ def render() -> None:
     )
     effort = effort_rate = None
     if card.hit:
-        args = (selection.url, selection.gemeente, selection.jaar)
+        args = (selection.url, selection.gemeente)
         effort = loaders.disclosed(*args, "controles", selection.granularity)
         effort_rate = loaders.disclosed(
             *args, "illegale_bewoning_per_controle", selection.granularity
@@ -127,7 +123,7 @@ KEY_INDICATORS = (
 
 def _key_figures(selection: context.Selection) -> None:
     """The gemeente's latest year beside the year before, with arrows (red = worse)."""
-    args = (selection.url, selection.gemeente, selection.jaar)
+    args = (selection.url, selection.gemeente)
     tables = {c: loaders.disclosed(*args, c, "jaar") for c in KEY_INDICATORS}
     years = periods_with_data(tables["illegale_bewoning"])
     if len(years) < 2:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -34,10 +33,7 @@ def render() -> None:
     members = [g for g in members if g in gemeenten.index and (user.beheert or g in user.gemeenten)]
     st.title(names[region])
     indelingen = {g: int(gemeenten.loc[g, "indeling_jaar"]) for g in members}
-    by_jaar = {j: tuple(g for g in members if indelingen[g] == j) for j in set(indelingen.values())}
-    parts = [loaders.published(selection.url, codes, jaar, selection.indicator)
-             for jaar, codes in sorted(by_jaar.items())]  # fmt: skip
-    table = pd.concat(parts, ignore_index=True)
+    table = loaders.region_rows(selection.url, region, tuple(members), selection.indicator)
     table = table[table["granulariteit"] == selection.granularity]
     periods = periods_with_data(table)
     if not periods:

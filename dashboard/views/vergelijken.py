@@ -20,8 +20,9 @@ def render() -> None:
         return
     card = catalogue.get(selection.indicator)
     st.title(f"Vergelijken: {card.naam}")
-    table = loaders.disclosed(selection.url, selection.gemeente, selection.jaar,
-                              selection.indicator, selection.granularity)  # fmt: skip
+    table = loaders.disclosed(
+        selection.url, selection.gemeente, selection.indicator, selection.granularity
+    )
     periods = periods_with_data(table)
     if len(periods) < 2:
         st.info("Er zijn minder dan twee geleverde perioden om te vergelijken.")

@@ -33,7 +33,7 @@ def render() -> None:
         "Wijk of buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="gebied"
     )
     st.title(names[code])
-    args = (selection.url, selection.gemeente, selection.jaar)
+    args = (selection.url, selection.gemeente)
     table = loaders.disclosed(*args, selection.indicator, selection.granularity)
     buurten = areas.loc[(areas["code"] == code) | (areas["parent_code"] == code), "code"]
     markers = [
@@ -105,7 +105,7 @@ def _briefing(selection: context.Selection, code: str, areas: pd.DataFrame) -> N
 
 def _sporen(selection: context.Selection, code: str) -> None:
     """The three sporen at a glance: every indicator, the area against the gemeente, last year."""
-    args = (selection.url, selection.gemeente, selection.jaar)
+    args = (selection.url, selection.gemeente)
     tables = {c: loaders.disclosed(*args, c, "jaar") for c in catalogue.CODES}
     years = periods_with_data(tables["illegale_bewoning"])
     if not years:

@@ -4,7 +4,7 @@ Layers (CONTRACT.md): ``buurten`` (polygons, EPSG:28992, codes, names, CBS key f
 ``indicatorwaarden`` (an attribute table: ``buurtcode, periode, indicator, teller, noemer,
 waarde, status`` for every indicator and every period length, buurt level) and ``interventies``
 (the union of each intervention's buurten). Every gemeente is exported in its latest stored
-indeling. Numbers come from ``indicators.publish.published_table`` only; no address data.
+indeling. Numbers come from the publication (``data.publication.read``) only; no address data.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
 from data import store
+from data.publication.read import ClusterPublication, open_publication
+from data.publication.scope import clusters, stored_indelingen
+from data.regions import load_regions
 from geo.crs import RD
 from geo.errors import InputError
 from indicators import catalogue
-from indicators.disclosure import SHOWN, round_to
-from indicators.publish import published_table
 
 VALUE_COLUMNS = ["buurtcode", "periode", "indicator", "teller", "noemer", "waarde", "status"]
 BUURT_COLUMNS = [
@@ -52,15 +53,21 @@ def export_gpkg(engine: Engine, out: Path, *, gemeenten: Sequence[str] | None = 
     InputError for a gemeente without areas or an empty database.
     """
     codes = _gemeenten(engine, gemeenten)
-    areas = [store.load_areas(engine, indeling_jaar=jaar, gemeenten=[code]) for code, jaar in codes]
-    buurten = buurten_layer(areas)
-    values = pd.concat(
-        [
-            indicator_values(engine, frame, code)
-            for frame, (code, _) in zip(areas, codes, strict=True)
-        ],
-        ignore_index=True,
-    )
+    wanted = [code for code, _ in codes]
+    indelingen = stored_indelingen(engine)
+    found = [
+        c for c in clusters(indelingen, load_regions(engine)) if set(c.gemeenten) & set(wanted)
+    ]
+    frames, values = [], []
+    for cluster in found:
+        pub = open_publication(engine, cluster=cluster)
+        own = [g for g in cluster.gemeenten if g in wanted]
+        areas = pub.data.areas
+        frames.append(gpd.GeoDataFrame(areas[areas["gemeentecode"].isin(own)]))
+        values.append(indicator_values(pub, own))
+    buurten = buurten_layer(frames)
+    values_frame = pd.concat(values, ignore_index=True)
+    areas = frames
     interventies = interventions_layer(store.load_interventions(engine), areas)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +76,7 @@ def export_gpkg(engine: Engine, out: Path, *, gemeenten: Sequence[str] | None = 
     tmp = Path(tmp_name)
     try:
         tmp.unlink()
-        _write_layers(tmp, buurten, values, interventies)
+        _write_layers(tmp, buurten, values_frame, interventies)
         write_metadata(tmp)
         os.replace(tmp, out)
     finally:
@@ -114,42 +121,28 @@ def buurten_layer(areas: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     )
 
 
-def indicator_values(engine: Engine, areas: gpd.GeoDataFrame, gemeente: str) -> pd.DataFrame:
-    """``VALUE_COLUMNS`` of every indicator and period length for the buurten of one gemeente."""
-    plain = pd.DataFrame(areas.drop(columns="geometry"))
-    signals = store.load_signals(engine, gemeenten=[gemeente])
-    deliveries = store.load_deliveries(engine, gemeenten=[gemeente])
+def indicator_values(pub: ClusterPublication, gemeenten: Sequence[str]) -> pd.DataFrame:
+    """``VALUE_COLUMNS`` of every indicator and period length for the buurten of ``gemeenten``:
+    their published rows, as the publication has them (``wijkmonitor publish``)."""
     tables = [
-        published_values(published_table(signals, deliveries, plain, indicator=code), code)
+        published_values(pub.rows(code, gemeenten=gemeenten, levels=["buurt"]))
         for code in catalogue.CODES
     ]
     return pd.concat(tables, ignore_index=True)
 
 
-def published_values(table: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """The buurt rows of one ``published_table`` as export rows.
-
-    ``teller`` is ``teller_publ`` and ``waarde`` is ``waarde_publ``; the noemer only where the
-    waarde is shown (a count as noemer, such as ``controles``, rounded to 5 like any count).
-    Where the status is not '' every number is NULL: one status per row, one meaning.
-    """
-    card = catalogue.get(indicator)
-    rows = table[table["level"] == "buurt"]
-    shown = rows["status"].eq(SHOWN).to_numpy()
-    waarde = rows["waarde_publ"].astype(float).where(shown)
-    noemer = rows["noemer"].astype(float).where(waarde.notna())
-    if card.noemer not in catalogue.DENOMINATORS:
-        noemer = round_to(noemer, 5)
-    teller = rows["teller_publ"].astype(float).where(shown)
+def published_values(table: pd.DataFrame) -> pd.DataFrame:
+    """Published buurt rows as export rows: the publication's numbers, unchanged (NULL where
+    not shown)."""
     return pd.DataFrame(
         {
-            "buurtcode": rows["code"].astype(str).to_numpy(),
-            "periode": rows["periode"].astype(str).to_numpy(),
-            "indicator": indicator,
-            "teller": pd.array(np.round(teller.to_numpy()), dtype="Int64"),
-            "noemer": noemer.to_numpy(),
-            "waarde": np.round(waarde.to_numpy(), 4),
-            "status": rows["status"].astype(str).to_numpy(),
+            "buurtcode": table["code"].astype(str).to_numpy(),
+            "periode": table["periode"].astype(str).to_numpy(),
+            "indicator": table["indicator"].astype(str).to_numpy(),
+            "teller": pd.array(np.round(table["teller_publ"].to_numpy(dtype=float)), dtype="Int64"),
+            "noemer": table["noemer_publ"].to_numpy(dtype=float),
+            "waarde": table["waarde_publ"].to_numpy(dtype=float),
+            "status": table["status"].astype(str).to_numpy(),
         }
     )[VALUE_COLUMNS]
 
