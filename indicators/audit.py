@@ -82,6 +82,7 @@ class _Part:
     lower: Floats
     upper: Floats
     rows: Ints
+    kinds: frozenset[int] = frozenset()  # the kinds of relation in this part
 
 
 def _parts(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -> list[_Part]:
@@ -97,6 +98,7 @@ def _parts(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -> lis
     sub = a[:, keep].tocsr()
     used = np.flatnonzero(np.diff(sub.indptr) > 0)
     sub, rhs = sub[used], np.asarray(rhs)[used]
+    kinds = rel.kind[used]
     rows = cols[keep]
     if sub.shape[0] == 0:
         return [
@@ -123,6 +125,7 @@ def _parts(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -> lis
                 lo[keep][vars_k],
                 up[keep][vars_k],
                 rows[vars_k],
+                frozenset(int(k) for k in kinds[eqs_k]),
             )
         )
     return out
@@ -134,10 +137,12 @@ def _integer_solution(
     *,
     link: sparse.csr_matrix | None = None,
     aux_upper: Floats | None = None,
+    integer: bool = True,
 ) -> Floats | None:
-    """An integer solution of ``part`` minimising ``c @ [x, y]`` (``y``: auxiliaries with
-    ``link @ [x, y] <= 0`` and ``0 <= y <= aux_upper``): the LP's vertex when it is integral,
-    else the integer programme's best within a few seconds; None when neither gives one."""
+    """A solution of ``part`` minimising ``c @ [x, y]`` (``y``: auxiliaries with
+    ``link @ [x, y] <= 0`` and ``0 <= y <= aux_upper``). ``integer``: an integer solution, the
+    LP's vertex when it is integral, else the integer programme's best within a few seconds;
+    None when neither gives one. Otherwise the LP's solution as it is."""
     n = part.a.shape[1]
     n_aux = 0 if aux_upper is None else len(aux_upper)
     a = sparse.hstack([part.a, sparse.csr_matrix((part.a.shape[0], n_aux))]).tocsr()
@@ -158,6 +163,8 @@ def _integer_solution(
         if result.x is None:
             return None
         x = np.asarray(result.x[:n])
+        if not integer:
+            return x
         if np.all(np.abs(x - np.round(x)) < _TOL):
             return np.round(x)
     return None
@@ -205,11 +212,14 @@ class _Solver:
             raise RuntimeError(f"De aanval op de publicatie liep vast: {text}.")
         return float(h.getSolution().col_value[j])
 
-    def optimum(self, j: int, *, maximise: bool) -> float:
-        """The attacker's best bound on variable ``j``: LP, or integer programme if fractional."""
+    def optimum(self, j: int, *, maximise: bool, integer: bool = True) -> float:
+        """The attacker's best bound on variable ``j``: LP, or integer programme if fractional
+        (``integer``; else the LP's bound, rounded inward: counts are whole)."""
         value = self._lp(j, maximise=maximise)
         if not math.isfinite(value):
             return value
+        if not integer:
+            return float(math.floor(value + _TOL) if maximise else math.ceil(value - _TOL))
         values = np.asarray(self.h.getSolution().col_value)
         if np.all(np.abs(values - np.round(values)) < _TOL):
             return float(round(value))
@@ -237,10 +247,11 @@ class _Solver:
 
 
 def _prove(
-    part: _Part, t: Ints, seen_lo: Floats, seen_hi: Floats, threshold: float
+    part: _Part, t: Ints, seen_lo: Floats, seen_hi: Floats, threshold: float, integer: bool
 ) -> tuple[Floats, Floats]:
-    """Widen the seen ranges of targets ``t`` (local indices) with integer solutions of ``part``:
-    alternately lift the unproven ones (maximise the sum of min(x, need)) and lower them."""
+    """Widen the seen ranges of targets ``t`` (local indices) with solutions of ``part``
+    (integer ones, or any with ``integer=False``): alternately lift the unproven ones (maximise
+    the sum of min(x, need)) and lower them."""
     m = part.a.shape[1]
     idle = 0
     for round_no in range(60):
@@ -261,11 +272,11 @@ def _prove(
                 ]
             ).tocsr()
             c = np.concatenate([np.zeros(m), -np.ones(k)])
-            x = _integer_solution(part, c, link=link, aux_upper=need.astype(float))
+            x = _integer_solution(part, c, link=link, aux_upper=need.astype(float), integer=integer)
         else:
             c = np.zeros(m)
             c[t[open_]] = 1.0
-            x = _integer_solution(part, c)
+            x = _integer_solution(part, c, integer=integer)
         if x is None:
             idle += 1
             continue
@@ -285,6 +296,8 @@ def attack(
     *,
     known: Floats,
     threshold: float = THRESHOLD,
+    integer: bool = True,
+    only_kinds: frozenset[int] | None = None,
 ) -> AttackResult:
     """The attacker's interval for each target row, or proof that it is wide enough.
 
@@ -295,6 +308,11 @@ def attack(
     variable : per row, True where the row takes part (delivered cells).
     targets : rows to attack (secret cells).
     known : one integer solution (the true counts): the first values of every proof.
+    integer : the attacker uses that counts are whole (the audit); ``False``: the linear
+        relaxation only, quicker, an attacker at most as strong (the publication's own check,
+        which looks for cells that are surely pinned down).
+    only_kinds : attack only in parts holding a relation of these kinds; the other targets get
+        NaN bounds (not attacked).
 
     Notes
     -----
@@ -313,7 +331,7 @@ def attack(
     in_part = np.zeros(len(targets), dtype=bool)
     for part in _parts(rel, lower, upper, variable):
         mine = [(j, index[int(r)]) for j, r in enumerate(part.rows) if int(r) in index]
-        if not mine:
+        if not mine or (only_kinds is not None and not part.kinds & only_kinds):
             continue
         local = np.array([j for j, _ in mine], dtype=np.int64)
         which = np.array([i for _, i in mine], dtype=np.int64)
@@ -322,17 +340,20 @@ def attack(
             lo[which], hi[which] = part.lower[local], part.upper[local]
             exact[which] = True
             continue
-        seen_lo, seen_hi = _prove(part, local, lo[which], hi[which], threshold)
+        seen_lo, seen_hi = _prove(part, local, lo[which], hi[which], threshold, integer)
         lo[which], hi[which] = seen_lo, seen_hi
         rest = np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold))
         if len(rest):
             solver = _Solver(part)
             for i in rest:
-                hi[which[i]] = solver.optimum(int(local[i]), maximise=True)
-                lo[which[i]] = solver.optimum(int(local[i]), maximise=False)
+                hi[which[i]] = solver.optimum(int(local[i]), maximise=True, integer=integer)
+                lo[which[i]] = solver.optimum(int(local[i]), maximise=False, integer=integer)
                 exact[which[i]] = True
     # Targets that were fixed (a secret cell cannot be, but guard) keep their own bounds.
-    lo[~in_part], hi[~in_part] = lower[targets[~in_part]], upper[targets[~in_part]]
+    if only_kinds is None:
+        lo[~in_part], hi[~in_part] = lower[targets[~in_part]], upper[targets[~in_part]]
+    else:
+        lo[~in_part], hi[~in_part] = np.nan, np.nan
     return AttackResult(targets, lo, hi, exact)
 
 

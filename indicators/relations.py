@@ -21,8 +21,10 @@ Ints = npt.NDArray[np.int64]
 MONTH = r"\d{4}-(?:0[1-9]|1[0-2])"
 QUARTER = r"\d{4}-Q[1-4]"
 YEAR = r"\d{4}"
-# Relation kinds: 0 area (a total area and its member areas, same period), then time.
-AREA, YEAR_MONTHS, YEAR_QUARTERS, QUARTER_MONTHS = 0, 1, 2, 3
+# Relation kinds: 0 area (a total area and its member areas, same period), then time, and 4 for
+# a group of areas that cuts across the hierarchy (the buurten of an intervention): such groups
+# make relations that interval propagation alone does not see through.
+AREA, YEAR_MONTHS, YEAR_QUARTERS, QUARTER_MONTHS, GROUP = 0, 1, 2, 3, 4
 _EXPECTED_PARTS = {YEAR_MONTHS: 12, YEAR_QUARTERS: 4, QUARTER_MONTHS: 3}
 
 
@@ -69,7 +71,8 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
     keys : ``code, periode, indicator`` per row (positional index), at most one row per key.
     memberships : ``total, part`` pairs of codes: the part areas that add up to a total area
         (wijk - buurt, gemeente - wijk, regio - gemeente, group - buurt). Applied per periode and
-        indicator. A total is complete only when all its members have a row.
+        indicator. A total is complete only when all its members have a row. An optional bool
+        column ``groep`` marks totals that cut across the hierarchy (kind ``GROUP``).
     missing : per row, True where the teller was not delivered.
     """
     keys = keys.reset_index(drop=True)
@@ -82,7 +85,7 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
     offset = 0
 
     def add(
-        total_rows: Ints, part_rows: Ints, group_of_part: Ints, kind: int, expected: Ints
+        total_rows: Ints, part_rows: Ints, group_of_part: Ints, kind: int | Ints, expected: Ints
     ) -> None:
         nonlocal offset
         # A relation counts only when it is complete and every member was delivered.
@@ -97,7 +100,7 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         totals.append(total_rows[ok])
         parts.append(part_rows[keep])
         groups.append(new_id[group_of_part[keep]])
-        kinds.extend([kind] * int(ok.sum()))
+        kinds.extend(np.broadcast_to(np.asarray(kind), total_rows.shape)[ok].tolist())
         offset += int(ok.sum())
 
     if len(memberships) and n:
@@ -113,12 +116,17 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         if len(joined):
             group_ids, unique_totals = pd.factorize(joined["total_row"])
             total_rows = np.asarray(unique_totals, dtype=np.int64)
-            expected = expected_by_total.reindex(keys["code"].to_numpy()[total_rows]).to_numpy()
+            total_codes = keys["code"].to_numpy()[total_rows]
+            expected = expected_by_total.reindex(total_codes).to_numpy()
+            crossing = set()
+            if "groep" in memberships.columns:
+                crossing = set(memberships.loc[memberships["groep"].astype(bool), "total"])
+            area_kind = np.where(pd.Series(total_codes).isin(crossing).to_numpy(), GROUP, AREA)
             add(
                 total_rows,
                 joined["row"].to_numpy(dtype=np.int64),
                 group_ids.astype(np.int64),
-                AREA,
+                area_kind.astype(np.int64),
                 np.nan_to_num(expected.astype(float)).astype(np.int64),
             )
 
@@ -134,7 +142,7 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         month_set = set(distinct[is_month])
         quarter_set = set(distinct[is_quarter])
         code, ind = keys["code"].astype(str), keys["indicator"].astype(str)
-        for kind, part_set, to_total in (
+        for time_kind, part_set, to_total in (
             (YEAR_MONTHS, month_set, year),
             (YEAR_QUARTERS, quarter_set, year),
             (QUARTER_MONTHS, month_set, quarter),
@@ -160,8 +168,8 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
                 total_rows,
                 part_rows[found],
                 group_ids.astype(np.int64),
-                kind,
-                np.full(len(total_rows), _EXPECTED_PARTS[kind], dtype=np.int64),
+                time_kind,
+                np.full(len(total_rows), _EXPECTED_PARTS[time_kind], dtype=np.int64),
             )
 
     def cat(items: list[Ints]) -> Ints:

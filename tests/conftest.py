@@ -138,3 +138,21 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     build_demo(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_publication(demo_url: str):  # type: ignore[no-untyped-def]
+    """The publication of the demo's one cluster (Venlo, Beesel, Peel en Maas and rpf-demo),
+    every indicator computed once per test session."""
+    from data.db import make_engine
+    from data.publication.read import open_publication
+    from data.publication.scope import region_cluster
+    from indicators import catalogue
+
+    engine = make_engine(demo_url)
+    cluster, _ = region_cluster(engine, "rpf-demo")
+    pub = open_publication(engine, cluster=cluster)
+    for code in catalogue.CODES:
+        pub.published(code)
+    engine.dispose()
+    return pub

@@ -97,7 +97,8 @@ def load_cluster(
             signals.append(rows)
             notes[gemeente] = note
     areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-    deliveries = store.load_deliveries(conn, gemeenten=cluster.gemeenten, indicators=indicators)
+    # Every delivery record: the peildatum lines name every partner, whatever is published.
+    deliveries = store.load_deliveries(conn, gemeenten=cluster.gemeenten)
     return ClusterData(
         cluster=cluster,
         areas=areas,

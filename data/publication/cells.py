@@ -104,7 +104,7 @@ def _sum_rows(
     out = out.rename(columns={"total": "code"}).drop(columns="n")
     out["level"] = level
     out["parent_code"] = ""
-    out["gemeentecode"] = out["code"].map(gemeente).fillna("")
+    out["gemeentecode"] = [gemeente.get(str(c), "") for c in out["code"]]
     out["indicator"] = table["indicator"].iloc[0] if len(table) else ""
     return out[CELL_COLUMNS]
 
@@ -220,11 +220,17 @@ def raw_cells(
         owner = {str(r.code): "GM" + str(r.leden[0])[2:6] for r in groups.itertuples(index=False)}
         extra.append(_sum_rows(buurten, members, level="groep", gemeente=owner))
         memberships.append(
-            pd.DataFrame([(g, b) for g, m in members.items() for b in m], columns=["total", "part"])
+            pd.DataFrame(
+                [(g, b) for g, m in members.items() for b in m], columns=["total", "part"]
+            ).assign(groep=True)
         )
     cells = pd.concat([table, *extra], ignore_index=True) if extra else table
     cells["indicator"] = indicator
-    return cells.reset_index(drop=True), pd.concat(memberships, ignore_index=True)
+    links = pd.concat(memberships, ignore_index=True)
+    links["groep"] = (
+        links.get("groep", pd.Series(False, index=links.index)).fillna(False).astype(bool)
+    )
+    return cells.reset_index(drop=True), links
 
 
 def delivered_noemer(signals: pd.DataFrame, indicator: str) -> bool:

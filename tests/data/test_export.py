@@ -16,9 +16,9 @@ from dashboard.cli_report import cmd_export
 from data import store
 from data.db import make_engine
 from data.publication.export import VALUE_COLUMNS, export_gpkg, interventions_layer
+from data.publication.read import open_publication
 from data.settings import Settings
 from geo.errors import InputError
-from indicators.publish import published_table
 
 GEMEENTE = "GM0889"  # Beesel: small, so the test stays fast
 
@@ -70,25 +70,20 @@ def test_indicatorwaarden_columns_exactly(values: pd.DataFrame) -> None:
 
 
 def test_nothing_shown_where_withheld(values: pd.DataFrame) -> None:
-    withheld = values[values["status"] != ""]
-    assert not withheld.empty
-    assert withheld[["teller", "noemer", "waarde"]].isna().all().all()
+    missing = values[values["status"] == "."]
+    assert not missing.empty and missing[["teller", "noemer", "waarde"]].isna().all().all()
+    secret = values[values["status"] == "x"]
+    assert not secret.empty and secret["waarde"].isna().all()
     teller = values["teller"].dropna()
     assert not teller.between(1, 4).any()
     assert (teller % 5 == 0).all()
-    shown = values[values["status"] == ""]
-    assert shown["noemer"].notna().eq(shown["waarde"].notna()).all()
+    rated = values[values["waarde"].notna()]
+    assert (rated["status"] == "").all() and (rated["noemer"] >= 50).all()
 
 
 def test_values_are_the_published_ones(engine, values: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
-    jaar = store.latest_indeling(engine, GEMEENTE)
-    areas = store.load_areas(engine, indeling_jaar=jaar, gemeenten=[GEMEENTE])
-    table = published_table(
-        store.load_signals(engine, gemeenten=[GEMEENTE]),
-        store.load_deliveries(engine, gemeenten=[GEMEENTE]),
-        pd.DataFrame(areas.drop(columns="geometry")),
-        indicator="illegale_bewoning",
-    )
+    pub = open_publication(engine, gemeenten=[GEMEENTE], indicators=["illegale_bewoning"])
+    table = pub.rows("illegale_bewoning", gemeenten=[GEMEENTE])
     buurt_rows = table[table["level"] == "buurt"].rename(columns={"code": "buurtcode"})
     expected = buurt_rows.set_index(["buurtcode", "periode"])
     got = values[values["indicator"] == "illegale_bewoning"].set_index(["buurtcode", "periode"])

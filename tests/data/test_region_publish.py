@@ -1,37 +1,30 @@
-"""Several gemeenten disclosed in one pass give the same cells as one pass per gemeente, and
-store filters by gemeente and indicator load exactly the rows asked for."""
+"""One publication per cluster: a gemeente's rows are the same whichever way they are asked for
+(alone, with its region, in a new session), and store filters load exactly the rows asked for."""
 
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from data import db, store
-from data.publication.rebase import signals_on_indeling
-from indicators import catalogue
-from indicators.publish import published_table
+from data.publication.read import open_publication
+from data.publication.scope import region_cluster
 
 REGION_2014 = ["GM0889", "GM1894"]  # Beesel and Peel en Maas, both on indeling 2014
 
 
-def _published(url: str, gemeenten: list[str], indicator: str) -> pd.DataFrame:
-    engine = db.make_engine(url)
-    needed = catalogue.inputs(indicator)
-    signals, _ = signals_on_indeling(engine, gemeenten=gemeenten, jaar=2014, indicators=needed)
-    areas = store.load_areas(engine, indeling_jaar=2014, gemeenten=gemeenten)
-    deliveries = store.load_deliveries(engine, gemeenten=gemeenten, indicators=needed)
-    table = published_table(signals, deliveries, pd.DataFrame(areas.drop(columns="geometry")),
-                            indicator=indicator)  # fmt: skip
-    return table.sort_values(["granulariteit", "code", "periode"]).reset_index(drop=True)
-
-
-@pytest.mark.parametrize("indicator", ["illegale_bewoning", "illegale_bewoning_per_controle"])
-def test_region_in_one_pass_equals_one_pass_per_gemeente(demo_url: str, indicator: str) -> None:
-    together = _published(demo_url, REGION_2014, indicator)
-    apart = pd.concat([_published(demo_url, [g], indicator) for g in REGION_2014])
-    apart = apart.sort_values(["granulariteit", "code", "periode"]).reset_index(drop=True)
-    assert len(together) > 1000 and (together["status"] == "x").any()
-    pd.testing.assert_frame_equal(together, apart)
+def test_a_gemeente_reads_the_same_rows_alone_and_in_its_region(demo_url: str) -> None:
+    engine = db.make_engine(demo_url)
+    alone = open_publication(engine, gemeenten=["GM0889"], indicators=["illegale_bewoning"])
+    cluster, members = region_cluster(engine, "rpf-demo")
+    region = open_publication(engine, cluster=cluster, indicators=["illegale_bewoning"])
+    assert set(members) == {"GM0889", "GM0983", "GM1894"} and alone.cluster == cluster
+    one = alone.rows("illegale_bewoning", gemeenten=["GM0889"])
+    other = region.rows("illegale_bewoning", regio="rpf-demo")
+    other = other[other["gemeentecode"] == "GM0889"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(one, other)
+    assert (one["status"] == "x").any() and len(one) > 1000
+    total = region.rows("illegale_bewoning", regio="rpf-demo")
+    assert (total["level"] == "regio").sum() == total["periode"].nunique()
 
 
 def test_signal_filters_load_exactly_the_rows_asked_for(demo_url: str) -> None:

@@ -1,4 +1,4 @@
-"""Poisson intervals for rates, group series, and intervals only where the rate is published."""
+"""Poisson intervals for rates, and intervals only where the rate is published."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geo.errors import InputError
-from indicators.disclosure import disclose
 from indicators.trends import (
     add_rate_interval,
     disclosed_interval,
-    group_series,
     poisson_interval,
 )
 
@@ -54,65 +52,20 @@ def test_rate_interval_in_the_unit() -> None:
 
 
 def test_interval_only_where_the_rate_is_published() -> None:
-    table = pd.DataFrame(
+    published = pd.DataFrame(
         {
-            "code": ["WK01", "BU01", "BU02", "BU03", "BU04"],
-            "parent_code": ["GM01", "WK01", "WK01", "WK01", "WK01"],
+            "code": ["WK01", "BU01", "BU02", "BU03"],
             "periode": "2021-01",
-            "indicator": "illegale_bewoning",
-            "teller": [37.0, 3.0, 12.0, 22.0, np.nan],
-            "noemer": [4000.0, 1000.0, 1000.0, 30.0, 1000.0],
+            "status": ["", "x", "x", "."],
+            "teller_publ": [35.0, np.nan, 20.0, np.nan],  # BU02: a count, its noemer too small
+            "noemer_publ": [4000.0, 1000.0, 30.0, 1000.0],
+            "waarde_publ": [8.75, np.nan, np.nan, np.nan],
         }
     )
-    table["waarde"] = table["teller"] / table["noemer"] * 1000
-    out = disclosed_interval(disclose(table), schaal=1000)
-    shown = out["status"].eq("") & out["waarde_publ"].notna()
-    assert out.loc[shown, "ci_low"].notna().all() and out.loc[~shown, "ci_low"].isna().all()
-    assert out.loc[~shown, "ci_high"].isna().all()
-    assert out.loc[out["code"] == "BU01", "ci_low"].isna().all()  # teller 3: secret
-    assert out.loc[out["code"] == "BU03", "ci_low"].isna().all()  # noemer 30: no rate
-    assert out.loc[out["code"] == "BU04", "ci_low"].isna().all()  # not delivered
-    with pytest.raises(InputError, match="status"):
-        disclosed_interval(table, schaal=1000)
-
-
-def _rows(tellers: list[float], statuses: list[str], noemer: float = 400.0) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "code": [f"BU{i:08d}" for i in range(len(tellers))],
-            "periode": "2024-Q1",
-            "teller": tellers,
-            "noemer": noemer,
-            "status": statuses,
-        }
-    )
-
-
-@pytest.mark.parametrize(
-    ("tellers", "statuses", "status"),
-    [
-        ([10, 20, 30], ["", "", ""], ""),
-        ([10, 3, 30], ["", "x", ""], "x"),  # one secret member: group minus the others
-        ([10, 3, 4, 30], ["", "x", "x", ""], ""),  # two secret adding up to 7
-        ([10, 1, 2, 30], ["", "x", "x", ""], "x"),  # two secret adding up to 3
-        ([1, 1, 0], ["x", "x", "x"], "x"),  # the group's own count is 2
-        ([10, np.nan, 30], ["", ".", ""], "."),  # a member not delivered
-    ],
-)
-def test_group_series_disclosure(tellers: list[float], statuses: list[str], status: str) -> None:
-    rows = _rows(tellers, statuses)
-    out = group_series(rows, list(rows["code"]), ["2024-Q1"], schaal=1000)
-    assert out["status"].tolist() == [status]
-    if status == "":
-        rounded = 5 * np.floor(np.nansum(tellers) / 5 + 0.5)  # from the count rounded to 5
-        expected = rounded / (400.0 * len(tellers)) * 1000
-        assert out["waarde_publ"].iloc[0] == pytest.approx(expected)
-    else:
-        assert np.isnan(out["waarde_publ"].iloc[0])
-
-
-def test_group_series_needs_every_member_and_a_large_noemer() -> None:
-    rows = _rows([10, 20], ["", ""], noemer=20.0)
-    assert group_series(rows, list(rows["code"]), ["2024-Q1"], schaal=1000)["status"][0] == "x"
-    absent = group_series(rows, [*rows["code"], "BU99999999"], ["2024-Q1"], schaal=1000)
-    assert absent["status"][0] == "."
+    out = disclosed_interval(published, schaal=1000)
+    assert out.loc[0, "ci_low"] < 8.75 < out.loc[0, "ci_high"]
+    # Garwood's interval of the published count 35 over the published noemer 4.000.
+    assert out.loc[0, "ci_low"] == pytest.approx(24.379 / 4, abs=1e-3)
+    assert out.loc[[1, 2, 3], ["ci_low", "ci_high"]].isna().all().all()
+    with pytest.raises(InputError, match="teller_publ"):
+        disclosed_interval(published.drop(columns="teller_publ"), schaal=1000)

@@ -1,0 +1,112 @@
+"""`wijkmonitor audit`: the LP attack passes on the demo and its region, finds a cell revealed by
+hand, and passes on random synthetic gemeenten with an intervention (hypothesis)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Iterator
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, delete
+
+from dashboard.cli_publication import cmd_audit
+from data import db, store
+from data.publication.audit import audit_indicator
+from data.publication.build import Published
+from data.publication.cells import raw_cells
+from data.publication.read import ClusterPublication, open_publication
+from data.settings import Settings
+from geo.errors import InputError
+from indicators import catalogue
+
+
+def test_the_demo_region_passes(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(regio="rpf-demo", gemeente=None)
+    assert cmd_audit(args, Settings(db_url=demo_url)) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "geheime cellen" in line]
+    assert len(lines) == len(catalogue.CODES)  # every delivered indicator, plus one noemer
+    assert all(line.endswith("in orde") for line in lines)
+    assert "GM0889, GM0983, GM1894" in out and "Norm gehaald" in out
+
+
+def test_a_revealed_cell_is_found(demo_publication: ClusterPublication) -> None:
+    indicator = "woningsplitsing"
+    published = demo_publication.published(indicator)
+    data = demo_publication.data
+    cells, _ = raw_cells(data.signals, data.deliveries, data.plain_areas, indicator=indicator,
+                         regions=data.cluster.regions, groups=published.groups)  # fmt: skip
+    raw = cells["teller"].to_numpy(dtype=float)
+    secret = np.flatnonzero(
+        published.table["teller_publ"].isna().to_numpy() & (raw > 0) & (raw < 5)
+    )
+    table = published.table.copy()
+    # A careless publication: one buurt's small count shown exactly beside its rounded peers.
+    row = next(r for r in secret if table.at[r, "level"] == "buurt")
+    table.loc[row, "teller_publ"] = raw[row]
+    tampered = ClusterPublication(data, {indicator: Published(table, published.groups)})
+    [result] = audit_indicator(tampered, indicator)
+    assert not result.ok and result.gebroken >= 1
+
+
+# Random synthetic gemeenten: Beesel's real buurten, random signals and an intervention.
+
+
+@pytest.fixture(scope="module")
+def beesel(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A copy of the demo database holding only Beesel's areas, emptied of signals."""
+    path = tmp_path_factory.mktemp("synthetisch") / "beesel.db"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        for table in (db.signals, db.deliveries, db.intervention_buurten, db.interventions,
+                      db.region_gemeenten, db.regions):  # fmt: skip
+            conn.execute(delete(table))
+        conn.execute(delete(db.areas).where(db.areas.c.gemeentecode != "GM0889"))
+    yield engine
+    engine.dispose()
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**31 - 1), density=st.floats(0.05, 0.6), months=st.integers(6, 30))
+def test_random_gemeenten_pass(beesel: Engine, seed: int, density: float, months: int) -> None:
+    rng = np.random.default_rng(seed)
+    buurten = store.load_areas(beesel, levels=["buurt"])["code"].tolist()
+    periods = [f"{2022 + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
+    rows = [(b, p, float(rng.poisson(density * 6)) if rng.random() < 0.8 else 0.0)
+            for b in buurten for p in periods]  # fmt: skip
+    signals = pd.DataFrame(rows, columns=["buurtcode", "periode", "teller"]).assign(
+        indicator="illegale_bewoning", noemer=np.nan, bron="gemeente", soort="aggregaat"
+    )
+    deliveries = pd.DataFrame({"bron": "gemeente", "gemeentecode": "GM0889",
+                               "indicator": "illegale_bewoning", "periode": periods})  # fmt: skip
+    treated = sorted(rng.choice(buurten, size=int(rng.integers(1, 4)), replace=False).tolist())
+    with beesel.begin() as conn:
+        for table in (db.signals, db.deliveries, db.intervention_buurten, db.interventions):
+            conn.execute(delete(table))
+        store.save_signals(conn, signals, import_id=None)
+        store.save_deliveries(conn, deliveries, import_id=None)
+        start = date(2022 + months // 24, 1 + (months // 2) % 12, 1)
+        store.save_interventions(conn, pd.DataFrame([{
+            "id": "proef", "naam": "Proef", "soort": "controleavond", "start": start,
+            "eind": None, "partners": ["gemeente"], "buurtcodes": treated}]))  # fmt: skip
+    pub = open_publication(beesel, gemeenten=["GM0889"], indicators=["illegale_bewoning"])
+    [result] = audit_indicator(pub, "illegale_bewoning")
+    assert result.ok, result
+
+
+def test_audit_needs_one_scope(demo_url: str) -> None:
+    settings_ = Settings(db_url=demo_url)
+
+    with pytest.raises(InputError, match="niet allebei"):
+        cmd_audit(argparse.Namespace(regio="rpf-demo", gemeente=["GM0983"]), settings_)
+    with pytest.raises(InputError, match="Onbekende regio"):
+        cmd_audit(argparse.Namespace(regio="nergens", gemeente=None), settings_)

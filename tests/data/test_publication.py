@@ -1,0 +1,139 @@
+"""The publication: `wijkmonitor publish`, the contract's CSV, rates from published counts, and
+the three attacks of the review (rate x noemer, the event study, small groups of secret cells)
+giving nothing back on the demo."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.cli_publication import cmd_publish
+from data.db import make_engine
+from data.publication.read import CSV_COLUMNS, ClusterPublication
+from data.settings import Settings
+from geo.errors import InputError
+from indicators import catalogue
+from indicators.effects import estimate_effect
+
+KLINGERBERG = "venlo-klingerberg-2021"
+
+
+@pytest.fixture(scope="module")
+def csv(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The whole publication of the demo region, as `wijkmonitor publish --regio` writes it."""
+    out = tmp_path_factory.mktemp("publicatie") / "rpf-demo.csv"
+    args = argparse.Namespace(regio="rpf-demo", gemeente=None, out=str(out))
+    assert cmd_publish(args, Settings(db_url=demo_url)) == 0
+    return pd.read_csv(out, dtype={"code": str, "periode": str, "status": str},
+                       keep_default_na=False, na_values={"teller": [""], "noemer": [""],
+                                                         "waarde": [""]})  # fmt: skip
+
+
+def test_columns_levels_periods_and_statuses(csv: pd.DataFrame) -> None:
+    assert list(csv.columns) == CSV_COLUMNS
+    assert set(csv["niveau"]) == {"buurt", "wijk", "gemeente", "regio", "groep"}
+    assert csv["periode"].str.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?").all()
+    assert set(csv["status"]) == {"", "x", "."}
+    assert set(csv["indicator"]) == set(catalogue.CODES)
+    assert not csv.duplicated(["code", "periode", "indicator"]).any()
+    missing = csv[csv["status"] == "."]
+    assert missing[["teller", "noemer", "waarde"]].isna().all().all()
+
+
+def test_counts_are_rounded_and_never_small(csv: pd.DataFrame) -> None:
+    teller = csv["teller"].dropna()
+    assert (teller % 5 == 0).all() and not teller.between(1, 4).any()
+
+
+def test_rate_times_noemer_gives_back_only_the_rounded_count(csv: pd.DataFrame) -> None:
+    """Attack 1: a rate times its public denominator is the published count, a multiple of 5."""
+    rated = csv[csv["waarde"].notna()]
+    assert len(rated) > 10_000 and (rated["noemer"] >= 50).all() and (rated["status"] == "").all()
+    scale = rated["indicator"].map(lambda c: catalogue.get(c).schaal)
+    recovered = rated["waarde"] * rated["noemer"] / scale
+    np.testing.assert_allclose(recovered, rated["teller"], rtol=1e-5, atol=1e-3)
+
+
+def test_gemeente_and_region_publish_the_same_rows(demo_url: str, csv: pd.DataFrame,
+                                                   tmp_path: Path) -> None:  # fmt: skip
+    out = tmp_path / "venlo.csv"
+    args = argparse.Namespace(regio=None, gemeente=["GM0983"], out=str(out))
+    assert cmd_publish(args, Settings(db_url=demo_url)) == 0
+    venlo = pd.read_csv(out, dtype=str, keep_default_na=False)
+    region = csv.astype(str).replace({"nan": "", "<NA>": ""})
+    region = region[region["code"].isin(set(venlo["code"]))]
+    assert len(venlo) == len(region) > 100_000
+    left = venlo.sort_values(CSV_COLUMNS[:4]).reset_index(drop=True)
+    right = region.sort_values(CSV_COLUMNS[:4]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        left[["code", "periode", "status"]], right[["code", "periode", "status"]]
+    )
+
+
+def test_event_study_gives_nothing_beyond_the_published_lines(
+    demo_url: str, demo_publication: ClusterPublication, csv: pd.DataFrame
+) -> None:
+    """Attack 2: the effect and its event study are a function of the published group lines:
+    an outsider who runs the estimator on the CSV's group rows gets exactly the same numbers."""
+    from data.publication.effects import effect_for_intervention
+
+    engine = make_engine(demo_url)
+    result = effect_for_intervention(engine, KLINGERBERG, "illegale_bewoning", "did",
+                                     pub=demo_publication, periode_per="kwartaal")  # fmt: skip
+    engine.dispose()
+    rows = csv[csv["code"].str.startswith(KLINGERBERG + ":") & (csv["indicator"] == "illegale_bewoning")
+               & (csv["periode"].str.contains("Q"))]  # fmt: skip
+    panel = pd.DataFrame({"code": rows["code"].str.split(":").str[1], "periode": rows["periode"],
+                          "teller": rows["teller"].astype(float),
+                          "noemer": rows["noemer"].astype(float)})  # fmt: skip
+    outsider = estimate_effect(panel, treated=["behandeld"], controls=["controle"], ring=["ring"],
+                               start="2021-Q3", eenheid="per 1.000 woningen", schaal=1000.0)  # fmt: skip
+    assert outsider.effect == pytest.approx(result.effect)
+    assert (outsider.ci_low, outsider.ci_high) == pytest.approx((result.ci_low, result.ci_high))
+    pd.testing.assert_frame_equal(
+        outsider.event_study.reset_index(drop=True), result.event_study.reset_index(drop=True)
+    )
+
+
+def test_no_small_group_of_secret_cells(demo_publication: ClusterPublication) -> None:
+    """Attack 3, as the review did it: within every wijk and gemeente per period, the secret
+    cells never add up to 1-4 where the total is published."""
+    from data.publication.cells import raw_cells
+
+    data = demo_publication.data
+    for indicator in ("illegale_bewoning", "overbewoning", "niet_gebruik"):
+        published = demo_publication.published(indicator)
+        cells, _ = raw_cells(data.signals, data.deliveries, data.plain_areas, indicator=indicator,
+                             regions=data.cluster.regions, groups=published.groups)  # fmt: skip
+        table = published.table.assign(raw=cells["teller"].to_numpy())
+        secret = table[table["teller_publ"].isna() & table["raw"].notna()]
+        for level, parent in (("buurt", "parent_code"), ("wijk", "parent_code")):
+            parts = secret[secret["level"] == level]
+            sums = parts.groupby([parent, "periode"])["raw"].sum()
+            totals = table.set_index(["code", "periode"])["teller_publ"]
+            shown = totals.reindex(sums.index).notna()
+            assert not sums[shown].between(1, 4).any(), (indicator, level)
+
+
+def test_publish_refuses_a_bad_scope(demo_url: str, tmp_path: Path) -> None:
+    settings = Settings(db_url=demo_url)
+    with pytest.raises(InputError, match="GM9999"):
+        cmd_publish(
+            argparse.Namespace(regio=None, gemeente=["GM9999"], out=str(tmp_path / "a.csv")),
+            settings,
+        )
+    with pytest.raises(InputError, match="Onbekende regio"):
+        cmd_publish(
+            argparse.Namespace(regio="nergens", gemeente=None, out=str(tmp_path / "a.csv")),
+            settings,
+        )
+    with pytest.raises(InputError, match=r"\.csv"):
+        cmd_publish(
+            argparse.Namespace(regio="rpf-demo", gemeente=None, out=str(tmp_path / "a.txt")),
+            settings,
+        )
+    assert not list(tmp_path.iterdir())
