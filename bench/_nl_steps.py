@@ -215,23 +215,36 @@ def _rates_task(indicator: str) -> tuple[str, float, int, float]:
     return indicator, time.perf_counter() - began, len(table), peak_mb()
 
 
-def _disclosure_task(indicator: str) -> tuple[str, float, int, float]:
-    from indicators import publish
+def _publication_task(indicator: str) -> tuple[str, float, int, float]:
+    """The product's publication of one indicator for all 403 gemeenten at once (no region or
+    intervention joins them, so one pass is the same as one per gemeente)."""
+    from data.publication.build import ClusterData, Published, publish_indicator
+    from data.publication.scope import Cluster
 
-    folder = Path(str(_SHARED["cache"])) / "tables"
-
-    def cached_rates(_s: object, _d: object, _a: object, name: str) -> pd.DataFrame:
-        return pd.read_parquet(folder / f"{name}.parquet")
-
-    # The disclosure pass exactly as published_table runs it, fed the rates of the previous step.
-    publish._all_granularities = cached_rates  # type: ignore[assignment]
     began = time.perf_counter()
+    signals, deliveries = _inputs_for(indicator)
     areas: pd.DataFrame = _SHARED["areas"]  # type: ignore[assignment]
-    table = publish.published_table(pd.DataFrame(), pd.DataFrame(), areas, indicator=indicator)
-    shown = int((table["status"] == "").sum())
-    table[["code", "periode", "status", "teller_publ", "waarde_publ"]].to_parquet(
-        folder / f"{indicator}.published.parquet"
-    )
+    gemeenten = sorted(areas.loc[areas["level"] == "gemeente", "code"])
+    data = ClusterData(
+        cluster=Cluster(tuple((g, 2014) for g in gemeenten), ()),
+        areas=areas.assign(geometry=None),  # type: ignore[arg-type]
+        signals=signals, deliveries=deliveries, interventions=[], notes={},
+    )  # fmt: skip
+    folder = Path(str(_SHARED["cache"])) / "tables"
+    from indicators import catalogue
+
+    if catalogue.get(indicator).afgeleid:
+        parts = [
+            pd.read_parquet(folder / f"{c}.published.parquet")
+            for c in ("illegale_bewoning", "controles")
+        ]
+        empty = pd.DataFrame(columns=["code", "interventie", "rol", "start", "indicator", "leden"])
+        result = publish_indicator(data, indicator, base=Published(parts[0], empty),
+                                   effort=Published(parts[1], empty))  # fmt: skip
+    else:
+        result = publish_indicator(data, indicator)
+    result.table.to_parquet(folder / f"{indicator}.published.parquet")
+    shown = int((result.table["status"] == "").sum())
     return indicator, time.perf_counter() - began, shown, peak_mb()
 
 
@@ -267,37 +280,57 @@ def step_rates(cache: Path) -> None:
          rijen_totaal=sum(facts["rows"].values()))  # fmt: skip
 
 
-def step_disclosure(cache: Path) -> None:
-    """The disclosure pass of indicators.publish.published_table for every indicator."""
-    clock = Clock()
-    with clock.part("gebieden lezen"):
-        _load_indicator_inputs(cache)
-    seconds, facts, worker_peak = _run_pool(cache, _disclosure_task, _indicator_order())
-    clock.parts[f"published_table ({WORKERS} processen)"] = round(seconds, 2)
-    emit("disclosure", clock.total(), parts=clock.parts, per_indicator=facts["per_indicator"],
-         getoond=facts["rows"], worker_peak_mb=round(worker_peak))  # fmt: skip
-
-
-def step_publish_plain(cache: Path) -> None:
-    """published_table as the dashboard calls it (rates + disclosure, nothing reused)."""
+def step_publication(cache: Path) -> None:
+    """The whole national publication: every indicator, level and period, protected
+    (data.publication.build.publish_indicator), the derived indicator last."""
+    (cache / "tables").mkdir(exist_ok=True)
     clock = Clock()
     with clock.part("invoer lezen"):
         _load_indicator_inputs(cache)
+    order = [c for c in _indicator_order() if c != "illegale_bewoning_per_controle"]
+    seconds, facts, worker_peak = _run_pool(cache, _publication_task, order)
+    clock.parts[f"publish_indicator ({WORKERS} processen)"] = round(seconds, 2)
+    with clock.part("illegale_bewoning_per_controle"):
+        _, _, shown, _ = _publication_task("illegale_bewoning_per_controle")
+    facts["rows"]["illegale_bewoning_per_controle"] = shown
+    emit("publication", clock.total(), parts=clock.parts, per_indicator=facts["per_indicator"],
+         getoond=facts["rows"], worker_peak_mb=round(worker_peak))  # fmt: skip
 
-    def task(indicator: str) -> tuple[str, float, int, float]:
-        from indicators.publish import published_table
 
-        began = time.perf_counter()
-        signals, deliveries = _inputs_for(indicator)
+def step_audit(cache: Path) -> None:
+    """The LP attack (wijkmonitor audit) on the publication of the largest gemeente."""
+    from data.publication.audit import audit_publication
+    from data.publication.build import ClusterData
+    from data.publication.read import ClusterPublication
+    from data.publication.scope import Cluster
+
+    clock = Clock()
+    with clock.part("invoer lezen"):
+        _load_indicator_inputs(cache)
         areas: pd.DataFrame = _SHARED["areas"]  # type: ignore[assignment]
-        table = published_table(signals, deliveries, areas, indicator=indicator)
-        return indicator, time.perf_counter() - began, len(table), peak_mb()
+        buurten = areas[areas["level"] == "buurt"]
+        gemeente = str(buurten["gemeentecode"].value_counts().idxmax())
+        own = areas[areas["gemeentecode"] == gemeente]
+        signals: dict[str, pd.DataFrame] = _SHARED["signals"]  # type: ignore[assignment]
+        deliveries: dict[str, pd.DataFrame] = _SHARED["deliveries"]  # type: ignore[assignment]
+        mine = pd.concat(signals.values(), ignore_index=True)
+        mine = mine[mine["buurtcode"].str[2:6] == gemeente[2:6]]
+        delivered = pd.concat(deliveries.values(), ignore_index=True)
+        delivered = delivered[delivered["gemeentecode"] == gemeente]
+    data = ClusterData(cluster=Cluster(((gemeente, 2014),), ()), areas=own.assign(geometry=None),  # type: ignore[arg-type]
+                       signals=mine, deliveries=delivered, interventions=[], notes={})  # fmt: skip
+    pub = ClusterPublication(data)
+    with clock.part("publicatie van de gemeente"):
+        from indicators import catalogue
 
-    _SHARED["task"] = task
-    seconds, facts, worker_peak = _run_pool(cache, _shared_task, _indicator_order())
-    clock.parts[f"published_table ({WORKERS} processen)"] = round(seconds, 2)
-    emit("publish_plain", clock.total(), parts=clock.parts, per_indicator=facts["per_indicator"],
-         worker_peak_mb=round(worker_peak))  # fmt: skip
+        for code in catalogue.CODES:
+            pub.published(code)
+    with clock.part("aanval (alle indicatoren)"):
+        results = audit_publication(pub)
+    emit("audit", clock.parts["aanval (alle indicatoren)"], parts=clock.parts, gemeente=gemeente,
+         buurten=int((own["level"] == "buurt").sum()),
+         geheim=sum(r.geheim for r in results), primair=sum(r.primair for r in results),
+         gebroken=sum(r.gebroken for r in results), peak_mb=round(peak_mb()))  # fmt: skip
 
 
 def _shared_task(indicator: str) -> tuple[str, float, int, float]:

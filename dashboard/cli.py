@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from dashboard.cli_admin import cmd_demo, cmd_purge, cmd_regions_add, cmd_serve, cmd_users_add
 from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_load
-from dashboard.cli_effect import cmd_effect
+from dashboard.cli_effect import cmd_effect, cmd_power
 from dashboard.cli_import import cmd_import, cmd_interventions_import
 from dashboard.cli_publication import cmd_audit, cmd_publish
 from dashboard.cli_report import cmd_export, cmd_report
@@ -116,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     effect.add_argument("--interventie", required=True)
     effect.add_argument("--indicator", required=True)
     effect.add_argument("--methode", choices=["did", "synth"], default="did")
+    effect.add_argument("--periode-per", choices=["maand", "kwartaal", "jaar"], default="maand")
     effect.add_argument("--json", action="store_true")
+    power = command("power", cmd_power, "hoe groot moet een effect zijn om het te zien?")
+    power.add_argument("--buurt", action="append", required=True)
+    power.add_argument("--indicator", required=True)
+    power.add_argument("--json", action="store_true")
 
     report = command(
         "report", cmd_report, "wijkbriefing (--wijk) of RPF-overzicht (--regio/--gemeente) als PDF"

@@ -280,8 +280,9 @@ def _prove(
         if x is None:
             idle += 1
             continue
-        new_lo = np.minimum(seen_lo, x[t])
-        new_hi = np.maximum(seen_hi, x[t])
+        # Counts are whole: a fractional value of the relaxation only shows its whole part.
+        new_lo = np.minimum(seen_lo, x[t] if integer else np.ceil(x[t] - _TOL))
+        new_hi = np.maximum(seen_hi, x[t] if integer else np.floor(x[t] + _TOL))
         idle = 0 if (new_lo < seen_lo).any() or (new_hi > seen_hi).any() else idle + 1
         seen_lo, seen_hi = new_lo, new_hi
     return seen_lo, seen_hi

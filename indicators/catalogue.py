@@ -25,7 +25,11 @@ DENOMINATORS = ("woningen", "inwoners", "huishoudens", "uitkeringen")
 
 DISCLOSURE_RULE = (
     "Aantallen 1 t/m 4 worden als 'x' getoond, net als een cijfer waarvan de teller 1 t/m 4 is; "
-    "cijfers alleen bij een noemer van minstens 50; gepubliceerde aantallen afgerond op 5."
+    "cijfers alleen bij een noemer van minstens 50; gepubliceerde aantallen afgerond op 5, en "
+    "elk cijfer is berekend uit dat afgeronde aantal (cijfer x noemer geeft niet meer terug dan "
+    "het afgeronde aantal). Waar een totaal getoond wordt, tellen de geheime delen nooit op tot "
+    "1 t/m 4, en geen aanvaller die alle gepubliceerde cijfers tegelijk doorrekent kan een "
+    "geheim aantal tot binnen 1 t/m 4 of tot minder dan 3 breed terugbrengen."
 )
 
 
