@@ -175,14 +175,30 @@ def hac_variances(fits: Sequence[Fit], forms: Floats, lags: int) -> tuple[Floats
     The raw HAC estimate of Var(sum A u) is V = sum_{|d| <= L} k(d) <S(d), Gamma(d)> with
     Bartlett weights k(d) = 1 - |d|/(L+1), S(d) = sum_t A_{t+d} A_t' and the residuals'
     autocovariances Gamma(d) = sum_r u_hat_{r+d} u_hat_r' (the divisor cancels below): a
-    quadratic form u_hat' B u_hat. The residuals are u_hat = M u, so under a working model of
-    serially independent errors with the lines' contemporaneous covariance (u ~ N(0, Sigma0))
-    its mean is tr(B Q), Q = M Sigma0 M', the same formula with Gamma's expectation; the
-    form's true variance there is A' Sigma0 A. Rescaling by the ratio makes the estimate
-    unbiased under the working model (Bell and McCaffrey 2002; Imbens and Kolesar 2016) and
-    leaves it consistent under dependence; Satterthwaite's degrees of freedom
-    tr(BQ)^2 / tr(BQBQ) fit a scaled chi-square to it. Without lags this is the classical
-    pooled-variance t-test. All traces go through S, so K forms cost little more than one.
+    quadratic form u_hat' B u_hat. ``correction`` rescales it.
+    """
+    a = np.nan_to_num(forms)
+    u = np.vstack([f.residual for f in fits])
+    weights = 1.0 - np.abs(np.arange(-lags, lags + 1)) / (lags + 1)
+    gamma = lag_products(u[None], u[None], lags)[0]
+    raw = np.einsum("kdgh,d,dgh->k", lag_products(a, a, lags), weights, gamma)
+    factor, df = correction(fits, forms, lags)
+    variance: Floats = np.maximum(raw, 0.0) * factor
+    return variance, df
+
+
+def correction(fits: Sequence[Fit], forms: Floats, lags: int) -> tuple[Floats, Floats]:
+    """Per form: the factor that makes the raw HAC estimate unbiased, and its df.
+
+    The residuals are u_hat = M u, so under a working model of serially independent errors
+    with the lines' contemporaneous covariance (u ~ N(0, Sigma0)) the raw estimate u_hat' B u_hat
+    has mean tr(B Q), Q = M Sigma0 M' (the same formula with Gamma's expectation), while the
+    form's true variance there is A' Sigma0 A. Their ratio makes the estimate unbiased under
+    the working model (Bell and McCaffrey 2002; Imbens and Kolesar 2016) and leaves it
+    consistent under dependence; Satterthwaite's degrees of freedom tr(BQ)^2 / tr(BQBQ) fit a
+    scaled chi-square to it. Without lags this is the classical pooled-variance t-test. The
+    traces go through S, so K forms cost little more than one. Depends on the design only
+    (comparison, noemer, periods), not on the treated rates.
     """
     g, t = len(fits), forms.shape[2]
     a = np.nan_to_num(forms)
@@ -201,10 +217,8 @@ def hac_variances(fits: Sequence[Fit], forms: Floats, lags: int) -> tuple[Floats
             q[i, :, j, :] = (makers[i] * middle[None, :]) @ makers[j].T
     weights = 1.0 - np.abs(np.arange(-lags, lags + 1)) / (lags + 1)
     s = lag_products(a, a, lags)  # K x D x G x G
-    gamma = lag_products(u[None], u[None], lags)[0]  # D x G x G
     shifted = [_shifted(q, d) for d in range(-lags, lags + 1)]
     expected_gamma = np.stack([np.einsum("hrgr->gh", x) for x in shifted])
-    raw = np.einsum("kdgh,d,dgh->k", s, weights, gamma)
     expected = np.einsum("kdgh,d,dgh->k", s, weights, expected_gamma)
     # tr(BQBQ) = sum_{d,d'} k k' sum S_gh(d) S_xy(d') Psi[d,d',h,x,y,g]
     psi = np.stack([np.stack([np.einsum("hbxc,ycgb->hxyg", shifted[e], shifted[d])
@@ -213,9 +227,9 @@ def hac_variances(fits: Sequence[Fit], forms: Floats, lags: int) -> tuple[Floats
     square = np.einsum("kdgh,kexy,dehxyg->k", ws, ws, psi)
     target = np.einsum("kgt,gh,kht->k", a, contemporaneous, a)
     with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.where(expected > 0, np.maximum(raw, 0.0) * target / expected, 0.0)
-        df = np.where(square > 0, expected**2 / square, np.nan)
-    return variance, df
+        factor: Floats = np.where(expected > 0, target / np.where(expected > 0, expected, 1), 0.0)
+        df: Floats = np.where(square > 0, expected**2 / np.where(square > 0, square, 1), np.nan)
+    return factor, df
 
 
 def t_test(effect: float, variance: float, df: float, alpha: float, lags: int) -> HacTest:
@@ -289,3 +303,31 @@ def pointwise_hac(
     effect, low, high = nan.copy(), nan.copy(), nan.copy()
     effect[counted], low[counted], high[counted] = values, values - half, values + half
     return effect, low, high
+
+
+def hac_intervals_many(
+    template: Pair, treated: Floats, *, model: str, alpha: float, lags: int | None = None
+) -> tuple[Floats, Floats]:
+    """Intervals for many treated series (rows of ``treated``) on one design, vectorised.
+
+    Everything but the treated rates (comparison, noemer, periods) is ``template``'s, so the
+    linear form c, the residual maker M, the bias correction and the df are shared: with the
+    response z = y1 (relatief) or y1 - y0 (additief) the effect is c'z and the residuals are
+    M z (M removes kappa y0, or the level, and theta D exactly). Used by ``indicators.power``
+    to simulate the product's test. Returns (lows, highs).
+    """
+    base = fit(template, model)
+    used = _lags([base], lags)
+    form = np.nan_to_num(base.contrast)[None, None, :]
+    factor, df = correction([base], form, used)
+    response = treated - (np.nan_to_num(template.y0) if model == "additief" else 0.0)
+    y1 = np.where(base.valid[None, :], np.nan_to_num(response), 0.0)
+    effects = y1 @ form[0, 0]
+    residuals = (y1 @ base.residual_maker().T)[:, None, :]
+    weights = 1.0 - np.abs(np.arange(-used, used + 1)) / (used + 1)
+    s = lag_products(form, form, used)[0, :, 0, 0]
+    raw = lag_products(residuals, residuals, used)[:, :, 0, 0] @ (weights * s)
+    half = float(stats.t.ppf(1 - alpha / 2, df[0])) * np.sqrt(np.maximum(raw, 0.0) * factor[0])
+    lows: Floats = effects - half
+    highs: Floats = effects + half
+    return lows, highs
