@@ -171,13 +171,9 @@ def effect_warnings(
     n_controls = n_vergelijkingsbuurten
     if n_controls is None:
         n_controls = int((design.controls.noemer.sum(axis=1) > 0).sum())
-    if n_vergelijkingsbuurten is None and n_controls == 1:
-        # One comparison code without a count may be a summed line: no number rather than "1".
-        out.append(
-            f"Eén vergelijkingsreeks; met minder dan {MIN_CONTROLS} buurten erin is de "
-            "vergelijking onrustig en het interval onzeker."
-        )
-    elif n_controls < MIN_CONTROLS:
+    # One comparison code without a count may be a summed line of any size: no claim then.
+    unknown = n_vergelijkingsbuurten is None and n_controls == 1
+    if n_controls < MIN_CONTROLS and not unknown:
         out.append(
             f"Weinig vergelijkingsbuurten ({n_controls}, minder dan {MIN_CONTROLS}); de "
             "vergelijkingsreeks is daardoor onrustig en het interval onzeker."
