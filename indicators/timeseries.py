@@ -42,8 +42,8 @@ their cross-autocovariances (they share the comparison's noise), and the aggrega
 form sum_g s_g c_g with s_g the cohort's share of the post noemer; degrees of freedom n - 2G.
 
 Measured against conformal inference on the product path in bench/effects_simulation.py
-(docs/methoden.md): coverage 93-97% and size at most 7% in every scenario where ``auto``
-chooses it, with shorter intervals than conformal inference in each.
+(docs/methoden.md, 500 runs per scenario): coverage 91-98% and size at most 8.4% in every
+scenario, and against a 40% drop 83-99% power where conformal inference had 25-46%.
 """
 
 from __future__ import annotations
