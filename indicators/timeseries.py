@@ -1,15 +1,15 @@
 """Time-series inference for treated lines against one comparison line: a HAC t-test.
 
 With one comparison unit (the product's published "controle" line) there are no placebo
-groups, and conformal inference (``indicators.conformal``) ranks the post stretch among the
-cyclic shifts of the residual series: exact for exchangeable residuals, but with p-values in
-steps of 1/T and built for few post periods. When the post period is about as long as the pre
-period or longer, the time dimension carries more information than a rank can use. This
-module uses it the way a time-series econometrician would: the estimate is a fixed linear
-combination of the period residuals, its variance comes from their autocovariances (a
-heteroskedasticity and autocorrelation consistent, HAC, estimator: Newey and West 1987, with
-the Bartlett kernel and their 1994 lag rule), and the interval uses a t critical value with
-the residual degrees of freedom.
+groups, and conformal inference (``indicators.conformal``) ranks the post stretch among
+rearrangements of the residual series: exact for exchangeable residuals, but from 20 periods
+on only among the n cyclic shifts, with p-values in steps of 1/n. When the post period is
+about as long as the pre period or longer, the time dimension carries more information than
+that rank can use. This module uses it the way a time-series econometrician would: the
+estimate is a fixed linear combination of the period errors, its variance comes from the
+residuals' autocovariances (a heteroskedasticity and autocorrelation consistent, HAC,
+estimator: Newey and West 1987, with the Bartlett kernel and their 1994 lag rule), corrected
+for small samples, and the interval uses a Student t critical value.
 
 The estimate as a linear form. Per period t the treated rate y1, the comparison rate y0 and
 the treated noemer w; D_t = 1 after the start. ``relatief``: kappa = sum_pre w y1 / sum_pre w y0,
@@ -26,20 +26,27 @@ gap_t - tau_t = u_t - a_t sum_pre (w_s / W0) u_s with a_t = y0_t / (sum_pre w y0
 or 1 (additive): the event study's per-period estimate, before the start a placebo gap.
 
 The variance. The residuals u_hat_t = gap_t - theta_hat D_t are treated as a covariance-
-stationary series. Their autocovariances gamma(j) (divisor n, missing periods as zero, so the
-sequence stays positive semi-definite; times n/(n - 2) for the two fitted parameters) with
-Bartlett weights 1 - j/(L+1), L = floor(4 (n/100)^(2/9)), give Var(sum c_t u_t) =
-sum_t sum_s c_t c_s k(|t - s|) gamma(|t - s|): for a contrast of two long means this is the
-Newey-West long-run variance times sum c_t^2. Lags count calendar periods, so a secret period
-is a gap, not a shift. Because the variance is pooled over all periods, a single period gets a
-band too (pre and post), and the noise of the short pre period (through kappa) is in every
-band. Where an effect lowers the treated rate, its counts vary less after the start than
-before; the pooled variance then errs on the wide side.
+stationary series. Their autocovariances Gamma(j) (missing periods as zero, so the sequence
+stays positive semi-definite) with Bartlett weights 1 - j/(L+1), L = floor(4 (n/100)^(2/9)),
+give the raw estimate sum_t sum_s c_t c_s k(|t - s|) Gamma(|t - s|): for a contrast of two
+long means the Newey-West long-run variance times sum c_t^2. Lags count calendar periods, so a
+secret period is a gap, not a shift. In series this short the raw estimate is too small (the
+fitted level and effect make the residuals look negatively autocorrelated: 15-20% low on 24
+quarters, a 5% test rejected 9-10%). So it is rescaled to be unbiased under serially
+independent errors, and the critical value is Student's t with Satterthwaite degrees of
+freedom (``correction``: the bias-reduced variance and degrees of freedom of Bell and McCaffrey
+2002, recommended by Imbens and Kolesar 2016 for clustered data, here for a HAC form). Without
+lags this is exactly the pooled two-sample t-test of the gap after against before. Because the
+variance is pooled over all periods, a single period gets a band too (pre and post), and the
+noise of the pre-period level (through kappa) is in every band. Where an effect lowers the
+treated rate, its counts vary less after the start than before; the pooled variance then errs
+on the wide side.
 
-The interval is theta_hat +/- t_{n-2, 1-alpha/2} se, the p-value the t-test's. Several cohorts
-against the same comparison line (staggered starts) are stacked: residual series per cohort,
-their cross-autocovariances (they share the comparison's noise), and the aggregate's linear
-form sum_g s_g c_g with s_g the cohort's share of the post noemer; degrees of freedom n - 2G.
+The interval is theta_hat +/- t_{df, 1-alpha/2} se, the p-value the t-test's. Several cohorts
+against the same comparison line (staggered starts) are stacked: a residual series per cohort,
+their cross-autocovariances (they share the comparison's noise; the working model keeps their
+contemporaneous covariance), and the aggregate's linear form sum_g s_g c_g with s_g the
+cohort's share of the post noemer.
 
 Measured against conformal inference on the product path in bench/effects_simulation.py
 (docs/methoden.md, 500 runs per scenario): coverage 91-98% and size at most 8.4% in every
@@ -57,8 +64,6 @@ from scipy import stats
 
 from indicators._placebo import Bools, Floats
 from indicators.conformal import Pair
-
-PARAMETERS = 2  # fitted per line: the level (kappa or the additive shift) and the effect
 
 
 @dataclass(frozen=True)
