@@ -169,19 +169,22 @@ def start_index(design: Design) -> int:
 
 
 def conformal_inference(
-    pair: Pair, design: Design, *, model: str, alpha: float, permutaties: str = "auto"
-) -> Inference:
+    pair: Pair, design: Design, *, model: str, alpha: float, permutaties: str = "auto",
+    t_bands: bool = True,
+) -> Inference:  # fmt: skip
     """Effect, conformal interval, p-value, HAC pre-trend test and per-period intervals.
 
     Pointwise conformal intervals need ``min_placebos(alpha)`` pre periods (19) to be finite;
-    with fewer the event study gets the per-period t-intervals of ``timeseries_inference``.
+    with fewer the event study gets the per-period t-intervals of ``timeseries_inference``
+    (``t_bands``; the synthetic control, whose fitted weights those bands would ignore, keeps
+    its infinite pointwise intervals).
     """
     test = conformal_effect([pair], model=model, alpha=alpha, permutaties=permutaties)
     gap = pre_gap(pair, model)
     w = np.where(pair.pre, pair.w, 0.0)
     raw = pair.y1 - (pair.y0 if model == "additief" else 0.0)
     pre_mean = float((w * np.nan_to_num(raw)).sum() / w.sum()) if w.sum() > 0 else math.nan
-    if int(pair.pre.sum()) >= min_placebos(alpha):
+    if int(pair.pre.sum()) >= min_placebos(alpha) or not t_bands:
         points = pointwise(pair, model=model, alpha=alpha)
         study = event_frame(
             points["index"].tolist(), points["effect"].tolist(), points["ci_low"].tolist(),

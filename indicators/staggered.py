@@ -127,18 +127,18 @@ def _shares(cohorts: Sequence[Cohort], t: int, common_pre: np.ndarray) -> Floats
 
 
 def _conformal_events(
-    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int
+    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int, t_bands: bool
 ) -> pd.DataFrame:
     """Calendar event study with pointwise conformal intervals.
 
     For period t each counted cohort is refitted on its pre periods plus t under theta_t; the
     share-weighted residual of t is ranked among those of the periods before the first start.
     With too few of those for a finite interval (1/alpha - 1), the per-period t-intervals of
-    ``_timeseries_events`` instead.
+    ``_timeseries_events`` instead (``t_bands``; not for the synthetic control).
     """
     common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
     calibration = np.flatnonzero(common_pre)
-    if len(calibration) < math.ceil(1 / alpha - 1e-9) - 1:
+    if t_bands and len(calibration) < math.ceil(1 / alpha - 1e-9) - 1:
         return _timeseries_events(cohorts, model=model, alpha=alpha, start_index=start_index)
     rows: list[tuple[int, float, float, float]] = []
     for t in np.flatnonzero(np.any([c.pair.valid for c in cohorts], axis=0)):
@@ -245,11 +245,13 @@ def aggregate(
     alpha: float,
     start_index: int,
     inferentie: str | None = None,
+    t_bands: bool = True,
 ) -> tuple[Inference, list[dict[str, object]]]:
     """The aggregate inference over cohorts and the per-cohort results for ``cohorten``.
 
     ``inferentie``: "placebo", "conformeel" or "tijdreeks"; None: placebo when every cohort
-    has placebo rows, else conformal.
+    has placebo rows, else conformal. ``t_bands``: conformal event studies with too few pre
+    periods get per-period t-bands (False for the synthetic control).
     """
     if inferentie is None:
         inferentie = "placebo" if all(c.gaps is not None for c in cohorts) else "conformeel"
@@ -269,7 +271,8 @@ def aggregate(
         main = Inference(
             test.effect, math.nan, test.ci_low, test.ci_high, test.p_value,
             pre_trend_hac(_combined_gap(cohorts, model), common_pre), 0, 0.0,
-            _conformal_events(cohorts, model=model, alpha=alpha, start_index=start_index),
+            _conformal_events(cohorts, model=model, alpha=alpha, start_index=start_index,
+                              t_bands=t_bands),
             "conformeel", test.n_permutations,
         )  # fmt: skip
     listed: list[dict[str, object]] = []

@@ -223,7 +223,7 @@ def _synth_group(
     seen = (noemer > 0) & np.isfinite(path)
     pair = Pair(rate(teller, noemer, design.schaal), path, np.where(seen, noemer, 0.0),
                 design.pre & seen, design.post & seen)  # fmt: skip
-    main = conformal_inference(pair, design, model="additief", alpha=alpha)
+    main = conformal_inference(pair, design, model="additief", alpha=alpha, t_bands=False)
     if len(donor_w) > 1:
         low, high, p, n_perm = _refit_pvalue(pair, donors.rates, alpha, donors.model)
         main = dataclasses.replace(main, ci_low=low, ci_high=high, p_value=p, n_permutations=n_perm)
@@ -369,7 +369,7 @@ def _staggered(
         weights_sum += donor_w * float(pair.w[pair.post].sum())
     main, listed = aggregate(
         fitted, model="additief", alpha=alpha, start_index=start_index(design),
-        inferentie="placebo" if placebo else "conformeel",
+        inferentie="placebo" if placebo else "conformeel", t_bands=False,
     )  # fmt: skip
     n = np.vstack(noemers)
     counterfactual = (n * np.nan_to_num(np.vstack(paths))).sum(axis=0) / np.maximum(
