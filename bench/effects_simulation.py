@@ -1,33 +1,35 @@
-"""Simulation study of the effect estimators: coverage, size, bias and time per scenario.
+"""Simulation study of the effect estimators: coverage, size, power, bias, RMSE per scenario.
 
-Synthetic panels like the demo's: Poisson counts (with mild Gamma overdispersion) around
+Synthetic buurten like the demo's: Poisson counts (with mild Gamma overdispersion) around
 noemer x buurt rate x month effect (season, a common trend, month shocks) x intervention effect.
 The treated buurten are chosen for being bad: their rate is about three times the average.
-The true effect is the contract's estimand from the expected counts: the noemer-weighted mean
-over the post periods of (expected rate with the intervention - expected rate without).
+Optionally (``ar_sd``) each buurt also has its own AR(1) deviation in the log rate, the serial
+dependence that time-series inference must survive. The true effect is the contract's estimand
+from the expected counts: the noemer-weighted mean over the post periods of (expected rate with
+the intervention - expected rate without), on the grid of periods the estimate is made on.
 
-Scenarios (``SCENARIOS``):
-- ``standaard``: 2 treated + 40 comparison buurten, 32 months before and 40 after the start
-  (placebo inference: 780 placebo pairs);
-- ``klein``: a small gemeente of 20 buurten: 3 treated, a ring of 12 (no effect there), 5
-  comparison buurten (10 placebo triples, too few: conformal inference);
-- ``product``: the same gemeente as the product sees it: the treated, comparison and ring
-  buurten summed into three group series, counts rounded to multiples of 5 and a group count of
-  1-4 secret (NaN, dropped), one comparison unit (conformal inference);
-- ``product_kwartaal``: the product path on quarters (counts summed per quarter);
-- ``gespreid``: the product path with two cohorts a year apart (staggered start).
+Two paths:
+- buurten (``SCENARIOS``, ``run_study``): the estimator sees every buurt (``standaard``: 2
+  treated + 40 comparison buurten, 32 + 40 months, placebo inference; ``klein``: 20 buurten, 3
+  treated, a ring of 12, 5 comparison buurten);
+- product (``PRODUCT_SCENARIOS``, ``run_product``): what the product does since issue 13. The
+  treated, comparison and ring buurten (and each cohort) are summed into published group lines,
+  counts per period rounded to multiples of 5 and a true group count of 1-4 secret (NaN); the
+  period is the finest from the one asked for (month, else quarter, else year) at which the
+  treated line has at most 25% secret periods; then ``estimate_effect`` on the lines with one
+  comparison unit. Scenarios: ``standaard`` (2 treated + 40 comparison buurten, 32 + 40
+  months), ``klein`` (20 buurten: 3 treated, a ring of 12, 5 comparison), ``demo`` (2 treated
+  buurten, 3,500 woningen, 40 comparison buurten, 30 + 42 months: 10 + 14 quarters),
+  ``gespreid`` (4 treated in two cohorts a year apart, 40 comparison buurten), ``kort`` (as
+  standaard but only 9 months after the start: 3 quarters) and ``autocorrelatie`` (standaard with AR(1)
+  buurt deviations, rho 0.6 a month, sd 0.15).
 
-    .venv/bin/python bench/effects_simulation.py [--seeds 500] [--methode did synth]
-        [--scenario standaard klein product ...]
-
-prints, per method and scenario, the coverage of the 95% interval, the rejection rate at 5%,
-the bias and RMSE of the estimate and the time taken. Tests import ``simulate_panel``,
-``run_study`` and ``SCENARIOS`` from this file (tests/indicators/).
+The tables in docs/methoden.md come from bench/effects_table.py, which runs these studies.
+Tests import this file (tests/indicators/).
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +45,9 @@ SECOND_START = "2022-09"
 SCHAAL = 1000.0
 TREATED_NOEMER = (1650.0, 1850.0, 1500.0, 1700.0)
 TREATED_BASE = (2.2, 1.8, 2.0, 1.9)
+MAX_SECRET_SHARE = 0.25  # as data/publication/effects.py
+ROUNDING = 5
+GRANULARITIES = ("maand", "kwartaal", "jaar")
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,32 @@ class Simulated:
     truth: float  # the contract's estimand, per 1.000 woningen per period
     ring: list[str] = field(default_factory=list)
     start: str | dict[str, str] = START
+    granularity: str = "maand"
+    n_controls: int = 0  # buurten behind the comparison codes
+    n_ring: int = 0  # buurten behind the ring codes
 
 
-def _months() -> list[str]:
-    first = 2019 * 12  # 2019-01: 32 months before 2021-09
-    return [f"{(first + i) // 12}-{(first + i) % 12 + 1:02d}" for i in range(PRE + POST)]
+@dataclass(frozen=True)
+class Draw:
+    """The buurten of one simulation as arrays: rows treated, then ring, then comparison."""
+
+    counts: np.ndarray  # buurten x months
+    noemer: np.ndarray  # buurten
+    rate_with: np.ndarray  # treated x months: expected rate with the intervention
+    rate_without: np.ndarray  # treated x months: expected rate without it
+    starts: np.ndarray  # treated: month index of each buurt's start
+    months: list[str]
+    n_treated: int
+    n_ring: int
+    n_controls: int
 
 
-def simulate_panel(
+def _months(n: int) -> list[str]:
+    first = 2019 * 12  # 2019-01
+    return [f"{(first + i) // 12}-{(first + i) % 12 + 1:02d}" for i in range(n)]
+
+
+def draw(
     seed: int,
     *,
     factor: float = 0.6,
@@ -74,17 +97,22 @@ def simulate_panel(
     n_treated: int = 2,
     n_ring: int = 0,
     staggered: bool = False,
-) -> Simulated:
-    """A panel with a known multiplicative effect ``factor`` (1.0: none) in the treated buurten.
+    pre: int = PRE,
+    post: int = POST,
+    ar_rho: float = 0.6,
+    ar_sd: float = 0.0,
+) -> Draw:
+    """Counts with a known multiplicative effect ``factor`` (1.0: none) in the treated buurten.
 
     ``trend_per_year`` is a common (all buurten) growth of the rates; ``shock_sd`` the sd of
     common log month shocks; ``overdispersion_k`` the Gamma mixing shape (None: pure Poisson).
     ``n_ring`` buurten between treated and comparison (drawn like comparison buurten, no
     effect). ``staggered``: the second half of the treated buurten starts 12 months later.
+    ``pre``, ``post``: months before and from the start. ``ar_sd`` > 0 adds to every buurt's
+    log rate an AR(1) deviation with coefficient ``ar_rho`` and stationary sd ``ar_sd``.
     """
     rng = np.random.default_rng(seed)
-    months = _months()
-    n_months = len(months)
+    n_months = pre + post
     others = n_controls + n_ring
     noemer = np.concatenate(
         [
@@ -102,56 +130,52 @@ def simulate_panel(
     season = 1 + 0.1 * np.cos(2 * np.pi * t / 12)
     common = season * np.exp(trend_per_year * t / 12 + rng.normal(0, shock_sd, n_months))
     first_late = n_treated - n_treated // 2 if staggered else n_treated
-    starts = np.array([PRE if i < first_late else PRE + 12 for i in range(n_treated)])
+    starts = np.array([pre if i < first_late else pre + 12 for i in range(n_treated)])
     k = t[None, :] - starts[:, None]
     effect = np.where(k < 0, 1.0, 1.0 + (factor - 1.0) * np.minimum(1.0, (k + 1) / phase_in))
     expected_rate = base[:, None] * common[None, :]  # per 1.000, without the intervention
     with_effect = expected_rate.copy()
     with_effect[:n_treated] *= effect
     mean = with_effect * noemer[:, None] / SCHAAL
+    if ar_sd > 0:
+        shocks = rng.normal(0, ar_sd * math.sqrt(1 - ar_rho**2), mean.shape)
+        deviation = np.zeros(mean.shape)
+        deviation[:, 0] = rng.normal(0, ar_sd, len(mean))
+        for i in range(1, n_months):
+            deviation[:, i] = ar_rho * deviation[:, i - 1] + shocks[:, i]
+        mean = mean * np.exp(deviation - ar_sd**2 / 2)
     if overdispersion_k:
         mean = mean * rng.gamma(overdispersion_k, 1.0 / overdispersion_k, mean.shape)
     counts = rng.poisson(mean).astype(float)
-    treated = [f"BU{i + 1:08d}" for i in range(n_treated)]
-    codes = [*treated, *[f"BU1{i:07d}" for i in range(others)]]
+    return Draw(counts, noemer, with_effect[:n_treated], expected_rate[:n_treated], starts,
+                _months(n_months), n_treated, n_ring, n_controls)  # fmt: skip
+
+
+def simulate_panel(seed: int, **options: object) -> Simulated:
+    """Every buurt as its own code (``draw``'s options): the path of an analyst's notebook."""
+    d = draw(seed, **options)  # type: ignore[arg-type]
+    n_months = len(d.months)
+    treated = [f"BU{i + 1:08d}" for i in range(d.n_treated)]
+    codes = [*treated, *[f"BU1{i:07d}" for i in range(d.n_ring + d.n_controls)]]
     panel = pd.DataFrame(
         {
             "code": np.repeat(codes, n_months),
-            "periode": np.tile(months, len(codes)),
-            "teller": counts.ravel(),
-            "noemer": np.repeat(noemer, n_months),
+            "periode": np.tile(d.months, len(codes)),
+            "teller": d.counts.ravel(),
+            "noemer": np.repeat(d.noemer, n_months),
         }
     )
     # Truth: over each treated buurt's own post months, noemer-weighted.
-    post = k >= 0
-    w = noemer[:n_treated, None] * post
-    diff = float(((with_effect[:n_treated] - expected_rate[:n_treated]) * w).sum() / w.sum())
-    start: str | dict[str, str] = START
-    if staggered:
-        start = {c: START if i < first_late else SECOND_START for i, c in enumerate(treated)}
-    return Simulated(panel, treated, codes[n_treated + n_ring :], diff,
-                     codes[n_treated : n_treated + n_ring], start)  # fmt: skip
-
-
-def to_groups(sim: Simulated, *, rounding: int = 5) -> Simulated:
-    """The product path: treated, comparison and ring summed into one series each, counts
-    rounded to ``rounding`` and a group count of 1-4 secret (NaN)."""
-    starts = sim.start if isinstance(sim.start, dict) else dict.fromkeys(sim.treated, sim.start)
-    names = {c: f"behandeld/{s}" if isinstance(sim.start, dict) else "behandeld"
-             for c, s in starts.items()}  # fmt: skip
-    names |= dict.fromkeys(sim.controls, "controle") | dict.fromkeys(sim.ring, "ring")
-    panel = sim.panel[sim.panel["code"].isin(list(names))].assign(
-        code=lambda f: f["code"].map(names)
-    )
-    groups = panel.groupby(["code", "periode"], as_index=False)[["teller", "noemer"]].sum()
-    true = groups["teller"]
-    groups["teller"] = (np.round(true / rounding) * rounding).where(~true.between(1, 4))
-    treated = sorted(set(names[c] for c in sim.treated))
-    start: str | dict[str, str] = sim.start
-    if isinstance(sim.start, dict):
-        start = {names[c]: s for c, s in sim.start.items()}
-    ring = ["ring"] if sim.ring else []
-    return Simulated(groups, treated, ["controle"], sim.truth, ring, start)
+    post = np.arange(n_months)[None, :] >= d.starts[:, None]
+    w = d.noemer[: d.n_treated, None] * post
+    diff = float(((d.rate_with - d.rate_without) * w).sum() / w.sum())
+    labels = {int(s): d.months[int(s)] for s in d.starts}
+    start: str | dict[str, str] = labels[int(d.starts[0])]
+    if len(labels) > 1:
+        start = {c: labels[int(s)] for c, s in zip(treated, d.starts, strict=True)}
+    ring = codes[d.n_treated : d.n_treated + d.n_ring]
+    return Simulated(panel, treated, codes[d.n_treated + d.n_ring :], diff, ring, start,
+                     "maand", d.n_controls, d.n_ring)  # fmt: skip
 
 
 def to_quarters(sim: Simulated) -> Simulated:
@@ -166,28 +190,98 @@ def to_quarters(sim: Simulated) -> Simulated:
         .groupby(["code", "periode"], as_index=False)
         .agg(teller=("teller", "sum"), noemer=("noemer", "first"))
     )
-    start = "2021-Q3"
-    return replace(sim, panel=panel, truth=3 * sim.truth, start=start)
+    return replace(sim, panel=panel, truth=3 * sim.truth, start="2021-Q3", granularity="kwartaal")
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """A design of the study: how to simulate and what the product would see."""
-
-    simulation: Mapping[str, object]
-    transforms: tuple[Callable[[Simulated], Simulated], ...] = ()
+# --- the product path -------------------------------------------------------------------------
 
 
-SCENARIOS: dict[str, Scenario] = {
-    "standaard": Scenario({}),
-    "klein": Scenario({"n_treated": 3, "n_ring": 12, "n_controls": 5}),
-    "product": Scenario({"n_treated": 3, "n_ring": 12, "n_controls": 5}, (to_groups,)),
-    "product_kwartaal": Scenario(
-        {"n_treated": 3, "n_ring": 12, "n_controls": 5}, (to_quarters, to_groups)
-    ),
-    "gespreid": Scenario(
-        {"n_treated": 4, "n_ring": 12, "n_controls": 5, "staggered": True}, (to_groups,)
-    ),
+def _period_labels(months: list[str], granularity: str) -> list[str]:
+    if granularity == "maand":
+        return list(months)
+    if granularity == "kwartaal":
+        return [f"{m[:4]}-Q{(int(m[5:7]) - 1) // 3 + 1}" for m in months]
+    return [m[:4] for m in months]
+
+
+def _published(counts: np.ndarray) -> np.ndarray:
+    """Counts rounded to multiples of 5; a true count of 1-4 is secret (NaN)."""
+    rounded = np.round(counts / ROUNDING) * ROUNDING
+    return np.where((counts >= 1) & (counts <= 4), np.nan, rounded)
+
+
+def product_path(d: Draw, periode_per: str = "maand") -> Simulated:
+    """The published group lines the product estimates on, at the finest allowed period.
+
+    Lines: "behandeld" (all treated), "controle", "ring" (when there is one) and, for a
+    staggered start, "cohort:YYYY-MM" per start (then the estimate runs on the cohorts).
+    """
+    treated_rows = np.arange(d.n_treated)
+    ring_rows = np.arange(d.n_treated, d.n_treated + d.n_ring)
+    control_rows = np.arange(d.n_treated + d.n_ring, len(d.noemer))
+    starts = sorted({int(s) for s in d.starts})
+    lines = {"behandeld": treated_rows, "controle": control_rows}
+    if d.n_ring:
+        lines["ring"] = ring_rows
+    cohort_rows = {f"cohort:{d.months[s]}": treated_rows[d.starts == s] for s in starts}
+    if len(starts) > 1:
+        lines |= cohort_rows
+    order = list(GRANULARITIES)
+    for granularity in order[order.index(periode_per) :]:
+        labels = _period_labels(d.months, granularity)
+        periods, index = np.unique(labels, return_inverse=True)
+        per_period = np.zeros((len(d.noemer), len(periods)))
+        np.add.at(per_period.T, index, d.counts.T)
+        # A quarter or year is published only when complete (docs/methoden.md, rates).
+        complete = np.bincount(index) == {"maand": 1, "kwartaal": 3, "jaar": 12}[granularity]
+        per_period, shown = per_period[:, complete], periods[complete]
+        teller = {name: _published(per_period[rows].sum(axis=0)) for name, rows in lines.items()}
+        if np.isnan(teller["behandeld"]).mean() <= MAX_SECRET_SHARE:
+            break
+    panel = pd.DataFrame(
+        {
+            "code": np.repeat(list(lines), len(shown)),
+            "periode": np.tile(shown, len(lines)),
+            "teller": np.concatenate(list(teller.values())),
+            "noemer": np.repeat([float(d.noemer[rows].sum()) for rows in lines.values()],
+                                len(shown)),
+        }
+    )  # fmt: skip
+    # Truth on this grid: per cohort and post period the change in expected count, over the
+    # cohort's noemer, weighted by that noemer (the contract's estimand).
+    change = (d.rate_with - d.rate_without) * d.noemer[treated_rows, None] / SCHAAL
+    top = bottom = 0.0
+    for s in starts:
+        members = d.starts == s
+        first = labels[s]
+        post = (periods >= first) & complete
+        per_p = np.zeros(len(periods))
+        np.add.at(per_p, index, change[members].sum(axis=0))
+        size = float(d.noemer[treated_rows][members].sum())
+        top += float(per_p[post].sum()) * SCHAAL
+        bottom += size * float(post.sum())
+    start: str | dict[str, str] = labels[starts[0]]
+    treated = ["behandeld"]
+    if len(starts) > 1:
+        treated = list(cohort_rows)
+        start = {f"cohort:{d.months[s]}": labels[s] for s in starts}
+    return Simulated(panel, treated, ["controle"], top / bottom, ["ring"] if d.n_ring else [],
+                     start, granularity, d.n_controls, d.n_ring)  # fmt: skip
+
+
+# --- the studies --------------------------------------------------------------------------------
+
+SCENARIOS: dict[str, Mapping[str, object]] = {
+    "standaard": {},
+    "klein": {"n_treated": 3, "n_ring": 12, "n_controls": 5},
+}
+PRODUCT_SCENARIOS: dict[str, Mapping[str, object]] = {
+    "standaard": {},
+    "klein": {"n_treated": 3, "n_ring": 12, "n_controls": 5},
+    "demo": {"pre": 30, "post": 42},
+    "gespreid": {"n_treated": 4, "staggered": True},
+    "kort": {"post": 9},
+    "autocorrelatie": {"ar_sd": 0.15},
 }
 
 
@@ -207,6 +301,42 @@ class StudyResult:
     estimated: float = 1.0  # share of runs with an estimate (the data may allow none)
     finite: float = 1.0  # share of runs with a finite interval
     inferentie: str = ""
+    granularity: str = ""  # product path: the periods used, e.g. "kwartaal 100%"
+    mean_width: float = math.nan  # mean width of the finite intervals
+
+
+def _summary(
+    methode: str, scenario: str, rows: list[tuple[float, float, float, float, float]],
+    used: set[str], grids: list[str], began: float,
+) -> StudyResult:  # fmt: skip
+    """Figures from (estimate, low, high, p, truth) per run; NaN estimate = declined."""
+    data = np.array(rows, dtype=float).reshape(-1, 5)
+    estimate, low, high, p, truth = data.T
+    ok = np.isfinite(estimate)
+    finite = np.isfinite(low[ok]) & np.isfinite(high[ok])
+    error = estimate[ok] - truth[ok]
+    counts = pd.Series(grids).value_counts(normalize=True)
+    return StudyResult(
+        methode=methode,
+        scenario=scenario,
+        runs=len(data),
+        coverage=float(np.mean((low[ok] <= truth[ok]) & (truth[ok] <= high[ok]))),
+        rejection=float(np.mean(p[ok] < 0.05)),
+        bias=float(np.mean(error)),
+        rmse=float(math.sqrt(np.mean(np.square(error)))),
+        mean_truth=float(np.mean(truth)),
+        seconds=time.perf_counter() - began,
+        estimated=float(ok.mean()),
+        finite=float(finite.mean()),
+        inferentie="/".join(sorted(used)),
+        granularity=" ".join(f"{g} {share:.0%}" for g, share in counts.items()),
+        mean_width=float(np.mean((high[ok] - low[ok])[finite])) if finite.any() else math.inf,
+    )
+
+
+def _run(estimator: Callable[..., object], sim: Simulated, **options: object) -> object:
+    return estimator(sim.panel, treated=sim.treated, controls=sim.controls, ring=sim.ring,
+                     start=sim.start, eenheid="per 1.000 woningen", schaal=SCHAAL, **options)  # fmt: skip
 
 
 def run_study(
@@ -216,81 +346,47 @@ def run_study(
     seeds: range,
     factor: float,
     scenario: str = "standaard",
-    **simulation: float,
+    **simulation: object,
 ) -> StudyResult:
-    """Run ``estimator`` (``estimate_effect`` or ``estimate_synth``) on one panel per seed."""
-    design = SCENARIOS[scenario]
+    """Run ``estimator`` (``estimate_effect`` or ``estimate_synth``) on every buurt's series."""
     began = time.perf_counter()
-    covered, rejected, errors, truths, finite, used = [], [], [], [], [], set()
+    rows, used = [], set()
     for seed in seeds:
-        sim = simulate_panel(seed, factor=factor, **{**design.simulation, **simulation})  # type: ignore[arg-type]
-        for transform in design.transforms:
-            sim = transform(sim)
-        result = estimator(
-            sim.panel,
-            treated=sim.treated,
-            controls=sim.controls,
-            ring=sim.ring,
-            start=sim.start,
-            eenheid="per 1.000 woningen",
-            schaal=SCHAAL,
-        )
-        low, high = result.ci_low, result.ci_high  # type: ignore[attr-defined]
-        estimate = float(result.effect)  # type: ignore[attr-defined]
-        used.add(result.inferentie)  # type: ignore[attr-defined]
-        truths.append(sim.truth)
-        if not math.isfinite(estimate):
-            continue  # the estimator declined (e.g. a comparison series all secret): counted
-        covered.append(low <= sim.truth <= high)
-        rejected.append(result.p_value < 0.05)  # type: ignore[attr-defined]
-        errors.append(estimate - sim.truth)
-        finite.append(math.isfinite(low) and math.isfinite(high))
-    return StudyResult(
-        methode=methode,
-        scenario=f"{scenario}, {'effect' if factor != 1.0 else 'geen effect'}",
-        runs=len(truths),
-        coverage=float(np.mean(covered)),
-        rejection=float(np.mean(rejected)),
-        bias=float(np.mean(errors)),
-        rmse=float(math.sqrt(np.mean(np.square(errors)))),
-        mean_truth=float(np.mean(truths)),
-        seconds=time.perf_counter() - began,
-        estimated=len(covered) / len(truths),
-        finite=float(np.mean(finite)),
-        inferentie="/".join(sorted(used)),
-    )
+        sim = simulate_panel(seed, factor=factor, **{**SCENARIOS[scenario], **simulation})
+        result = _run(estimator, sim)
+        used.add(str(result.inferentie))  # type: ignore[attr-defined]
+        rows.append((float(result.effect), result.ci_low, result.ci_high,  # type: ignore[attr-defined]
+                     result.p_value, sim.truth))  # type: ignore[attr-defined]  # fmt: skip
+    label = f"{scenario}, {'effect' if factor != 1.0 else 'geen effect'}"
+    return _summary(methode, label, rows, used, ["maand"] * len(rows), began)
 
 
-def main() -> None:
-    from indicators.effects import estimate_effect
-    from indicators.synth import estimate_synth
+def run_product(
+    estimator: Callable[..., object],
+    *,
+    scenario: str,
+    seeds: range,
+    factor: float,
+    periode_per: str = "maand",
+    inferentie: str = "auto",
+    **simulation: object,
+) -> StudyResult:
+    """The product path (``product_path``) of a ``PRODUCT_SCENARIOS`` entry, one run per seed.
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=500)
-    parser.add_argument("--methode", nargs="+", default=["did", "synth"])
-    parser.add_argument("--scenario", nargs="+", default=list(SCENARIOS))
-    parser.add_argument("--trend", type=float, default=0.05, help="common growth per year")
-    parser.add_argument("--model", default="relatief", help="relatief or additief")
-    args = parser.parse_args()
-    estimators: dict[str, Callable[..., object]] = {
-        "did": lambda *a, **k: estimate_effect(*a, model=args.model, **k),
-        "synth": lambda *a, **k: estimate_synth(*a, model=args.model, **k),
-    }
-    print(f"{'methode':7} {'scenario':30} {'runs':>5} {'dekking':>8} {'verwerpt':>9} "
-          f"{'bias':>7} {'rmse':>6} {'waarheid':>8} {'geschat':>8} {'eindig':>7} {'s':>6} "
-          "inferentie")  # fmt: skip
-    for methode in args.methode:
-        for scenario in args.scenario:
-            for factor in (0.6, 1.0):
-                r = run_study(estimators[methode], methode=methode, seeds=range(args.seeds),
-                              factor=factor, scenario=scenario, trend_per_year=args.trend)  # fmt: skip
-                print(
-                    f"{r.methode:7} {r.scenario:30} {r.runs:5d} {r.coverage:8.1%} "
-                    f"{r.rejection:9.1%} {r.bias:7.3f} {r.rmse:6.3f} {r.mean_truth:8.3f} "
-                    f"{r.estimated:8.1%} {r.finite:7.1%} {r.seconds:6.1f} {r.inferentie}",
-                    flush=True,
-                )
-
-
-if __name__ == "__main__":
-    main()
+    The estimator gets the lines as the product passes them, with the numbers of buurten
+    behind the comparison and ring lines (``n_vergelijkingsbuurten``, ``ring_buurten``).
+    """
+    began = time.perf_counter()
+    rows, used, grids = [], set(), []
+    for seed in seeds:
+        d = draw(seed, factor=factor, **{**PRODUCT_SCENARIOS[scenario], **simulation})  # type: ignore[arg-type]
+        sim = product_path(d, periode_per)
+        result = _run(estimator, sim, inferentie=inferentie,
+                      n_vergelijkingsbuurten=sim.n_controls,
+                      ring_buurten=sim.n_ring or None)  # fmt: skip
+        used.add(str(result.inferentie))  # type: ignore[attr-defined]
+        grids.append(sim.granularity)
+        rows.append((float(result.effect), result.ci_low, result.ci_high,  # type: ignore[attr-defined]
+                     result.p_value, sim.truth))  # type: ignore[attr-defined]  # fmt: skip
+    label = f"{scenario}/{periode_per}, {'effect' if factor != 1.0 else 'geen effect'}"
+    return _summary("did", label, rows, used, grids, began)

@@ -93,7 +93,7 @@ class Inference:
     n_placebos: int
     pre_mean_gap: float
     event_study: pd.DataFrame
-    inferentie: str = "placebo"  # or "conformeel" (indicators.conformal)
+    inferentie: str = "placebo"  # or "tijdreeks" (indicators.timeseries), "conformeel"
     n_permutations: int = 0
 
 

@@ -66,15 +66,27 @@ def _regression(design: Design, eenheid: str, hoger_is_slechter: bool) -> str:
     )
 
 
-def _waterbed(design: Design, waterbed: Inference | None, eenheid: str) -> str:
+def buurten(n: int) -> str:
+    """ "1 buurt", "12 buurten"."""
+    return f"{n} buurt" if n == 1 else f"{n} buurten"
+
+
+def _waterbed(
+    design: Design, waterbed: Inference | None, eenheid: str, ring_buurten: int | None
+) -> str:
     if waterbed is None:
         return (
             "Er is geen ring van aangrenzende buurten met gegevens; of problemen naar de buren "
             "zijn verschoven (waterbedeffect), is niet onderzocht."
         )
-    n = len(design.ring.codes)
+    # One ring code without a count may be a summed line: then no number rather than "1".
+    n = len(design.ring.codes) if ring_buurten is None else ring_buurten
+    if ring_buurten is None and n == 1:
+        ring = "de ring van aangrenzende buurten"
+    else:
+        ring = "de aangrenzende buurt" if n == 1 else f"de ring van {n} aangrenzende buurten"
     return (
-        f"Waterbedeffect: in de ring van {n} aangrenzende buurten (apart gehouden, geen "
+        f"Waterbedeffect: in {ring} (apart gehouden, geen "
         f"vergelijkingsbuurten) veranderde het cijfer met {nl(waterbed.effect)} {eenheid} "
         f"(95%-interval {nl(waterbed.ci_low)} tot {nl(waterbed.ci_high)}); problemen kunnen "
         "zich naar de buren verplaatsen."
@@ -123,9 +135,18 @@ def effect_warnings(
     eenheid: str,
     effort: pd.DataFrame | None,
     hoger_is_slechter: bool,
+    ring_buurten: int | None = None,
+    n_vergelijkingsbuurten: int | None = None,
 ) -> list[str]:
-    """The warnings of one estimate, in a fixed order; see PRINCIPLES.md."""
-    out = [_regression(design, eenheid, hoger_is_slechter), _waterbed(design, waterbed, eenheid)]
+    """The warnings of one estimate, in a fixed order; see PRINCIPLES.md.
+
+    ``ring_buurten``, ``n_vergelijkingsbuurten``: the buurten behind summed ring and comparison
+    lines (None: count the codes with data).
+    """
+    out = [
+        _regression(design, eenheid, hoger_is_slechter),
+        _waterbed(design, waterbed, eenheid, ring_buurten),
+    ]
     n_pre = int(design.pre.sum())
     kind = design.granularity
     if n_pre < MIN_PRE_PERIODS[kind]:
@@ -147,11 +168,22 @@ def effect_warnings(
     effort_text = _effort(design, effort)
     if effort_text:
         out.append(effort_text)
-    n_controls = int((design.controls.noemer.sum(axis=1) > 0).sum())
-    if n_controls < MIN_CONTROLS:
+    n_controls = n_vergelijkingsbuurten
+    if n_controls is None:
+        n_controls = int((design.controls.noemer.sum(axis=1) > 0).sum())
+    # One comparison code without a count may be a summed line of any size: no claim then.
+    unknown = n_vergelijkingsbuurten is None and n_controls == 1
+    if n_controls < MIN_CONTROLS and not unknown:
         out.append(
-            f"Weinig vergelijkingsbuurten ({n_controls}, minder dan {MIN_CONTROLS}); het "
-            "interval is daardoor onzeker."
+            f"Weinig vergelijkingsbuurten ({n_controls}, minder dan {MIN_CONTROLS}); de "
+            "vergelijkingsreeks is daardoor onrustig en het interval onzeker."
+        )
+    if main.inferentie == "tijdreeks":
+        out.append(
+            "Het interval komt uit de tijdreeks: er is één vergelijkingsreeks (of te weinig "
+            "vergelijkingsbuurten voor placebogroepen), dus wordt de spreiding van het verschil "
+            "tussen de behandelde buurten en de vergelijking over de perioden gebruikt, met "
+            "een correctie voor samenhang tussen opeenvolgende perioden (Newey-West)."
         )
     if main.inferentie == "conformeel":
         out.append(
@@ -160,7 +192,7 @@ def effect_warnings(
             "de perioden zelf als vergelijking gebruikt."
         )
     if not (math.isfinite(main.ci_low) and math.isfinite(main.ci_high)):
-        if main.inferentie == "conformeel":
+        if main.inferentie in ("conformeel", "tijdreeks"):
             out.append(
                 f"Te weinig {period_word(kind, 2).split()[1]} voor een 95%-interval; het effect "
                 "is onzeker."

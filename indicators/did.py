@@ -1,12 +1,21 @@
-"""Difference-in-differences for one group of buurten: gaps, and placebo or conformal inference.
+"""Difference-in-differences for one group of buurten: gaps, and the inference on them.
 
 The group (treated buurten, or the ring) is one area: teller and noemer summed. Its
 counterfactual is the comparison buurten' rate, scaled to the group's pre-period level
 (``model="relatief"``: kappa x comparison rate, kappa the noemer-weighted ratio before the start)
 or shifted to it (``"additief"``). Which inference judges the gap (``resolve_inferentie``):
 placebo-in-space when the comparison buurten give at least 1/alpha - 1 distinct placebo groups
-of the group's size (19 for a 5% test), otherwise conformal inference over time
-(``indicators.conformal``), which needs only the two series.
+of the group's size (19 for a 5% test). Otherwise only the two series are there (the product's
+published lines have one comparison unit), and ``auto`` chooses between the time-series t-test
+(``indicators.timeseries``: the gap's HAC variance over the periods) and conformal inference
+over time (``indicators.conformal``) by the length of the series. Conformal inference compares
+the post stretch with rearrangements of the residuals: with fewer than 1/alpha counted periods
+(20) it draws random permutations, and when those give at least ``MIN_ARRANGEMENTS`` distinct
+post sets (n choose T1) it had 4-10 points more power than the t-test in the simulation study
+on the product path, with the same coverage; from 20 periods on it can only use the n cyclic
+shifts, a p-value in steps of 1/n, and the t-test had far more power (and where the post sets
+are too few, conformal intervals are infinite). So: conformal for short series with enough
+arrangements, the t-test otherwise (bench/effects_simulation.py, docs/methoden.md).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from geo.errors import InputError
 from indicators._design import Design
@@ -28,19 +38,22 @@ from indicators._placebo import (
     rate,
 )
 from indicators.conformal import Pair, conformal_effect, pointwise, pre_gap, pre_trend_hac
+from indicators.timeseries import hac_effect, pointwise_hac
 
 MODELS = ("relatief", "additief")
-INFERENTIES = ("auto", "placebo", "conformeel")
+INFERENTIES = ("auto", "placebo", "conformeel", "tijdreeks")
+# ``auto`` with fewer than 1/alpha counted periods takes conformal inference when the random
+# permutations give at least this many distinct post sets (n choose T1); see the module notes.
+MIN_ARRANGEMENTS = 100
 
 
-def check_options(model: str, inferentie: str) -> None:
+def check_options(model: str, inferentie: str, allowed: tuple[str, ...] = INFERENTIES) -> None:
     """Raise InputError for an unknown model or inference."""
     if model not in MODELS:
         raise InputError(f"Onbekend model {model!r}; kies 'relatief' of 'additief'.")
-    if inferentie not in INFERENTIES:
-        raise InputError(
-            f"Onbekende inferentie {inferentie!r}; kies 'auto', 'placebo' of 'conformeel'."
-        )
+    if inferentie not in allowed:
+        names = ", ".join(f"'{a}'" for a in allowed[:-1]) + f" of '{allowed[-1]}'"
+        raise InputError(f"Onbekende inferentie {inferentie!r}; kies {names}.")
 
 
 def min_placebos(alpha: float) -> int:
@@ -53,11 +66,27 @@ def group_size(group: Wide) -> int:
     return int((group.noemer.sum(axis=1) > 0).sum())
 
 
-def resolve_inferentie(inferentie: str, n_sets: int, alpha: float) -> str:
-    """ "placebo" or "conformeel": ``auto`` takes placebo when there are enough placebo groups."""
-    if inferentie == "auto":
-        return "placebo" if n_sets >= min_placebos(alpha) else "conformeel"
-    return inferentie
+def resolve_inferentie(
+    inferentie: str, n_sets: int, alpha: float, *, n_pre: int = 0, n_post: int = 0,
+    tijdreeks: bool = True,
+) -> str:  # fmt: skip
+    """The inference ``auto`` stands for; any other choice as given.
+
+    ``auto``: placebo when there are enough placebo groups (``min_placebos``). Otherwise, with
+    ``n_pre`` and ``n_post`` counted periods: conformal inference when n = n_pre + n_post is
+    below ceil(1/alpha) (its random-permutation regime) and n choose n_post reaches
+    ``MIN_ARRANGEMENTS``, or when the t-test is not allowed (``tijdreeks=False``: the synthetic
+    control does not have it) or not possible; else the time-series t-test.
+    """
+    if inferentie != "auto":
+        return inferentie
+    if n_sets >= min_placebos(alpha):
+        return "placebo"
+    n = n_pre + n_post
+    short = n < math.ceil(1 / alpha - 1e-9) and math.comb(n, n_post) >= MIN_ARRANGEMENTS
+    if not tijdreeks or short or n_pre < 1 or n_post < 1 or n < 3:
+        return "conformeel"
+    return "tijdreeks"
 
 
 def scale_to_pre(group: Floats, comparison: Floats, weights: Floats, pre: Bools) -> Floats:
@@ -109,6 +138,17 @@ def did_gaps(
     return groups - kappa[:, None] * comparisons, weights, float(kappa[0])
 
 
+def counterfactual(group: Wide, design: Design, model: str, pre_mean_gap: float) -> Floats:
+    """The group's counterfactual rate path: kappa x comparison rate (+ the pre gap if additive)."""
+    comparison = rate(*design.controls.total(), design.schaal)
+    if model == "additief":
+        out: Floats = comparison + pre_mean_gap
+        return out
+    teller, noemer = group.total()
+    kappa = scale_to_pre(rate(teller, noemer, design.schaal), comparison, noemer, design.pre)
+    return float(kappa) * comparison
+
+
 def did_pair(group: Wide, design: Design, comparison: Floats | None = None) -> Pair:
     """The group's rate against the comparison's (all controls summed, or ``comparison``)."""
     teller, noemer = group.total()
@@ -129,23 +169,29 @@ def start_index(design: Design) -> int:
 
 
 def conformal_inference(
-    pair: Pair, design: Design, *, model: str, alpha: float, permutaties: str = "auto"
-) -> Inference:
-    """Effect, conformal interval, p-value, HAC pre-trend test and pointwise event study."""
+    pair: Pair, design: Design, *, model: str, alpha: float, permutaties: str = "auto",
+    t_bands: bool = True,
+) -> Inference:  # fmt: skip
+    """Effect, conformal interval, p-value, HAC pre-trend test and per-period intervals.
+
+    Pointwise conformal intervals need ``min_placebos(alpha)`` pre periods (19) to be finite;
+    with fewer the event study gets the per-period t-intervals of ``timeseries_inference``
+    (``t_bands``; the synthetic control, whose fitted weights those bands would ignore, keeps
+    its infinite pointwise intervals).
+    """
     test = conformal_effect([pair], model=model, alpha=alpha, permutaties=permutaties)
     gap = pre_gap(pair, model)
     w = np.where(pair.pre, pair.w, 0.0)
     raw = pair.y1 - (pair.y0 if model == "additief" else 0.0)
     pre_mean = float((w * np.nan_to_num(raw)).sum() / w.sum()) if w.sum() > 0 else math.nan
-    points = pointwise(pair, model=model, alpha=alpha)
-    study = event_frame(
-        points["index"].tolist(),
-        points["effect"].tolist(),
-        points["ci_low"].tolist(),
-        points["ci_high"].tolist(),
-        design.periods,
-        start_index(design),
-    )
+    if int(pair.pre.sum()) >= min_placebos(alpha) or not t_bands:
+        points = pointwise(pair, model=model, alpha=alpha)
+        study = event_frame(
+            points["index"].tolist(), points["effect"].tolist(), points["ci_low"].tolist(),
+            points["ci_high"].tolist(), design.periods, start_index(design),
+        )  # fmt: skip
+    else:
+        study = _timeseries_study(pair, design, model=model, alpha=alpha)
     return Inference(
         effect=test.effect,
         se=math.nan,
@@ -161,6 +207,39 @@ def conformal_inference(
     )
 
 
+def _timeseries_study(pair: Pair, design: Design, *, model: str, alpha: float) -> pd.DataFrame:
+    """The event study with per-period HAC t-intervals, pre and post (``pointwise_hac``)."""
+    effect, low, high = pointwise_hac(
+        [pair], pair.valid[None, :].astype(float), model=model, alpha=alpha
+    )
+    shown = np.flatnonzero(np.isfinite(effect))
+    return event_frame(
+        shown.tolist(), effect[shown].tolist(), low[shown].tolist(), high[shown].tolist(),
+        design.periods, start_index(design),
+    )  # fmt: skip
+
+
+def timeseries_inference(pair: Pair, design: Design, *, model: str, alpha: float) -> Inference:
+    """Effect, HAC t-interval, p-value, HAC pre-trend test and per-period t-intervals."""
+    test = hac_effect([pair], model=model, alpha=alpha)
+    study = _timeseries_study(pair, design, model=model, alpha=alpha)
+    w = np.where(pair.pre, pair.w, 0.0)
+    raw = pair.y1 - pair.y0
+    pre_mean = float((w * np.nan_to_num(raw)).sum() / w.sum()) if w.sum() > 0 else math.nan
+    return Inference(
+        effect=test.effect,
+        se=test.se,
+        ci_low=test.ci_low,
+        ci_high=test.ci_high,
+        p_value=test.p_value,
+        pre_trend_p=pre_trend_hac(pre_gap(pair, model), pair.pre),
+        n_placebos=0,
+        pre_mean_gap=pre_mean if model == "additief" else 0.0,
+        event_study=study,
+        inferentie="tijdreeks",
+    )
+
+
 def did_inference(
     group: Wide,
     design: Design,
@@ -170,10 +249,16 @@ def did_inference(
     max_placebos: int,
     alpha: float,
 ) -> Inference:
-    """The group's DiD effect with placebo or conformal inference (see ``resolve_inferentie``)."""
+    """The group's DiD effect with the inference ``resolve_inferentie`` picks."""
     sets = placebo_sets(len(design.controls.codes), group_size(group), max_sets=max_placebos)
-    if resolve_inferentie(inferentie, len(sets), alpha) == "conformeel":
-        return conformal_inference(did_pair(group, design), design, model=model, alpha=alpha)
+    pair = did_pair(group, design)
+    chosen = resolve_inferentie(
+        inferentie, len(sets), alpha, n_pre=int(pair.pre.sum()), n_post=int(pair.post.sum())
+    )
+    if chosen == "conformeel":
+        return conformal_inference(pair, design, model=model, alpha=alpha)
+    if chosen == "tijdreeks":
+        return timeseries_inference(pair, design, model=model, alpha=alpha)
     teller, noemer = group.total()
     gaps, weights, _ = did_gaps(
         teller, noemer, design.controls, sets, pre=design.pre, schaal=design.schaal, model=model

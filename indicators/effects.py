@@ -19,19 +19,26 @@ counterfactual) minus the mean pre gap (zero for the relative model).
 
 Inference (``inferentie``). ``"placebo"``: placebo groups of the treated group's size, drawn from
 the comparison buurten and compared with the remaining ones, give the reference distribution of
-the studentized effect (``indicators._placebo.infer``). ``"conformeel"``: conformal inference over
-time (Chernozhukov, Wüthrich and Zhu 2021; ``indicators.conformal``), which needs only the
-treated and the comparison series, so it works with one comparison unit (the published group
-lines) and a handful of comparison buurten. ``"auto"`` (default): placebo when there are at
-least 19 distinct placebo groups (what a 5% test needs), else conformal. The result's
-``inferentie`` says which one gave the interval.
+the studentized effect (``indicators._placebo.infer``). ``"tijdreeks"``: a t-test on the gap
+series with a HAC (Newey-West) variance, bias-corrected with Satterthwaite degrees of freedom
+(``indicators.timeseries``); ``"conformeel"``: conformal inference over time (Chernozhukov,
+Wüthrich and Zhu 2021; ``indicators.conformal``). Both need only the treated and the comparison
+series, so they work with one comparison unit (the published group lines) and a handful of
+comparison buurten. ``"auto"`` (default): placebo when there are at least 19 distinct placebo
+groups (what a 5% test needs); otherwise conformal for a short series (fewer than 20 counted
+periods, with at least 100 distinct post sets for its random permutations) and the
+time-series t-test for everything else (``indicators.did.resolve_inferentie``; the simulation
+study behind the rule is in docs/methoden.md). The result's ``inferentie`` says which one gave
+the interval.
 
 Staggered starts: ``start`` may map each treated code to its own start; the cohorts are then
 estimated as in ``indicators.staggered`` (a stacked DiD with never-treated comparison buurten,
 Callaway and Sant'Anna's estimator) and listed in ``cohorten``.
 
 The ring of neighbouring buurten is estimated the same way as its own group (the waterbed
-effect); it is never a comparison buurt.
+effect); it is never a comparison buurt. When the groups arrive summed (the published lines),
+``ring_buurten`` and ``n_vergelijkingsbuurten`` say how many buurten are behind the "ring" and
+"controle" codes, for the warnings.
 """
 
 from __future__ import annotations
@@ -44,8 +51,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo.errors import InputError
 from indicators._design import MIN_PRE_PERIODS, Design, Start, cohorts, prepare
-from indicators._placebo import Floats, Inference, Wide, placebo_sets, rate
+from indicators._placebo import Floats, Inference, Wide, rate
 from indicators._warnings import (
     MEER_CONTROLES,
     MIN_CONTROLS,
@@ -54,17 +62,8 @@ from indicators._warnings import (
     effect_warnings,
     nl,
 )
-from indicators.did import (
-    check_options,
-    did_gaps,
-    did_inference,
-    did_pair,
-    group_size,
-    resolve_inferentie,
-    scale_to_pre,
-    start_index,
-)
-from indicators.staggered import Cohort, aggregate, split_sets
+from indicators.did import check_options, counterfactual, did_gaps, did_inference
+from indicators.staggered import estimate_cohorts
 
 __all__ = [
     "CONTRACT_KEYS",
@@ -76,6 +75,7 @@ __all__ = [
     "Design",
     "EffectResult",
     "assemble",
+    "check_counts",
     "did_gaps",
     "estimate_effect",
     "nl",
@@ -116,8 +116,8 @@ class EffectResult:
     ``series``: ``periode``, ``groep`` ("behandeld", "controle", "ring", "tegenfeitelijk"),
     ``waarde`` (rate per period in ``eenheid``). ``ring_*``: the waterbed estimate of the ring
     as its own group. ``weights`` (synth only): the comparison codes' weights. ``model``:
-    "relatief" or "additief"; ``inferentie``: "placebo" or "conformeel", the inference that gave
-    the interval. ``cohorten`` (staggered starts only): per start ``start``, ``behandeld``,
+    "relatief" or "additief"; ``inferentie``: "placebo", "tijdreeks" or "conformeel", the
+    inference that gave the interval; ``se``: its standard error (placebo and tijdreeks). ``cohorten`` (staggered starts only): per start ``start``, ``behandeld``,
     ``effect``, ``ci_low``, ``ci_high``, ``p_value``, ``pre_perioden``, ``post_perioden``.
     """
 
@@ -149,6 +149,7 @@ class EffectResult:
     inferentie: str = "placebo"
     n_permutaties: int = 0
     cohorten: list[dict[str, object]] = field(default_factory=list)
+    se: float = math.nan
 
     def labelled(self, *, interventie: str, indicator: str) -> EffectResult:
         """The same result with the intervention id and indicator code filled in."""
@@ -215,6 +216,8 @@ def estimate_effect(
     indicator: str = "",
     alpha: float = 0.05,
     max_placebos: int = MAX_PLACEBOS,
+    ring_buurten: int | None = None,
+    n_vergelijkingsbuurten: int | None = None,
 ) -> EffectResult:
     """Difference-in-differences estimate of an intervention's effect.
 
@@ -231,16 +234,20 @@ def estimate_effect(
     eenheid, schaal : the catalogue's unit and its multiplier.
     model : "relatief" (default): the counterfactual is the comparison rate scaled to the
         treated pre-period level; "additief": shifted to it (see the module notes).
-    inferentie : "auto" (default), "placebo" or "conformeel"; see the module notes.
+    inferentie : "auto" (default), "placebo", "tijdreeks" or "conformeel"; see the module notes.
     effort : optional ``controles`` panel (same columns) for the effort warning.
     hoger_is_slechter : the indicator's direction, for the regression-to-the-mean warning.
     alpha : 1 - the interval's level. max_placebos : cap on the placebo groups.
+    ring_buurten, n_vergelijkingsbuurten : the number of buurten behind the ring and the
+        comparison codes when those are summed lines (the product passes "ring" and
+        "controle"); default the number of codes with data. Used in the warnings only.
 
     Returns
     -------
     EffectResult with ``methode="did"``.
     """
     check_options(model, inferentie)
+    check_counts(ring_buurten=ring_buurten, n_vergelijkingsbuurten=n_vergelijkingsbuurten)
     groups = cohorts(start, treated)
     first = groups[0][0]
     design = prepare(
@@ -248,7 +255,7 @@ def estimate_effect(
     )
     listed: list[dict[str, object]] = []
     if len(groups) > 1:
-        main, counterfactual, listed = _staggered(
+        main, path, listed = estimate_cohorts(
             panel, groups, design, model=model, inferentie=inferentie,
             max_placebos=max_placebos, alpha=alpha,
         )  # fmt: skip
@@ -257,7 +264,7 @@ def estimate_effect(
             design.treated, design, model=model, inferentie=inferentie,
             max_placebos=max_placebos, alpha=alpha,
         )  # fmt: skip
-        counterfactual = _counterfactual(design.treated, design, model, main.pre_mean_gap)
+        path = counterfactual(design.treated, design, model, main.pre_mean_gap)
     waterbed = None
     if design.ring.noemer.sum() > 0:
         waterbed = did_inference(
@@ -269,85 +276,22 @@ def estimate_effect(
         main,
         waterbed,
         methode="did",
-        counterfactual=counterfactual,
+        counterfactual=path,
         eenheid=eenheid,
         effort=effort,
         hoger_is_slechter=hoger_is_slechter,
         labels=(interventie, indicator),
+        counts=(ring_buurten, n_vergelijkingsbuurten),
     )
     return dataclasses.replace(result, model=model, cohorten=listed)
 
 
-def _counterfactual(group: Wide, design: Design, model: str, pre_mean_gap: float) -> Floats:
-    """The group's counterfactual rate path: kappa x comparison rate (+ the pre gap if additive)."""
-    comparison = rate(*design.controls.total(), design.schaal)
-    if model == "additief":
-        out: Floats = comparison + pre_mean_gap
-        return out
-    teller, noemer = group.total()
-    kappa = scale_to_pre(rate(teller, noemer, design.schaal), comparison, noemer, design.pre)
-    return float(kappa) * comparison
-
-
-def _staggered(
-    panel: pd.DataFrame,
-    groups: list[tuple[str, list[str]]],
-    design: Design,
-    *,
-    model: str,
-    inferentie: str,
-    max_placebos: int,
-    alpha: float,
-) -> tuple[Inference, Floats, list[dict[str, object]]]:
-    """Cohort designs, joint placebo draws or conformal pairs, and their aggregate."""
-    designs = [
-        prepare(
-            panel,
-            treated=codes,
-            controls=list(design.controls.codes),
-            ring=list(design.ring.codes),
-            start=s,
-            end=design.periods[-1],
-            schaal=design.schaal,
-        )
-        for s, codes in groups
-    ]
-    sizes = [group_size(d.treated) for d in designs]
-    sets = placebo_sets(len(design.controls.codes), sum(sizes), max_sets=max_placebos)
-    placebo = resolve_inferentie(inferentie, len(sets), alpha) == "placebo"
-    members = []
-    for (s, codes), d, chunk in zip(groups, designs, split_sets(sets, sizes), strict=True):
-        gaps = weights = None
-        if placebo:
-            teller, noemer = d.treated.total()
-            gaps, weights, _ = did_gaps(
-                teller, noemer, d.controls, chunk, pre=d.pre, schaal=d.schaal, model=model
-            )
-        members.append(Cohort(s, codes, d, did_pair(d.treated, d), gaps, weights))
-    main, listed = aggregate(members, model=model, alpha=alpha, start_index=start_index(design))
-    # The counterfactual of all treated together: each cohort's path, weighted by its noemer.
-    paths, noemers = [], []
-    for member in members:
-        cohort_gap = float(
-            (member.pair.w * np.nan_to_num(member.pair.y1 - member.pair.y0))[member.pair.pre].sum()
-        )
-        pre_w = float(member.pair.w[member.pair.pre].sum())
-        paths.append(
-            _counterfactual(
-                member.design.treated,
-                member.design,
-                model,
-                cohort_gap / pre_w if pre_w > 0 else math.nan,
-            )
-        )
-        noemers.append(member.design.treated.total()[1])
-    n = np.vstack(noemers)
-    counterfactual = np.where(
-        n.sum(axis=0) > 0,
-        (n * np.vstack(paths)).sum(axis=0) / np.maximum(n.sum(axis=0), 1e-300),
-        np.nan,
-    )
-    return main, counterfactual, listed
+def check_counts(**counts: int | None) -> None:
+    """Raise InputError unless each given count of buurten is a whole number of at least 1."""
+    for name, value in counts.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):  # fmt: skip
+            raise InputError(f"{name} moet een geheel aantal buurten van ten minste 1 zijn.")
 
 
 def _series(design: Design, counterfactual: Floats) -> pd.DataFrame:
@@ -378,11 +322,17 @@ def assemble(
     effort: pd.DataFrame | None,
     hoger_is_slechter: bool,
     labels: tuple[str, str],
+    counts: tuple[int | None, int | None] = (None, None),
 ) -> EffectResult:
-    """Put an estimate, its ring estimate and its warnings into an ``EffectResult``."""
+    """Put an estimate, its ring estimate and its warnings into an ``EffectResult``.
+
+    ``counts``: the buurten behind the ring and the comparison codes (None: the codes).
+    """
     warnings = effect_warnings(
-        design, main, waterbed, eenheid=eenheid, effort=effort, hoger_is_slechter=hoger_is_slechter
-    )
+        design, main, waterbed, eenheid=eenheid, effort=effort,
+        hoger_is_slechter=hoger_is_slechter, ring_buurten=counts[0],
+        n_vergelijkingsbuurten=counts[1],
+    )  # fmt: skip
     return EffectResult(
         interventie=labels[0],
         indicator=labels[1],
@@ -408,6 +358,7 @@ def assemble(
         n_placebos=main.n_placebos,
         inferentie=main.inferentie,
         n_permutaties=main.n_permutations,
+        se=main.se,
     )
 
 

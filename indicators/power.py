@@ -3,8 +3,10 @@
 ``minimum_detectable_effect`` answers for a planned intervention on a set of buurten, from the
 data before its start, by simulation with the estimator and inference the product uses on its
 published group lines: the treated buurten summed against the comparison buurten summed (one
-comparison series), the DiD model (``relatief`` by default) and conformal inference over time
-(``indicators.conformal``: moving blocks, 5% two-sided).
+comparison series), the DiD model (``relatief`` by default) and the inference ``auto`` picks
+for a series of that length (``indicators.did.resolve_inferentie``, 5% two-sided): the
+time-series t-test (``indicators.timeseries``) from 20 periods on, conformal inference over
+time (``indicators.conformal``) for a shorter series with enough arrangements.
 
 Method. The model is fitted on the pre-period series (kappa, or the additive shift); its residuals
 carry everything that makes a real series noisy: Poisson and extra variation, rounding to 5 when
@@ -13,9 +15,10 @@ builds a series of the pre length plus h periods: the comparison series and the 
 from the pre period, the treated series the model's prediction plus residuals drawn in moving
 blocks (length ~ n^(1/3), which keeps their short-range dependence). An effect delta after the
 start shifts the treated rates by delta; because the model's residuals are linear in the effect,
-testing "no effect" on data with effect delta is testing "effect delta" on data without one. So
-each simulated series gives the smallest detectable delta directly: the bound of its conformal
-interval in the hoped-for direction. The minimum detectable effect at 80% power is the 80%
+testing "no effect" on data with effect delta is testing "effect delta" on data without one (for
+the t-test: the estimate moves by delta, its standard error not at all). So each simulated
+series gives the smallest detectable delta directly: the bound of its interval in the
+hoped-for direction. The minimum detectable effect at 80% power is the 80%
 quantile of those bounds. Deterministic for a seed; about a second for 400 simulations.
 
 Horizons are given in months and converted to the panel's periods (12 months = 4 quarters =
@@ -37,14 +40,17 @@ from indicators._placebo import Floats, rate, to_wide
 from indicators.conformal import (
     Pair,
     block_permutations,
+    iid_permutations,
     invert,
     residual_coefficients,
     window_sums,
 )
-from indicators.did import check_options
+from indicators.did import check_options, resolve_inferentie
 from indicators.periods import period_range, period_word, periods_in_months
+from indicators.timeseries import hac_intervals_many
 
 DEFAULT_HORIZONS = (12, 24, 36)
+N_PERMUTATIONS = 400  # random permutations per simulated short series
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ class PowerResult:
 
     ``mde``: horizon in months -> size (inf when even the largest plausible effect would not be
     seen); ``mde_relatief``: the same as a share of the treated pre-period rate; ``perioden``:
-    horizon in months -> periods of the panel; ``niveau``: the treated pre-period rate.
+    horizon in months -> periods of the panel; ``niveau``: the treated pre-period rate;
+    ``inferentie``: horizon in months -> "tijdreeks" or "conformeel", the product's test.
     """
 
     eenheid: str
@@ -66,6 +73,7 @@ class PowerResult:
     model: str
     n_sim: int
     waarschuwingen: list[str] = field(default_factory=list)
+    inferentie: dict[int, str] = field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, object]:
         """JSON-ready: ``{"eenheid", "mde": {"12": x, ...}, ...}``; inf/NaN as None."""
@@ -82,7 +90,7 @@ class PowerResult:
             "pre_perioden": self.pre_perioden,
             "niveau": clean(self.niveau, 3),
             "model": self.model,
-            "inferentie": "conformeel",
+            "inferentie": {str(h): v for h, v in self.inferentie.items()},
             "waarschuwingen": list(self.waarschuwingen),
         }
 
@@ -112,8 +120,9 @@ def _series(
 
 
 def _bounds(pair: Pair, horizon: int, model: str, n_sim: int, rng: np.random.Generator,
-            alpha: float) -> tuple[Floats, Floats]:  # fmt: skip
-    """Per simulated series of pre + ``horizon`` periods: the lower and upper interval bound."""
+            alpha: float) -> tuple[Floats, Floats, str]:  # fmt: skip
+    """Per simulated series of pre + ``horizon`` periods: the lower and upper interval bound,
+    and the inference used (as ``auto`` would choose for that length)."""
     n_pre = len(pair.y1)
     a, _ = residual_coefficients(pair, pair.pre, pair.post, model)
     residuals = a - float((pair.w * a).sum() / pair.w.sum())
@@ -124,17 +133,28 @@ def _bounds(pair: Pair, horizon: int, model: str, n_sim: int, rng: np.random.Gen
     post = np.arange(total) >= n_pre
     block = max(1, round(n_pre ** (1 / 3)))
     n_blocks = math.ceil(total / block)
-    perms = block_permutations(total)
+    # As conformal_effect: cyclic shifts from 1/alpha periods on, random permutations below
+    # (fewer than the estimate's 2,000, for speed: the bound moves little).
+    if total >= math.ceil(1 / alpha - 1e-9):
+        perms = block_permutations(total)
+    else:
+        perms = iid_permutations(total, count=N_PERMUTATIONS)
     lows, highs = np.empty(n_sim), np.empty(n_sim)
     starts = rng.integers(0, n_pre - block + 1, size=(n_sim, n_blocks))
     offsets = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(n_sim, -1)[:, :total]
+    inferentie = resolve_inferentie("auto", 0, alpha, n_pre=n_pre, n_post=horizon)
+    if inferentie == "tijdreeks":
+        treated = level[None, :] + residuals[offsets]
+        template = Pair(treated[0], y0, w, ~post, post)
+        low, high = hac_intervals_many(template, treated, model=model, alpha=alpha)
+        return low, high, inferentie
     for i in range(n_sim):
         y1 = level + residuals[offsets[i]]
         sim = Pair(y1, y0, w, ~post, post)
         ra, rb = residual_coefficients(sim, sim.valid, post, model)
         c, d, big_d = window_sums(ra[None, :], rb[None, :], w[None, :], post[None, :], perms)
         lows[i], highs[i] = invert(c, d, big_d, alpha)
-    return lows, highs
+    return lows, highs, inferentie
 
 
 def minimum_detectable_effect(
@@ -177,10 +197,10 @@ def minimum_detectable_effect(
     if len(pair.y1) < 4 or not math.isfinite(level):
         raise InputError("Te weinig perioden met gegevens vóór de start om op te rekenen.")
     rng = np.random.default_rng(seed)
-    mde, relative, periods = {}, {}, {}
+    mde, relative, periods, used = {}, {}, {}, {}
     for months in horizons:
         horizon = max(1, periods_in_months(int(months), kind))
-        lows, highs = _bounds(pair, horizon, model, n_sim, rng, alpha)
+        lows, highs, used[int(months)] = _bounds(pair, horizon, model, n_sim, rng, alpha)
         # A decrease is seen once it passes the upper bound of a no-effect interval.
         sizes = highs if hoger_is_slechter else -lows
         sizes = np.where(np.isfinite(sizes), np.maximum(sizes, 0.0), np.inf)
@@ -197,5 +217,5 @@ def minimum_detectable_effect(
     return PowerResult(
         eenheid=eenheid, granulariteit=kind, mde=mde, mde_relatief=relative, perioden=periods,
         pre_perioden=len(pair.y1), niveau=level, model=model, n_sim=n_sim,
-        waarschuwingen=warnings,
+        waarschuwingen=warnings, inferentie=used,
     )  # fmt: skip

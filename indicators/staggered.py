@@ -12,6 +12,9 @@ over its post periods: the contract's "average over the post period, weighted by
 every treated buurt and period.
 
 Inference on the aggregate:
+- time series (``indicators.timeseries``): the aggregate is one linear form in the cohorts'
+  residual series; its HAC variance includes their cross-autocovariances (they share the
+  comparison series), with a t critical value; per cohort the same test on its own line;
 - conformal: one hypothesis theta for all cohorts, each cohort's model refitted under it, the
   statistic summed over every cohort's post periods, and the same cyclic shift applied to all
   cohorts' residuals (they share the comparison series, so their dependence is kept);
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from indicators._design import Design
+from indicators._design import Design, prepare
 from indicators._placebo import (
     Floats,
     Inference,
@@ -38,6 +41,7 @@ from indicators._placebo import (
     event_frame,
     infer,
     placebo_p,
+    placebo_sets,
     pre_trend_t,
     row_effects,
 )
@@ -49,6 +53,15 @@ from indicators.conformal import (
     pre_trend_hac,
     residual_coefficients,
 )
+from indicators.did import (
+    counterfactual,
+    did_gaps,
+    did_pair,
+    group_size,
+    resolve_inferentie,
+    start_index,
+)
+from indicators.timeseries import hac_effect, pointwise_hac
 
 
 @dataclass(frozen=True)
@@ -74,9 +87,16 @@ def split_sets(sets: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
     return [sets[:, bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
 
 
-def cohort_inference(cohort: Cohort, *, model: str, alpha: float, start_index: int) -> Inference:
-    """The cohort's own effect and interval (placebo rows when present, else conformal)."""
+def cohort_inference(
+    cohort: Cohort, *, model: str, alpha: float, start_index: int, inferentie: str = "conformeel"
+) -> Inference:
+    """The cohort's own effect and interval (placebo rows when present, else ``inferentie``)."""
     design = cohort.design
+    if inferentie == "tijdreeks":
+        hac = hac_effect([cohort.pair], model=model, alpha=alpha)
+        empty = event_frame([], [], [], [], design.periods, start_index)
+        return Inference(hac.effect, hac.se, hac.ci_low, hac.ci_high, hac.p_value, None, 0, 0.0,
+                         empty, "tijdreeks")  # fmt: skip
     if cohort.gaps is not None and cohort.weights is not None:
         return infer(
             cohort.gaps,
@@ -107,15 +127,19 @@ def _shares(cohorts: Sequence[Cohort], t: int, common_pre: np.ndarray) -> Floats
 
 
 def _conformal_events(
-    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int
+    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int, t_bands: bool
 ) -> pd.DataFrame:
     """Calendar event study with pointwise conformal intervals.
 
     For period t each counted cohort is refitted on its pre periods plus t under theta_t; the
     share-weighted residual of t is ranked among those of the periods before the first start.
+    With too few of those for a finite interval (1/alpha - 1), the per-period t-intervals of
+    ``_timeseries_events`` instead (``t_bands``; not for the synthetic control).
     """
     common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
     calibration = np.flatnonzero(common_pre)
+    if t_bands and len(calibration) < math.ceil(1 / alpha - 1e-9) - 1:
+        return _timeseries_events(cohorts, model=model, alpha=alpha, start_index=start_index)
     rows: list[tuple[int, float, float, float]] = []
     for t in np.flatnonzero(np.any([c.pair.valid for c in cohorts], axis=0)):
         shares = _shares(cohorts, int(t), common_pre)
@@ -144,6 +168,19 @@ def _conformal_events(
         cohorts[0].design.periods,
         start_index,
     )
+
+
+def _timeseries_events(
+    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int
+) -> pd.DataFrame:
+    """Calendar event study with per-period HAC t-intervals (the cohorts' shares per period)."""
+    common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
+    t = len(common_pre)
+    shares = np.vstack([_shares(cohorts, i, common_pre) for i in range(t)]).T
+    effect, low, high = pointwise_hac([c.pair for c in cohorts], shares, model=model, alpha=alpha)
+    shown = np.flatnonzero(np.isfinite(effect))
+    return event_frame(shown.tolist(), effect[shown].tolist(), low[shown].tolist(),
+                       high[shown].tolist(), cohorts[0].design.periods, start_index)  # fmt: skip
 
 
 def _combined_gap(cohorts: Sequence[Cohort], model: str) -> Floats:
@@ -202,23 +239,47 @@ def _placebo_aggregate(cohorts: Sequence[Cohort], alpha: float, start_index: int
 
 
 def aggregate(
-    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int
+    cohorts: Sequence[Cohort],
+    *,
+    model: str,
+    alpha: float,
+    start_index: int,
+    inferentie: str | None = None,
+    t_bands: bool = True,
 ) -> tuple[Inference, list[dict[str, object]]]:
-    """The aggregate inference over cohorts and the per-cohort results for ``cohorten``."""
-    placebo = all(c.gaps is not None for c in cohorts)
-    if placebo:
+    """The aggregate inference over cohorts and the per-cohort results for ``cohorten``.
+
+    ``inferentie``: "placebo", "conformeel" or "tijdreeks"; None: placebo when every cohort
+    has placebo rows, else conformal. ``t_bands``: conformal event studies with too few pre
+    periods get per-period t-bands (False for the synthetic control).
+    """
+    if inferentie is None:
+        inferentie = "placebo" if all(c.gaps is not None for c in cohorts) else "conformeel"
+    common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
+    if inferentie == "placebo":
         main = _placebo_aggregate(cohorts, alpha, start_index)
+    elif inferentie == "tijdreeks":
+        hac = hac_effect([c.pair for c in cohorts], model=model, alpha=alpha)
+        main = Inference(
+            hac.effect, hac.se, hac.ci_low, hac.ci_high, hac.p_value,
+            pre_trend_hac(_combined_gap(cohorts, model), common_pre), 0, 0.0,
+            _timeseries_events(cohorts, model=model, alpha=alpha, start_index=start_index),
+            "tijdreeks",
+        )  # fmt: skip
     else:
         test = conformal_effect([c.pair for c in cohorts], model=model, alpha=alpha)
         main = Inference(
             test.effect, math.nan, test.ci_low, test.ci_high, test.p_value,
-            pre_trend_hac(_combined_gap(cohorts, model), np.all([c.pair.pre for c in cohorts], axis=0)),
-            0, 0.0, _conformal_events(cohorts, model=model, alpha=alpha, start_index=start_index),
+            pre_trend_hac(_combined_gap(cohorts, model), common_pre), 0, 0.0,
+            _conformal_events(cohorts, model=model, alpha=alpha, start_index=start_index,
+                              t_bands=t_bands),
             "conformeel", test.n_permutations,
         )  # fmt: skip
     listed: list[dict[str, object]] = []
     for cohort in cohorts:
-        own = cohort_inference(cohort, model=model, alpha=alpha, start_index=start_index)
+        own = cohort_inference(
+            cohort, model=model, alpha=alpha, start_index=start_index, inferentie=inferentie
+        )
         listed.append(
             {
                 "start": cohort.start,
@@ -232,3 +293,74 @@ def aggregate(
             }
         )
     return main, listed
+
+
+def estimate_cohorts(
+    panel: pd.DataFrame,
+    groups: list[tuple[str, list[str]]],
+    design: Design,
+    *,
+    model: str,
+    inferentie: str,
+    max_placebos: int,
+    alpha: float,
+) -> tuple[Inference, Floats, list[dict[str, object]]]:
+    """Each start's design against the never-treated comparison, and the aggregate.
+
+    Returns the aggregate inference (placebo with joint draws, the time-series t-test or
+    conformal inference, as ``resolve_inferentie`` picks for the first start's periods), the
+    counterfactual path of all treated together, and the per-cohort results (``cohorten``).
+    """
+    designs = [
+        prepare(
+            panel,
+            treated=codes,
+            controls=list(design.controls.codes),
+            ring=list(design.ring.codes),
+            start=s,
+            end=design.periods[-1],
+            schaal=design.schaal,
+        )
+        for s, codes in groups
+    ]
+    sizes = [group_size(d.treated) for d in designs]
+    sets = placebo_sets(len(design.controls.codes), sum(sizes), max_sets=max_placebos)
+    # auto: the periods that count before the first start and from it, as for one group.
+    chosen = resolve_inferentie(inferentie, len(sets), alpha, n_pre=int(design.pre.sum()),
+                                n_post=int(design.post.sum()))  # fmt: skip
+    placebo = chosen == "placebo"
+    members = []
+    for (s, codes), d, chunk in zip(groups, designs, split_sets(sets, sizes), strict=True):
+        gaps = weights = None
+        if placebo:
+            teller, noemer = d.treated.total()
+            gaps, weights, _ = did_gaps(
+                teller, noemer, d.controls, chunk, pre=d.pre, schaal=d.schaal, model=model
+            )
+        members.append(Cohort(s, codes, d, did_pair(d.treated, d), gaps, weights))
+    main, listed = aggregate(
+        members, model=model, alpha=alpha, start_index=start_index(design), inferentie=chosen
+    )
+    # The counterfactual of all treated together: each cohort's path, weighted by its noemer.
+    paths, noemers = [], []
+    for member in members:
+        cohort_gap = float(
+            (member.pair.w * np.nan_to_num(member.pair.y1 - member.pair.y0))[member.pair.pre].sum()
+        )
+        pre_w = float(member.pair.w[member.pair.pre].sum())
+        paths.append(
+            counterfactual(
+                member.design.treated,
+                member.design,
+                model,
+                cohort_gap / pre_w if pre_w > 0 else math.nan,
+            )
+        )
+        noemers.append(member.design.treated.total()[1])
+    n = np.vstack(noemers)
+    path = np.where(
+        n.sum(axis=0) > 0,
+        (n * np.vstack(paths)).sum(axis=0) / np.maximum(n.sum(axis=0), 1e-300),
+        np.nan,
+    )
+    return main, path, listed

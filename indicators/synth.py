@@ -51,7 +51,7 @@ from indicators.did import (
     resolve_inferentie,
     start_index,
 )
-from indicators.effects import EffectResult, assemble
+from indicators.effects import EffectResult, assemble, check_counts
 from indicators.staggered import Cohort, aggregate, split_sets
 from indicators.synth_weights import fit_with_predictors, scaled_weights, synth_weights
 
@@ -211,7 +211,7 @@ def _synth_group(
     """The group's synth estimate with placebo or conformal inference."""
     design = donors.design
     sets = placebo_sets(len(design.controls.codes), group_size(group), max_sets=max_placebos)
-    if resolve_inferentie(inferentie, len(sets), alpha) == "placebo":
+    if resolve_inferentie(inferentie, len(sets), alpha, tijdreeks=False) == "placebo":
         gaps, weights, path, donor_w = _gaps(donors, group, sets, with_x)
         main = infer(
             gaps, weights, pre=design.pre, post=design.post, periods=design.periods,
@@ -223,7 +223,7 @@ def _synth_group(
     seen = (noemer > 0) & np.isfinite(path)
     pair = Pair(rate(teller, noemer, design.schaal), path, np.where(seen, noemer, 0.0),
                 design.pre & seen, design.post & seen)  # fmt: skip
-    main = conformal_inference(pair, design, model="additief", alpha=alpha)
+    main = conformal_inference(pair, design, model="additief", alpha=alpha, t_bands=False)
     if len(donor_w) > 1:
         low, high, p, n_perm = _refit_pvalue(pair, donors.rates, alpha, donors.model)
         main = dataclasses.replace(main, ci_low=low, ci_high=high, p_value=p, n_permutations=n_perm)
@@ -250,13 +250,15 @@ def estimate_synth(
     indicator: str = "",
     alpha: float = 0.05,
     max_placebos: int = MAX_SYNTH_PLACEBOS,
+    ring_buurten: int | None = None,
 ) -> EffectResult:
     """Synthetic-control estimate of an intervention's effect (``methode="synth"``).
 
     Parameters
     ----------
     panel, treated, controls, ring, start, end, eenheid, schaal, inferentie, effort,
-    hoger_is_slechter, alpha : as ``indicators.effects.estimate_effect``.
+    hoger_is_slechter, alpha, ring_buurten : as ``indicators.effects.estimate_effect``;
+        ``inferentie`` is "auto", "placebo" or "conformeel" (the time-series t-test is DiD's).
     predictors : optional frame ``code`` + numeric columns (key figures such as inwoners,
         woningen, WOZ, uitkeringen; intensive measures compare best, since the treated group's
         value is the noemer-weighted mean of its buurten). With predictors, V is chosen by the
@@ -270,7 +272,8 @@ def estimate_synth(
     ``weights`` the twin's weight per comparison code (those above 0.001), ``p_rmspe`` Abadie's
     RMSPE-ratio p-value (placebo inference only).
     """
-    check_options(model, inferentie)
+    check_options(model, inferentie, ("auto", "placebo", "conformeel"))
+    check_counts(ring_buurten=ring_buurten)
     if model == "relatief" and (predictors is not None or outcome_predictors):
         raise InputError(
             "Voorspellers (predictors) horen bij de klassieke synthetische controle: "
@@ -299,7 +302,7 @@ def estimate_synth(
     result = assemble(
         design, main, waterbed, methode="synth", counterfactual=path + main.pre_mean_gap,
         eenheid=eenheid, effort=effort, hoger_is_slechter=hoger_is_slechter,
-        labels=(interventie, indicator),
+        labels=(interventie, indicator), counts=(ring_buurten, None),
     )  # fmt: skip
     weights = {
         code: round(float(w), 4)
@@ -343,7 +346,7 @@ def _staggered(
         sizes.append(group_size(d.treated))
         members.append(d)
     sets = placebo_sets(len(design.controls.codes), sum(sizes), max_sets=max_placebos)
-    placebo = resolve_inferentie(inferentie, len(sets), alpha) == "placebo"
+    placebo = resolve_inferentie(inferentie, len(sets), alpha, tijdreeks=False) == "placebo"
     fitted: list[Cohort] = []
     weights_sum = np.zeros(len(design.controls.codes))
     for (s, codes), d, chunk in zip(groups, members, split_sets(sets, sizes), strict=True):
@@ -364,7 +367,10 @@ def _staggered(
         paths.append(path + pre_gap)
         noemers.append(noemer)
         weights_sum += donor_w * float(pair.w[pair.post].sum())
-    main, listed = aggregate(fitted, model="additief", alpha=alpha, start_index=start_index(design))
+    main, listed = aggregate(
+        fitted, model="additief", alpha=alpha, start_index=start_index(design),
+        inferentie="placebo" if placebo else "conformeel", t_bands=False,
+    )  # fmt: skip
     n = np.vstack(noemers)
     counterfactual = (n * np.nan_to_num(np.vstack(paths))).sum(axis=0) / np.maximum(
         n.sum(axis=0), 1e-300
