@@ -150,6 +150,7 @@ class EffectResult:
     n_permutaties: int = 0
     cohorten: list[dict[str, object]] = field(default_factory=list)
     se: float = math.nan
+    periode_per: str = "maand"  # maand, kwartaal or jaar: the periods the rates are per
 
     def labelled(self, *, interventie: str, indicator: str) -> EffectResult:
         """The same result with the intervention id and indicator code filled in."""
@@ -179,6 +180,7 @@ class EffectResult:
             elif isinstance(value, list):
                 value = list(value)
             out[key] = value
+        out["periode_per"] = self.periode_per
         if self.cohorten:
             out[COHORT_KEY] = [_cohort_json(c) for c in self.cohorten]
         return out

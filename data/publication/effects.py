@@ -98,11 +98,14 @@ def _secret_share(panel: pd.DataFrame, code: str) -> float:
 def _granularity(
     pub: ClusterPublication, indicator: str, interventie: str, wanted: str
 ) -> tuple[str, pd.DataFrame]:
-    """The finest period from ``wanted`` on at which the treated line is mostly shown."""
+    """The finest period from ``wanted`` on at which every line the estimate uses (treated or
+    each stage, and the comparison) is mostly shown: a secret period is dropped, and dropping
+    many biases the estimate towards the periods with larger counts."""
     order = list(GRANULARITIES)
     for granularity in order[order.index(wanted) :]:
         panel = group_panel(pub, indicator, interventie, granularity)
-        if _secret_share(panel, "behandeld") <= MAX_SECRET_SHARE:
+        lines = [c for c in panel["code"].unique() if c != "ring"]
+        if all(_secret_share(panel, c) <= MAX_SECRET_SHARE for c in lines):
             return granularity, panel
     raise InputError(
         f"De behandelde buurten van {interventie} zijn te klein om {indicator} te tonen, ook per "
@@ -147,6 +150,12 @@ def effect_for_intervention(
             "start, of geen andere buurten in de gemeente."
         )
     granularity, panel = _granularity(pub, indicator, interventie_id, periode_per)
+    donors: list[str] = []
+    donor_panel = pd.DataFrame(columns=PANEL_COLUMNS)
+    if methode == "synth":  # donors too must be published lines: coarser periods if need be
+        granularity, panel, donors, donor_panel = _synth_inputs(
+            pub, indicator, interventie_id, granularity, row
+        )
     cohorts = groups[groups["rol"] == "cohort"]
     if len(cohorts):
         treated = [str(c).split(":", 1)[1] for c in cohorts["code"]]
@@ -162,10 +171,11 @@ def effect_for_intervention(
     effort = None
     if card.hit or card.afgeleid:
         effort = group_panel(pub, "controles", interventie_id, granularity)
-        effort = effort[effort["code"].isin(["behandeld", *treated])].assign(code=treated[0])
+    ring = _members(pub, indicator, interventie_id, "ring")
     common = {
         "treated": treated,
         "ring": ["ring"] if "ring" in set(panel["code"]) else [],
+        "ring_buurten": len(ring) or None,
         "start": start,
         "end": eind,
         "eenheid": card.eenheid,
@@ -176,12 +186,35 @@ def effect_for_intervention(
         "indicator": card.code,
     }
     if methode == "did":
-        result = estimate_effect(panel, controls=["controle"], **common)  # type: ignore[arg-type]
+        controls = _members(pub, indicator, interventie_id, "controle")
+        result = estimate_effect(panel, controls=["controle"],  # type: ignore[arg-type]
+                                 n_vergelijkingsbuurten=len(controls), **common)  # fmt: skip
     else:
-        donors, donor_panel = _donors(pub, indicator, interventie_id, granularity, row)
         result = estimate_synth(pd.concat([panel, donor_panel], ignore_index=True),
                                 controls=donors, **common)  # type: ignore[arg-type]  # fmt: skip
     return _relabel(result, pub, indicator, interventie_id, granularity, periode_per)
+
+
+def _synth_inputs(
+    pub: ClusterPublication, indicator: str, interventie: str, first: str, row: pd.Series
+) -> tuple[str, pd.DataFrame, list[str], pd.DataFrame]:
+    """The finest period from ``first`` on with at least two usable donor lines."""
+    order = list(GRANULARITIES)
+    problem: InputError | None = None
+    for granularity in order[order.index(first) :]:
+        try:
+            donors, donor_panel = _donors(pub, indicator, interventie, granularity, row)
+        except InputError as exc:
+            problem = exc
+            continue
+        return (
+            granularity,
+            group_panel(pub, indicator, interventie, granularity),
+            donors,
+            donor_panel,
+        )
+    assert problem is not None
+    raise problem
 
 
 def _donors(
@@ -203,9 +236,13 @@ def _donors(
     )
     wijk_of = pub.data.plain_areas.set_index("code")["parent_code"].to_dict()
     touched = {wijk_of.get(c) for c in avoid}
-    rows = rows[~rows["code"].isin(avoid) & ~rows["code"].isin(touched)]
-    shown = rows.groupby("code")["teller_publ"].apply(lambda s: bool(s.notna().all()))
-    donors = sorted(str(c) for c, ok in shown.items() if ok)
+    rows = rows[~rows["code"].isin(avoid) & ~rows["code"].isin(touched) & (rows["status"] != ".")]
+    # A donor is a line shown in every period and with cases in most of them (a buurt with no
+    # cases at all is shown too, but is no twin of anything).
+    usable = rows.groupby("code")["teller_publ"].agg(
+        lambda s: bool(s.notna().all() and (s > 0).mean() >= 0.5)
+    )
+    donors = sorted(str(c) for c, ok in usable.items() if ok)
     if len(donors) < 2:
         raise InputError(
             "Te weinig gepubliceerde reeksen om een synthetische controle te vormen; kies "
@@ -227,13 +264,8 @@ def _relabel(
     wanted: str,
 ) -> EffectResult:
     """Group names back to buurtcodes, and the warnings the published lines call for."""
-    warnings = [w for w in result.waarschuwingen if not w.startswith("Weinig vergelijkingsbuurten")]
+    warnings = list(result.waarschuwingen)
     controls = _members(pub, indicator, interventie, "controle")
-    if result.methode == "did" and len(controls) < 10:
-        warnings.append(
-            f"Weinig vergelijkingsbuurten ({len(controls)}); het interval komt uit de tijdreeks "
-            "(conforme inferentie) en is daardoor breder."
-        )
     if granularity != wanted:
         warnings.append(
             f"Per {_WORD[wanted]} zijn de behandelde buurten te klein om te tonen; het effect is "
@@ -250,6 +282,7 @@ def _relabel(
     ]  # fmt: skip
     return dataclasses.replace(
         result,
+        periode_per=granularity,
         behandeld=_members(pub, indicator, interventie, "behandeld"),
         controle=controls if result.methode == "did" else result.controle,
         ring=_members(pub, indicator, interventie, "ring"),
@@ -267,11 +300,8 @@ def _cohort_members(
 
 
 def granularity_of(result: EffectResult) -> str:
-    """The period the effect was computed per (from its event study)."""
-    if result.event_study.empty:
-        return "maand"
-    periode = str(result.event_study["periode"].iloc[0])
-    return "jaar" if len(periode) == 4 else ("kwartaal" if "Q" in periode else "maand")
+    """The period the effect was computed per."""
+    return result.periode_per
 
 
 __all__ = ["METHODES", "NO_EFFECT_ANALYSIS", "check_request", "effect_for_intervention",
