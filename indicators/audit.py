@@ -48,6 +48,7 @@ PROTECTION = (
     "delen op tot 1 t/m 4."
 )
 _INF = highspy.kHighsInf
+FEW = 12  # open cells left after which rounds stop and each is optimised on its own
 _TOL = 1e-6
 
 
@@ -85,9 +86,12 @@ class _Part:
     kinds: frozenset[int] = frozenset()  # the kinds of relation in this part
 
 
-def _parts(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -> list[_Part]:
-    """The system split into independent parts, fixed cells (mostly published zeros) folded into
-    the right-hand side. Relations never cross a calendar year or a cluster, so parts are small."""
+def _parts(
+    rel: Relations, lower: Floats, upper: Floats, variable: Bools, *, split: bool = True
+) -> list[_Part]:
+    """The system split into independent parts (``split``; else one part), fixed cells (mostly
+    published zeros) folded into the right-hand side. Relations never cross a calendar year or a
+    cluster, so parts are small."""
     n = len(lower)
     cols = np.flatnonzero(variable)
     a = _equations(rel, n)[:, cols].tocsr()
@@ -105,6 +109,8 @@ def _parts(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -> lis
             _Part(sparse.csr_matrix((0, 1)), np.zeros(0), lo[keep][[i]], up[keep][[i]], rows[[i]])
             for i in range(len(rows))
         ]
+    if not split:
+        return [_Part(sub, rhs, lo[keep], up[keep], rows, frozenset(int(k) for k in kinds))]
     graph = sparse.bmat([[None, sub], [sub.T, None]]).tocsr()
     n_parts, label = connected_components(graph, directed=False)
     var_label, eq_label = label[sub.shape[0] :], label[: sub.shape[0]]
@@ -246,6 +252,61 @@ class _Solver:
         return np.asarray(solution.col_value), np.asarray(solution.col_dual)
 
 
+class _Relaxation:
+    """The linear relaxation of one part, with an auxiliary ``y_i <= x_t(i)`` per target, kept in
+    HiGHS so that each round only changes costs and bounds and starts from the last basis."""
+
+    def __init__(self, part: _Part, t: Ints) -> None:
+        m, k = part.a.shape[1], len(t)
+        self.m, self.k = m, k
+        link = sparse.hstack(
+            [-sparse.csr_matrix((np.ones(k), (np.arange(k), t)), shape=(k, m)),
+             sparse.identity(k, format="csr")]
+        )  # fmt: skip
+        a = sparse.vstack([sparse.hstack([part.a, sparse.csr_matrix((part.a.shape[0], k))]), link])
+        a = a.tocsc()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # pybind11 class without stubs
+        h.setOptionValue("output_flag", False)
+        # Rounds change only costs and bounds: simplex from the last basis beats presolving anew.
+        h.setOptionValue("presolve", "off")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = m + k, a.shape[0]
+        lp.col_cost_ = np.zeros(m + k)
+        lp.col_lower_ = np.concatenate([part.lower, np.zeros(k)]).astype(float)
+        upper = np.where(np.isfinite(part.upper), part.upper, _INF)
+        lp.col_upper_ = np.concatenate([upper, np.zeros(k)]).astype(float)
+        lp.row_lower_ = np.concatenate([part.rhs, np.full(k, -_INF)]).astype(float)
+        lp.row_upper_ = np.concatenate([part.rhs, np.zeros(k)]).astype(float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data.astype(float)
+        h.passModel(lp)
+        self.h, self.t = h, t
+
+    def _solve(self, cost: Floats, aux_upper: Floats) -> Floats | None:
+        h, m, k = self.h, self.m, self.k
+        columns = np.arange(m + k, dtype=np.int32)
+        h.changeColsCost(m + k, columns, cost.astype(float))
+        aux = np.arange(m, m + k, dtype=np.int32)
+        h.changeColsBounds(k, aux, np.zeros(k), aux_upper.astype(float))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().col_value)[:m]
+
+    def lift(self, open_: Bools, need: Floats) -> Floats | None:
+        """Maximise the sum of min(x_t, need) over the open targets."""
+        cost = np.concatenate([np.zeros(self.m), np.where(open_, -1.0, 0.0)])
+        return self._solve(cost, np.where(open_, need, 0.0))
+
+    def lower(self, open_: Bools) -> Floats | None:
+        """Minimise the sum of the open targets."""
+        cost = np.zeros(self.m + self.k)
+        np.add.at(cost, self.t[open_], 1.0)
+        return self._solve(cost, np.zeros(self.k))
+
+
 def _prove(
     part: _Part, t: Ints, seen_lo: Floats, seen_hi: Floats, threshold: float, integer: bool
 ) -> tuple[Floats, Floats]:
@@ -254,12 +315,19 @@ def _prove(
     the sum of min(x, need)) and lower them."""
     m = part.a.shape[1]
     idle = 0
+    relaxation = None if integer else _Relaxation(part, t)
     for round_no in range(60):
         open_ = ~protected(seen_lo, seen_hi, threshold=threshold)
-        if not open_.any() or idle >= 2:
+        # A few cells left are quicker one by one (``attack`` does that) than in more rounds.
+        if not open_.any() or idle >= 2 or (round_no >= 2 and open_.sum() <= FEW):
             break
         k = int(open_.sum())
-        if round_no % 2 == 0:
+        if relaxation is not None:
+            need_all = np.where(
+                seen_lo <= 0, MIN_WIDTH, np.maximum(threshold, seen_lo + MIN_WIDTH)
+            ).astype(float)
+            x = relaxation.lift(open_, need_all) if round_no % 2 == 0 else relaxation.lower(open_)
+        elif round_no % 2 == 0:
             # y_i <= x_t(i), 0 <= y_i <= need_i; maximise sum(y): lift many targets at once, each
             # just as far as its proof needs (3 when 0 was seen, else threshold or lo + 3).
             need = np.where(
@@ -299,6 +367,7 @@ def attack(
     threshold: float = THRESHOLD,
     integer: bool = True,
     only_kinds: frozenset[int] | None = None,
+    split: bool = True,
 ) -> AttackResult:
     """The attacker's interval for each target row, or proof that it is wide enough.
 
@@ -314,6 +383,8 @@ def attack(
         which looks for cells that are surely pinned down).
     only_kinds : attack only in parts holding a relation of these kinds; the other targets get
         NaN bounds (not attacked).
+    split : split the system into independent parts first (worth it for large systems; a small
+        block is one part anyway).
 
     Notes
     -----
@@ -330,7 +401,7 @@ def attack(
     exact = np.zeros(len(targets), dtype=bool)
     index = {int(r): i for i, r in enumerate(targets)}
     in_part = np.zeros(len(targets), dtype=bool)
-    for part in _parts(rel, lower, upper, variable):
+    for part in _parts(rel, lower, upper, variable, split=split):
         mine = [(j, index[int(r)]) for j, r in enumerate(part.rows) if int(r) in index]
         if not mine or (only_kinds is not None and not part.kinds & only_kinds):
             continue

@@ -34,7 +34,7 @@ import pandas as pd
 from geo.errors import InputError
 from indicators.audit import attack, blocking
 from indicators.intervals import ROUNDING, THRESHOLD, bounds, propagate, protected
-from indicators.relations import GROUP, MONTH, QUARTER, YEAR, Relations, relations
+from indicators.relations import MONTH, QUARTER, YEAR, Relations, relations
 
 SHOWN = ""
 SECRET = "x"
@@ -170,10 +170,11 @@ def protect(
         broken = np.flatnonzero(primary & ~protected(lo, hi, threshold=threshold))
         if not len(broken):
             targets = np.flatnonzero(primary).astype(np.int64)
-            # Pure hierarchies (areas within areas, periods within periods) showed nothing that
-            # propagation missed (docs/methoden.md); groups across them can, so they get the LP.
+            # Propagation reads one relation at a time; the linear programme reads them all
+            # together (a wijk's year split by quarters and by buurten at once, a group across
+            # the hierarchy). Its relaxation is quick enough for a whole cluster.
             found = attack(rel, lower, upper, ~missing, targets, known=value, threshold=threshold,
-                           integer=False, only_kinds=frozenset({GROUP}))  # fmt: skip
+                           integer=False)  # fmt: skip
             attacked = ~np.isnan(found.lo)
             broken = targets[attacked & ~protected(found.lo, found.hi, threshold=threshold)]
         if not len(broken):

@@ -176,3 +176,64 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         return np.concatenate(items).astype(np.int64) if items else np.zeros(0, dtype=np.int64)
 
     return Relations(cat(groups), cat(parts), cat(totals), np.asarray(kinds, dtype=np.int64))
+
+
+def subset(rel: Relations, groups: Ints) -> tuple[Relations, Ints]:
+    """The relations ``groups`` on their own rows: (relations over local row numbers, the
+    global row of each local row)."""
+    groups = np.asarray(groups, dtype=np.int64)
+    new_id = np.full(rel.n_groups, -1, dtype=np.int64)
+    new_id[groups] = np.arange(len(groups))
+    keep = new_id[rel.part_group] >= 0
+    part_group, part_row = new_id[rel.part_group[keep]], rel.part_row[keep]
+    total_row = rel.total_row[groups]
+    rows = np.unique(np.concatenate([total_row, part_row]))
+    local = np.searchsorted(rows, np.concatenate([total_row, part_row]))
+    out = Relations(
+        part_group=part_group,
+        part_row=local[len(total_row) :].astype(np.int64),
+        total_row=local[: len(total_row)].astype(np.int64),
+        kind=rel.kind[groups],
+    )
+    return out, rows.astype(np.int64)
+
+
+def blocks(rel: Relations, keys: pd.DataFrame) -> list[Ints]:
+    """The relations grouped into *blocks*: an area total in one calendar year with its parts,
+    and every time relation of those areas in that year (relation ids per block).
+
+    A block is a small two-dimensional table (an area's parts x the periods of a year); most of
+    what several relations together give away lies inside one block.
+    """
+    code = keys["code"].astype(str).to_numpy()
+    year = keys["periode"].astype(str).str[:4].to_numpy()
+    area = np.flatnonzero(np.isin(rel.kind, [AREA, GROUP]))
+    if not len(area):
+        return []
+    block_of_area, _ = pd.factorize(
+        pd.Series(code[rel.total_row[area]]) + "\x1f" + pd.Series(year[rel.total_row[area]])
+    )
+    # Which codes each block holds: its total and its parts.
+    edge_group = rel.part_group
+    is_area_part = np.isin(edge_group, area)
+    area_pos = np.full(rel.n_groups, -1, dtype=np.int64)
+    area_pos[area] = np.arange(len(area))
+    members = pd.DataFrame(
+        {
+            "block": np.concatenate(
+                [block_of_area, block_of_area[area_pos[edge_group[is_area_part]]]]
+            ),
+            "code": np.concatenate([code[rel.total_row[area]], code[rel.part_row[is_area_part]]]),
+            "year": np.concatenate([year[rel.total_row[area]], year[rel.part_row[is_area_part]]]),
+        }
+    ).drop_duplicates()
+    time = np.flatnonzero(~np.isin(rel.kind, [AREA, GROUP]))
+    timed = pd.DataFrame(
+        {"group": time, "code": code[rel.total_row[time]], "year": year[rel.total_row[time]]}
+    ).merge(members, on=["code", "year"])
+    per_block: dict[int, list[Ints]] = {}
+    for block_id, group in zip(block_of_area.tolist(), area.tolist(), strict=True):
+        per_block.setdefault(int(block_id), []).append(np.array([group], dtype=np.int64))
+    for key, rows in timed.groupby("block")["group"]:
+        per_block.setdefault(int(str(key)), []).append(rows.to_numpy(dtype=np.int64))
+    return [np.unique(np.concatenate(v)) for _, v in sorted(per_block.items())]
