@@ -283,6 +283,17 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+# The publication of a cluster, one indicator per row, as computed for one data version: every
+# process (CLI, dashboard replicas, reports) reads it instead of protecting the figures again.
+publications = Table(
+    "publications",
+    metadata,
+    Column("sleutel", String(500), primary_key=True),
+    Column("versie", Text, nullable=False),
+    Column("tabel", LargeBinary, nullable=False),
+    Column("groepen", LargeBinary, nullable=False),
+)
+
 
 _PASSWORD_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<pw>[^/\s]*)@")
 

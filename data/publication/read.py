@@ -22,6 +22,7 @@ from data.publication.build import (
     load_cluster,
     publish_indicator,
 )
+from data.publication.cache import StoredPublications, cluster_key
 from data.publication.cells import CONTROLS_OF, GROUP_COLUMNS
 from data.publication.scope import Cluster, cluster_of
 from indicators import catalogue
@@ -45,6 +46,7 @@ class ClusterPublication:
 
     data: ClusterData
     _published: dict[str, Published] = field(default_factory=dict, repr=False)
+    stored: StoredPublications | None = field(default=None, repr=False)
 
     @property
     def cluster(self) -> Cluster:
@@ -52,6 +54,10 @@ class ClusterPublication:
 
     def published(self, indicator: str) -> Published:
         """The publication of one indicator (its table and group members)."""
+        if indicator not in self._published and self.stored is not None:
+            found = self.stored.get(cluster_key(self.cluster, indicator))
+            if found is not None:
+                self._published[indicator] = Published(*found)
         if indicator not in self._published:
             card = catalogue.get(indicator)
             if card.afgeleid:
@@ -64,6 +70,8 @@ class ClusterPublication:
             else:
                 result = publish_indicator(self.data, indicator)
             self._published[indicator] = result
+            if self.stored is not None:
+                self.stored.put(cluster_key(self.cluster, indicator), result.table, result.groups)
         return self._published[indicator]
 
     def rows(
@@ -119,7 +127,9 @@ def open_publication(
             raise ValueError("Geef gemeenten of een cluster.")
         cluster = cluster_of(conn, gemeenten=gemeenten)
     inputs = None if indicators is None else needed_inputs(indicators)
-    return ClusterPublication(load_cluster(conn, cluster, indicators=inputs))
+    engine = conn if isinstance(conn, Engine) else conn.engine
+    stored = StoredPublications.of(engine)
+    return ClusterPublication(load_cluster(conn, cluster, indicators=inputs), stored=stored)
 
 
 def contract_rows(table: pd.DataFrame) -> pd.DataFrame:
