@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from highspy._core import _Highs
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
@@ -176,14 +178,21 @@ def _integer_solution(
     return None
 
 
+def _highs() -> Any:
+    """A silent HiGHS instance. The core class, not ``highspy.Highs``: the wrapper enables
+    callbacks on construction, which prints HiGHS's banner before any option can be set."""
+    h = _Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 class _Solver:
     """One part's LP kept in HiGHS, so that each new objective starts from the last basis."""
 
     def __init__(self, part: _Part) -> None:
         self.part = part
         a = part.a.tocsc()
-        h = highspy.Highs()  # type: ignore[no-untyped-call]  # pybind11 class without stubs
-        h.setOptionValue("output_flag", False)
+        h = _highs()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
         lp.col_cost_ = np.zeros(a.shape[1])
@@ -265,8 +274,7 @@ class _Relaxation:
         )  # fmt: skip
         a = sparse.vstack([sparse.hstack([part.a, sparse.csr_matrix((part.a.shape[0], k))]), link])
         a = a.tocsc()
-        h = highspy.Highs()  # type: ignore[no-untyped-call]  # pybind11 class without stubs
-        h.setOptionValue("output_flag", False)
+        h = _highs()
         # Rounds change only costs and bounds: simplex from the last basis beats presolving anew.
         h.setOptionValue("presolve", "off")
         lp = highspy.HighsLp()

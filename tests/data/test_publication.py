@@ -74,6 +74,40 @@ def test_gemeente_and_region_publish_the_same_rows(demo_url: str, csv: pd.DataFr
     )
 
 
+@pytest.mark.parametrize("granularity", ["maand", "kwartaal", "jaar"])
+def test_downloads_are_a_subset_of_the_publication(
+    demo_publication: ClusterPublication, csv: pd.DataFrame, granularity: str
+) -> None:
+    """The CSV and XLSX downloads of the Overzicht page hold only rows of `publish`, with the
+    same count and status and the rate to the download's one decimal."""
+    import io
+
+    from dashboard.downloads import csv_bytes, published_rows, xlsx_bytes
+
+    key = ["code", "periode", "indicator"]
+    reference = csv.set_index(key)
+    for indicator in ("illegale_bewoning", "uitkering_afwijking", "overbewoning"):
+        rows = demo_publication.rows(indicator, gemeenten=("GM0983",), granularity=granularity)
+        rows = rows[rows["level"] != "groep"]
+        table = published_rows(rows)
+        from_csv = pd.read_csv(io.BytesIO(csv_bytes(table)), sep=";", decimal=",",
+                               dtype={"periode": str, "status": str}, keep_default_na=False,
+                               na_values={"aantal_afgerond": [""], "waarde": [""]})  # fmt: skip
+        from_xlsx = pd.read_excel(io.BytesIO(xlsx_bytes(table)), dtype={"periode": str})
+        for download in (from_csv, from_xlsx):
+            assert len(download) == len(rows) > 0
+            download = download.assign(status=download["status"].fillna(""))
+            ref = reference.loc[pd.MultiIndex.from_frame(download[key])]
+            np.testing.assert_array_equal(download["status"], ref["status"])
+            # A download may show less (a count beside a withheld rate), never more or other.
+            for mine, theirs, tolerance in (("aantal_afgerond", "teller", 0.0),
+                                            ("waarde", "waarde", 0.05 + 1e-9)):  # fmt: skip
+                shown = download[mine].notna().to_numpy()
+                assert ref[theirs].notna().to_numpy()[shown].all(), mine
+                np.testing.assert_allclose(download[mine].to_numpy(float)[shown],
+                                           ref[theirs].to_numpy(float)[shown], atol=tolerance)  # fmt: skip
+
+
 def test_event_study_gives_nothing_beyond_the_published_lines(
     demo_url: str, demo_publication: ClusterPublication, csv: pd.DataFrame
 ) -> None:
