@@ -132,6 +132,15 @@ def open_publication(
     return ClusterPublication(load_cluster(conn, cluster, indicators=inputs), stored=stored)
 
 
+def publish_all(engine: Engine, cluster: Cluster) -> ClusterPublication:
+    """Publish every indicator of ``cluster`` and store the result (``StoredPublications``), so
+    that the next reader, in any process, finds it ready."""
+    pub = open_publication(engine, cluster=cluster)
+    for code in catalogue.CODES:
+        pub.published(code)
+    return pub
+
+
 def contract_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Published rows in the contract's shape (``CSV_COLUMNS``): numbers empty where not shown."""
     out = pd.DataFrame(

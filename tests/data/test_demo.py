@@ -356,7 +356,7 @@ def test_users_survive_a_rebuild(tmp_path: Path) -> None:
             db.users.insert().values(naam="wethouder", rol="wethouder", wachtwoord_hash="h")
         )
         store.set_meta(conn, "iets", "oud")
-    demo.build_demo(engine)
+    demo.build_demo(engine, publish=False)
     counts = _counts(engine)
     assert counts["users"] == 1
     assert store.get_meta(engine, "iets") == ""
