@@ -51,8 +51,8 @@ def build_database(cache: Path) -> Path:
     """The national dashboard database, made once per cache (from national.db + signals)."""
     from data import db
     from data.access.users import add_user
+    from data.meta import set_meta
     from data.regions import add_region
-    from data.store import set_meta
 
     target = cache / "dashboard.db"
     marker = cache / "dashboard.json"

@@ -8,7 +8,8 @@
   own buurt with ``shapely.contains_xy``. Buurten get points by area^0.3 times a lognormal weight.
 - ``signals.parquet`` and ``deliveries.parquet``: 5 years (2020-01..2024-12) of monthly buurt
   signals for every delivered indicator of the catalogue, made by the demo's own generator
-  (``data.demo.make_signals``) for all buurten at once, and the delivery records per gemeente.
+  (``data.demo.generate.make_signals``) for all buurten at once, and the delivery records per
+  gemeente.
 - ``findings.parquet``: address-level findings (bag_id, x, y, datum, signaal, bron) for the SQL
   pipeline: about one per 25 addresses over the 5 years.
 
@@ -112,7 +113,7 @@ def _key_figures(buurten: gpd.GeoDataFrame, counts: np.ndarray, rng: np.random.G
 
 
 def _signals(buurten: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from data.demo.venlo import make_deliveries, make_signals
+    from data.demo.generate import make_deliveries, make_signals
 
     signals = make_signals(buurten, [], rng)
     signals = signals[signals["periode"] >= FIRST_MONTH].reset_index(drop=True)

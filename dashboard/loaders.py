@@ -1,7 +1,7 @@
 """Small cached loaders, one per need, keyed on plain values (URL, codes, indicator).
 
 Cached results hold until the stored data changes: ``refresh`` (called on every run) compares
-``data.store.data_version`` with the version the caches were filled from, at most every 15 s,
+``data.meta.data_version`` with the version the caches were filled from, at most every 15 s,
 and drops them all when it moved (an import from the CLI or the Data page, a purge, new areas).
 """
 
@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data import db, store
+from data import meta as stored_meta
 from data.publication.effects import effect_for_intervention
 from data.publication.read import ClusterPublication, open_publication
 from data.publication.scope import Cluster, cluster_of
@@ -40,7 +41,7 @@ def engine(url: str) -> Engine:
 
 @st.cache_data(show_spinner=False, ttl=15)
 def data_version(url: str) -> str:
-    return store.data_version(engine(url))
+    return stored_meta.data_version(engine(url))
 
 
 @st.cache_resource(show_spinner=False)
@@ -155,7 +156,7 @@ def deliveries_summary(url: str, gemeente: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def meta(url: str, key: str) -> str:
-    return store.get_meta(engine(url), key)
+    return stored_meta.get_meta(engine(url), key)
 
 
 @st.cache_data(show_spinner="Hotspots berekenen...")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,10 +18,11 @@ from geo.crs import RD, check_frame
 SIGNAL_COLUMNS = ["buurtcode", "periode", "indicator", "teller", "noemer", "bron", "soort"]
 
 
-def _frame(conn: Connection | Engine, query: object) -> pd.DataFrame:
+def read_frame(conn: Connection | Engine, query: object) -> pd.DataFrame:
+    """The rows of ``query`` as a frame (a connection is opened when given an engine)."""
     if isinstance(conn, Engine):
         with conn.connect() as c:
-            return _frame(c, query)
+            return read_frame(c, query)
     result = conn.execute(query)  # type: ignore[call-overload]
     # Plain tuples: building a frame from Row objects is about ten times slower.
     return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
@@ -86,7 +87,7 @@ def load_areas(
         query = query.where(db.areas.c.gemeentecode.in_(list(gemeenten)))
     if levels is not None:
         query = query.where(db.areas.c.level.in_(list(levels)))
-    frame = _frame(conn, query.order_by(db.areas.c.code))
+    frame = read_frame(conn, query.order_by(db.areas.c.code))
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series(dtype="object") for c in AREA_COLUMNS})
     for figure in KEY_FIGURES:
@@ -102,7 +103,7 @@ def latest_indeling(conn: Connection | Engine, gemeente: str | None = None) -> i
     query = select(func.max(db.areas.c.indeling_jaar))
     if gemeente is not None:
         query = query.where(db.areas.c.gemeentecode == gemeente)
-    frame = _frame(conn, query)
+    frame = read_frame(conn, query)
     value = frame.iloc[0, 0] if not frame.empty else None
     return None if value is None or pd.isna(value) else int(value)
 
@@ -189,7 +190,7 @@ def load_signals(
         query = query.where(_in_gemeenten(db.signals.c.buurtcode, prefixes))
     if indicators is not None:
         query = query.where(db.signals.c.indicator.in_(list(indicators)))
-    frame = _frame(conn, query)
+    frame = read_frame(conn, query)
     if prefixes is not None and len(prefixes) > _MAX_RANGES:
         frame = frame[frame["buurtcode"].str[:6].isin(prefixes)].reset_index(drop=True)
     if frame.empty:
@@ -227,7 +228,7 @@ def load_deliveries(
         query = query.where(db.deliveries.c.gemeentecode.in_(list(gemeenten)))
     if indicators is not None:
         query = query.where(db.deliveries.c.indicator.in_(list(indicators)))
-    return _frame(conn, query)
+    return read_frame(conn, query)
 
 
 # --- interventions -----------------------------------------------------------------------------
@@ -269,11 +270,11 @@ def load_interventions(conn: Connection | Engine) -> pd.DataFrame:
     """Return interventions with ``buurtcodes`` and ``partners`` as lists, sorted by start, and
     ``starts``: per buurtcode the start of its stage (the intervention's start where it has no
     stage of its own)."""
-    main = _frame(conn, select(db.interventions).order_by(db.interventions.c.start))
+    main = read_frame(conn, select(db.interventions).order_by(db.interventions.c.start))
     cols = ["id", "naam", "soort", "start", "eind", "partners", "buurtcodes", "starts"]
     if main.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    links = _frame(conn, select(db.intervention_buurten))
+    links = read_frame(conn, select(db.intervention_buurten))
     buurten = links.groupby("intervention_id")["buurtcode"].apply(lambda s: sorted(s))
     main["buurtcodes"] = main["id"].map(buurten).apply(lambda v: v if isinstance(v, list) else [])
     main["partners"] = main["partners"].apply(lambda p: [x for x in str(p).split("|") if x])
@@ -288,68 +289,6 @@ def load_interventions(conn: Connection | Engine) -> pd.DataFrame:
         lambda d: None if d is None or pd.isna(d) else pd.Timestamp(d).date()
     )
     return main[cols]
-
-
-# --- meta --------------------------------------------------------------------------------------
-
-
-def set_meta(conn: Connection, key: str, value: str) -> None:
-    conn.execute(delete(db.meta).where(db.meta.c.key == key))
-    conn.execute(insert(db.meta).values(key=key, value=value))
-
-
-def get_meta(conn: Connection | Engine, key: str, default: str = "") -> str:
-    frame = _frame(conn, select(db.meta.c.value).where(db.meta.c.key == key))
-    return default if frame.empty else str(frame.iloc[0, 0])
-
-
-# Row counts and highest ids of every table the dashboard shows figures from: an import,
-# re-import, purge or new indeling changes at least one of them.
-_VERSIONED = ("areas", "address_buurten", "signals", "deliveries", "findings", "interventions",
-              "intervention_buurten", "import_log", "regions", "region_gemeenten")  # fmt: skip
-
-
-def data_version(conn: Connection | Engine) -> str:
-    """A short text that changes whenever stored figures change (counts, max ids, meta)."""
-    from sqlalchemy import func
-
-    parts = []
-    for name in _VERSIONED:
-        table = db.metadata.tables[name]
-        parts.append(select(func.count()).select_from(table).scalar_subquery())
-        if "id" in table.c:
-            parts.append(select(func.max(table.c.id)).scalar_subquery())
-    # A checksum of the counts themselves: a correction in place changes no count or id.
-    s = db.signals.c
-    parts.append(select(func.sum(s.teller * (s.id % 997 + 1))).scalar_subquery())
-    counts = _frame(conn, select(*parts)).iloc[0]
-    meta = _frame(conn, select(db.meta.c.key, db.meta.c.value).order_by(db.meta.c.key))
-    return (
-        "-".join("" if pd.isna(v) else str(v) for v in counts)
-        + "|"
-        + ";".join(f"{k}={v}" for k, v in zip(meta["key"], meta["value"], strict=True))
-    )
-
-
-def real_deliveries(conn: Connection | Engine) -> int:
-    """How many accepted imports did not come from the demo (partner files, interventions)."""
-    from sqlalchemy import func
-
-    t = db.import_log.c
-    query = (
-        select(func.count())
-        .select_from(db.import_log)
-        .where(t.soort != "demo", t.gebruiker != "demo", t.uitkomst == "geaccepteerd")
-    )
-    return int(_frame(conn, query).iloc[0, 0])
-
-
-def peildatum(conn: Connection | Engine) -> date | None:
-    """The date of the most recent accepted delivery, the peildatum every screen shows."""
-    frame = load_deliveries(conn)
-    if frame.empty:
-        return None
-    return pd.Timestamp(frame["geleverd_op"].max()).date()
 
 
 # --- addresses and clearing (added for the demo) ---------------------------------------------

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from dashboard.pdf.style import PARTNERS, nl_date
-from data import store
+from data import meta, store
 from data.publication.read import ClusterPublication, open_publication
 from geo.errors import InputError
 from indicators import catalogue
@@ -171,10 +171,10 @@ def area_series(table: pd.DataFrame, code: str, periods: list[str]) -> pd.DataFr
 
 def peildatum_text(engine: Engine) -> str:
     """The peildatum as 31-12-2024 (the meta value the dashboard shows, else the last delivery)."""
-    stored = store.get_meta(engine, "peildatum")
+    stored = meta.get_meta(engine, "peildatum")
     if stored:
         return nl_iso(stored)
-    found = store.peildatum(engine)
+    found = meta.peildatum(engine)
     return "onbekend" if found is None else nl_date(found)
 
 
@@ -196,4 +196,4 @@ def delivery_lines(deliveries: pd.DataFrame) -> list[str]:
 
 
 def is_demo(engine: Engine) -> bool:
-    return store.get_meta(engine, "demo") == "1"
+    return meta.get_meta(engine, "demo") == "1"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from data import store
+from data import meta
 from data.settings import is_local
 
 
@@ -24,12 +24,12 @@ def demo_login_refusal(engine: Engine, *, host: str | None) -> str | None:
             f"de demo-login mag alleen op localhost (127.0.0.1); de server luistert op {shown}. "
             "Start zonder --demo-login, of met --adres 127.0.0.1."
         )
-    if store.get_meta(engine, "demo") != "1":
+    if meta.get_meta(engine, "demo") != "1":
         return (
             "deze database is geen demodatabase (bouw die met 'wijkmonitor demo'); start zonder "
             "--demo-login en log in met een account ('wijkmonitor users add')."
         )
-    real = store.real_deliveries(engine)
+    real = meta.real_deliveries(engine)
     if real:
         return (
             f"deze database bevat echte gegevens ({real} geaccepteerde import(s) naast de demo); "

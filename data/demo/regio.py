@@ -2,7 +2,7 @@
 
 Both come from the national 2014 file (indeling 2014, and shown as such: their buurtcodes are
 those of 2014) with their own fictional key figures and signals for 2019-01..2024-12, made by
-the same generator as Venlo's (``data.demo.make_signals``) without an intervention.
+the same generator as Venlo's (``data.demo.generate.make_signals``) without an intervention.
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, update
+from sqlalchemy import Connection, Engine
 
-from data import db, regions, store
+from data import regions, store
+from data.demo.generate import make_deliveries, make_signals
+from data.demo.params import GEMEENTE
+from data.demo.write import store_deliveries
 from data.settings import FILES
 from geo.areas import AREA_COLUMNS, normalise_areas
 from geo.crs import RD
@@ -63,28 +66,11 @@ def store_regional_signals(
     conn: Connection, buurten: gpd.GeoDataFrame, rng: np.random.Generator
 ) -> int:
     """Signals and deliveries for the regional gemeenten; returns the number of signal rows."""
-    from data.demo.venlo import GELEVERD_OP, make_deliveries, make_signals
-
     total = 0
     for gemeente in GEMEENTEN:
         own = buurten[buurten["gemeentecode"] == gemeente].reset_index(drop=True)
         signals = make_signals(own, [], rng)
-        deliveries = make_deliveries(gemeente)
-        for bron in sorted(deliveries["bron"].unique()):
-            rows = signals[signals["bron"] == bron].reset_index(drop=True)
-            import_id = store.log_import(
-                conn, bestand=f"demo:{gemeente}:{bron}",
-                inhoud=rows.to_csv(index=False, lineterminator="\n").encode("utf-8"),
-                soort="demo", rijen=len(rows), uitkomst="geaccepteerd",
-                melding="Fictieve demolevering", gebruiker="demo",
-            )  # fmt: skip
-            store.save_signals(conn, rows, import_id=import_id)
-            store.save_deliveries(conn, deliveries[deliveries["bron"] == bron], import_id=import_id)
-            conn.execute(
-                update(db.deliveries)
-                .where(db.deliveries.c.import_id == import_id)
-                .values(geleverd_op=GELEVERD_OP[bron])
-            )
+        store_deliveries(conn, signals, make_deliveries(gemeente), label=f"demo:{gemeente}:")
         total += len(signals)
-    regions.add_region(conn, REGIO_ID, naam=REGIO_NAAM, gemeenten=["GM0983", *GEMEENTEN])
+    regions.add_region(conn, REGIO_ID, naam=REGIO_NAAM, gemeenten=[GEMEENTE, *GEMEENTEN])
     return total

@@ -2,7 +2,7 @@
 
 Protecting a cluster's figures takes seconds per indicator; every process that needs them (the
 command line, each dashboard replica, a report) reads the stored result instead, as long as the
-data have not changed (``data.store.data_version``). Stored as Parquet, never as pickles: a
+data have not changed (``data.meta.data_version``). Stored as Parquet, never as pickles: a
 database row is never code.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from data import db, store
+from data import db, meta
 from data.publication.scope import Cluster
 
 # Bump when the way figures are published changes: older stored publications are then ignored.
@@ -44,7 +44,7 @@ class StoredPublications:
 
     @classmethod
     def of(cls, engine: Engine) -> StoredPublications:
-        return cls(engine, store.data_version(engine))
+        return cls(engine, meta.data_version(engine))
 
     def get(self, key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         """The stored (table, groups), or None when absent or made from other data."""

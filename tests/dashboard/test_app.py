@@ -150,7 +150,7 @@ def test_cached_figures_hold_until_the_data_changes(
     import shutil
 
     from dashboard import loaders
-    from data import db, store
+    from data import db, meta
 
     copy = tmp_path / "kopie.db"
     shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
@@ -161,7 +161,7 @@ def test_cached_figures_hold_until_the_data_changes(
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert "Peildatum 31-12-2024" in _texts(at)
     with db.make_engine(url).begin() as conn:  # e.g. another process imported a delivery
-        store.set_meta(conn, "peildatum", "2025-01-31")
+        meta.set_meta(conn, "peildatum", "2025-01-31")
     loaders.data_version.clear()  # as after the 15 s between two checks of the data version
     assert "Peildatum 31-01-2025" in _texts(at.run())
 

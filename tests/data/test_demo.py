@@ -11,9 +11,11 @@ import pytest
 import shapely
 from sqlalchemy import Engine, func, select
 
-from data import db, store
+from data import db, meta, store
+from data.demo import generate, params
 from data.demo import venlo as demo
 from indicators import catalogue
+from indicators.comparison import ring_buurten
 
 KLINGERBERG = ("BU09832501", "BU09832502")
 
@@ -81,10 +83,10 @@ def test_key_figures_add_up(engine: Engine) -> None:
     # The empty-geometry buurt is kept; work areas have few woningen.
     windhond = buurten[buurten["code"] == "BU09833202"].iloc[0]
     assert windhond["geometry"].is_empty
-    work = buurten[buurten["name"].map(demo.buurt_type) == "werklocatie"]
+    work = buurten[buurten["name"].map(generate.buurt_type) == "werklocatie"]
     assert len(work) >= 10
     assert float(work["woningen"].max()) <= 40
-    living = buurten[buurten["name"].map(demo.buurt_type) == "wonen"]
+    living = buurten[buurten["name"].map(generate.buurt_type) == "wonen"]
     assert float(living["woningen"].min()) >= 300
     assert float(living["woningen"].max()) <= 3_500
 
@@ -160,8 +162,8 @@ def test_arbeidsmigranten_is_only_housing_pressure(engine: Engine) -> None:
     living = rate[inwoners.reindex(rate.index).astype(float) >= 300] * 1000
     assert living.between(3, 80).all()
     # Never part of the intervention, its effect or its selection.
-    assert "arbeidsmigranten" not in demo.EFFECTEN
-    assert "arbeidsmigranten" not in demo.WATERBED
+    assert "arbeidsmigranten" not in params.EFFECTEN
+    assert "arbeidsmigranten" not in params.WATERBED
     assert not catalogue.get("arbeidsmigranten").in_samengestelde_score
 
 
@@ -172,8 +174,8 @@ def test_gaps_are_not_delivered(engine: Engine) -> None:
     delivered = set(
         zip(deliveries["bron"], deliveries["indicator"], deliveries["periode"], strict=True)
     )
-    for bron, months in demo.NIET_GELEVERD.items():
-        indicators = {i for i, shares in demo.BRON_AANDEEL.items() if bron in shares}
+    for bron, months in params.NIET_GELEVERD.items():
+        indicators = {i for i, shares in params.BRON_AANDEEL.items() if bron in shares}
         assert indicators
         for indicator in indicators:
             for month in months:
@@ -188,18 +190,18 @@ def test_gaps_are_not_delivered(engine: Engine) -> None:
     # Every signal row lies in a delivered bron x indicator x month.
     keys = set(zip(signals["bron"], signals["indicator"], signals["periode"], strict=True))
     assert keys <= delivered
-    full = len(demo.MAANDEN)
+    full = len(params.MAANDEN)
     per_series = deliveries.groupby(["bron", "indicator"]).size()
     assert per_series[("gemeente", "illegale_bewoning")] == full
     assert per_series[("politie", "controles")] == full - 3
     assert per_series[("belastingdienst", "toeslag_afwijking")] == full - 2
-    assert store.peildatum(engine) is not None
-    assert str(store.peildatum(engine)) == "2024-12-31"
+    assert meta.peildatum(engine) is not None
+    assert str(meta.peildatum(engine)) == "2024-12-31"
 
 
 def test_import_log_one_row_per_bron(engine: Engine) -> None:
     log = _table(engine, db.import_log, ["id"])
-    bronnen = sorted({b for shares in demo.BRON_AANDEEL.values() for b in shares})
+    bronnen = sorted({b for shares in params.BRON_AANDEEL.values() for b in shares})
     expected = [f"demo:{b}" for b in bronnen]
     expected += [f"demo:{g}:{b}" for g in ("GM0889", "GM1894") for b in bronnen]
     expected += ["demo_controleavonden_klingerberg.csv"]
@@ -231,9 +233,9 @@ def test_intervention_is_stored(engine: Engine) -> None:
 
 
 def test_meta_rows(engine: Engine) -> None:
-    assert store.get_meta(engine, "demo") == "1"
-    assert store.get_meta(engine, "demo_seed") == str(demo.SEED)
-    assert store.get_meta(engine, "peildatum") == "2024-12-31"
+    assert meta.get_meta(engine, "demo") == "1"
+    assert meta.get_meta(engine, "demo_seed") == str(params.SEED)
+    assert meta.get_meta(engine, "peildatum") == "2024-12-31"
 
 
 def test_summary_and_progress(built: tuple[Engine, demo.DemoSummary, list[str]]) -> None:
@@ -247,7 +249,11 @@ def test_summary_and_progress(built: tuple[Engine, demo.DemoSummary, list[str]])
     assert summary.regio_buurten == 8 + 32  # Beesel and Peel en Maas, indeling 2014
     assert summary.seconds < 60
     assert summary.ring == tuple(
-        demo.ring_buurten(store.load_areas(engine, levels=["buurt"]), KLINGERBERG)
+        ring_buurten(
+            store.load_areas(engine, levels=["buurt"]),
+            KLINGERBERG,
+            distance_m=params.RING_BUFFER_M,
+        )
     )
     assert {"Buurten en wijken laden", "Adressen maken", "Signalen maken"} <= set(messages)
     assert "Interventie vastleggen" in messages
@@ -260,34 +266,34 @@ def test_ring_touches_klingerberg(built: tuple[Engine, demo.DemoSummary, list[st
     assert len(summary.ring) >= 4
     assert not set(summary.ring) & set(KLINGERBERG)
     for code in summary.ring:
-        assert buurten.loc[code, "geometry"].distance(core) <= demo.RING_BUFFER_M
+        assert buurten.loc[code, "geometry"].distance(core) <= params.RING_BUFFER_M
 
 
 def test_known_effect_parameters() -> None:
-    assert demo.EFFECTEN["illegale_bewoning"].factor == 0.60
-    assert demo.EFFECTEN["controles"].factor > 1
-    assert demo.EFFECTEN["doorverwijzing_zorg"].factor > 1
-    assert demo.WATERBED["illegale_bewoning"].factor == pytest.approx(1.10)
+    assert params.EFFECTEN["illegale_bewoning"].factor == 0.60
+    assert params.EFFECTEN["controles"].factor > 1
+    assert params.EFFECTEN["doorverwijzing_zorg"].factor > 1
+    assert params.WATERBED["illegale_bewoning"].factor == pytest.approx(1.10)
     # Phase-in: 1/6 of the drop in the start month, the full drop from the sixth month on.
-    effect = demo.EFFECTEN["illegale_bewoning"]
+    effect = params.EFFECTEN["illegale_bewoning"]
     assert effect.at(-1) == 1.0
     assert effect.at(0) == pytest.approx(1 - 0.4 / 6)
     assert effect.at(5) == pytest.approx(0.6)
     assert effect.at(30) == pytest.approx(0.6)
-    assert len(demo.PRE_PERIODES) == 32
-    assert len(demo.POST_PERIODES) == 40
+    assert len(params.PRE_PERIODES) == 32
+    assert len(params.POST_PERIODES) == 40
     # The expected effect follows from the parameters: by hand, without the helper.
-    weights = np.array([demo.KLINGERBERG_WONINGEN[b] for b in KLINGERBERG], dtype=float)
-    base = float(np.average(demo.KLINGERBERG_BASIS["illegale_bewoning"], weights=weights))
+    weights = np.array([params.KLINGERBERG_WONINGEN[b] for b in KLINGERBERG], dtype=float)
+    base = float(np.average(params.KLINGERBERG_BASIS["illegale_bewoning"], weights=weights))
     by_hand = np.mean(
         [
-            base * demo.seizoen("illegale_bewoning", p) * (effect.at(k) - 1)
-            for k, p in enumerate(demo.POST_PERIODES)
+            base * params.seizoen("illegale_bewoning", p) * (effect.at(k) - 1)
+            for k, p in enumerate(params.POST_PERIODES)
         ]
     )
-    assert by_hand == pytest.approx(demo.EXPECTED_EFFECT_ILLEGALE_BEWONING)
-    assert -1.0 < demo.EXPECTED_EFFECT_ILLEGALE_BEWONING < -0.5
-    for shares in demo.BRON_AANDEEL.values():
+    assert by_hand == pytest.approx(params.EXPECTED_EFFECT_ILLEGALE_BEWONING)
+    assert -1.0 < params.EXPECTED_EFFECT_ILLEGALE_BEWONING < -0.5
+    for shares in params.BRON_AANDEEL.values():
         assert sum(shares.values()) == pytest.approx(1.0)
 
 
@@ -295,7 +301,7 @@ def test_klingerberg_worse_before_and_better_after(engine: Engine) -> None:
     """The realised data show the story: worse than Venlo before, a drop after the start."""
     signals = store.load_signals(engine, indicators=["illegale_bewoning"])
     woningen = store.load_areas(engine, levels=["buurt"]).set_index("code")["woningen"]
-    pre = signals["periode"] < demo.START_PERIODE
+    pre = signals["periode"] < params.START_PERIODE
     treated = signals["buurtcode"].isin(KLINGERBERG)
     w_treated = float(woningen.loc[list(KLINGERBERG)].astype(float).sum())
     w_rest = float(woningen.astype(float).sum()) - w_treated
@@ -303,14 +309,14 @@ def test_klingerberg_worse_before_and_better_after(engine: Engine) -> None:
         (t, p): signals.loc[(treated == t) & (pre == p), "teller"].sum()
         / (w_treated if t else w_rest)
         * 1000
-        / (len(demo.PRE_PERIODES) if p else len(demo.POST_PERIODES))
+        / (len(params.PRE_PERIODES) if p else len(params.POST_PERIODES))
         for t in (True, False)
         for p in (True, False)
     }
     assert rate[(True, True)] > 2 * rate[(False, True)]
     did = (rate[(True, False)] - rate[(True, True)]) - (rate[(False, False)] - rate[(False, True)])
     assert did < 0
-    assert abs(did - demo.EXPECTED_EFFECT_ILLEGALE_BEWONING) < 0.4
+    assert abs(did - params.EXPECTED_EFFECT_ILLEGALE_BEWONING) < 0.4
 
 
 def test_deterministic(engine: Engine, tmp_path: Path) -> None:
@@ -355,11 +361,11 @@ def test_users_survive_a_rebuild(tmp_path: Path) -> None:
         conn.execute(
             db.users.insert().values(naam="wethouder", rol="wethouder", wachtwoord_hash="h")
         )
-        store.set_meta(conn, "iets", "oud")
+        meta.set_meta(conn, "iets", "oud")
     demo.build_demo(engine, publish=False)
     counts = _counts(engine)
     assert counts["users"] == 1
-    assert store.get_meta(engine, "iets") == ""
+    assert meta.get_meta(engine, "iets") == ""
     assert counts["areas"] == 186
     engine.dispose()
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from dashboard.cli_effect import cmd_effect
 from data import db
-from data.demo.venlo import BEHANDELD, EXPECTED_EFFECT_ILLEGALE_BEWONING, INTERVENTIE_ID
+from data.demo.params import BEHANDELD, EXPECTED_EFFECT_ILLEGALE_BEWONING, INTERVENTIE_ID
 from data.publication.effects import effect_for_intervention
 from data.settings import Settings
 from geo.errors import InputError
