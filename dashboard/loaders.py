@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from data import db, store
 from data import meta as stored_meta
+from data.publication.cells import group_code
 from data.publication.effects import effect_for_intervention
 from data.publication.read import ClusterPublication, open_publication
 from data.publication.scope import Cluster, cluster_of
@@ -24,13 +25,16 @@ from data.settings import Settings, from_env
 from geo.neighbours import neighbour_lists
 from geo.simplify import MapLayer, map_coverage, simplify_coverage
 from geo.simplify import map_layer as geo_map_layer
+from indicators import catalogue, views
 from indicators.effects import EffectResult
 from indicators.hotspots import hotspots
 from indicators.rates import latest_deliveries
 
 
 def settings() -> Settings:
-    """The settings of this server process (parsed once; see ``data.settings.from_env``)."""
+    """The settings of this server process: parsed once per process and environment (cached in
+    ``data.settings.from_env``, keyed on the WIJKMONITOR_* values, so that a test that changes
+    the environment in the same process gets its own), like the engine per URL below."""
     return from_env()
 
 
@@ -94,11 +98,15 @@ def map_layer(url: str, members: tuple[tuple[str, int], ...], level: str = "buur
 @st.cache_data(show_spinner=False)
 def area_names(url: str, members: tuple[tuple[str, int], ...]) -> pd.Series:
     """Names by code of every area of (gemeente, indeling) ``members``."""
-    frames = [store.load_areas(engine(url), indeling_jaar=jaar,
-                               gemeenten=[g for g, j in members if j == jaar])
-              for jaar in sorted({j for _, j in members})]  # fmt: skip
-    frame = pd.concat(frames, ignore_index=True)
-    return frame.drop_duplicates("code").set_index("code")["name"]
+    parts = [
+        store.load_areas(
+            engine(url), indeling_jaar=jaar, gemeenten=[g for g, j in members if j == jaar]
+        )
+        for jaar in sorted({j for _, j in members})
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    names: pd.Series = frame.drop_duplicates("code").set_index("code")["name"]
+    return names
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -139,9 +147,83 @@ def disclosed(url: str, gemeente: str, indicator: str, granularity: str) -> pd.D
     return table[keep]
 
 
+def map_rows(
+    url: str,
+    gemeente: str,
+    jaar: int,
+    indicator: str,
+    granularity: str,
+    periode: str,
+    level: str,
+    *,
+    effort: bool = True,
+) -> pd.DataFrame:
+    """The rows of a gemeente map (``indicators.views.map_rows``) for every ``level`` area; with
+    ``effort`` the inspection effort beside a hit indicator in the tooltip."""
+    table = disclosed(url, gemeente, indicator, granularity)
+    effort_table = effort_rate = None
+    if effort and catalogue.get(indicator).hit:
+        effort_table = disclosed(url, gemeente, catalogue.CONTROLES, granularity)
+        effort_rate = disclosed(
+            url, gemeente, catalogue.ILLEGALE_BEWONING_PER_CONTROLE, granularity
+        )
+    shapes = areas(url, gemeente, jaar)
+    return views.map_rows(
+        shapes.loc[shapes["level"] == level, ["code", "name"]],
+        table,
+        shapes.set_index("code")["name"],
+        indicator=indicator,
+        periode=periode,
+        level=level,
+        effort=effort_table,
+        effort_rate=effort_rate,
+    )
+
+
+def key_figures(url: str, gemeente: str) -> tuple[str, str, pd.DataFrame] | None:
+    """The gemeente's key figures (``indicators.views.KEY_INDICATORS``) in its latest year
+    beside the year before: (year, year before, figures); None with fewer than two years."""
+    tables = {c: disclosed(url, gemeente, c, "jaar") for c in views.KEY_INDICATORS}
+    years = views.periods_with_data(tables[catalogue.ILLEGALE_BEWONING])
+    if len(years) < 2:
+        return None
+    figures = views.key_figures(tables, code=gemeente, periode=years[-1], vorige=years[-2])
+    return years[-1], years[-2], figures
+
+
 def region_rows(url: str, regio: str, members: tuple[str, ...], indicator: str) -> pd.DataFrame:
     """Published rows of a region: its own total and its gemeenten's areas, all periods."""
     return publication(url, members).rows(indicator, regio=regio)
+
+
+def effort_lines(
+    url: str, gemeente: str, granularity: str, areas: list[tuple[str, str]]
+) -> tuple[list[tuple[str, pd.DataFrame]], list[tuple[str, pd.DataFrame]]]:
+    """Per (name, code) of ``areas`` the chart line of ``controles`` and of hits per controle."""
+    effort = disclosed(url, gemeente, catalogue.CONTROLES, granularity)
+    per_controle = disclosed(url, gemeente, catalogue.ILLEGALE_BEWONING_PER_CONTROLE, granularity)
+    return views.area_lines(effort, areas), views.area_lines(per_controle, areas)
+
+
+def year_tables(url: str, gemeente: str) -> dict[str, pd.DataFrame]:
+    """The yearly disclosed table of every indicator of the catalogue, by code."""
+    return {c: disclosed(url, gemeente, c, "jaar") for c in catalogue.CODES}
+
+
+def group_lines(
+    url: str, gemeente: str, indicator: str, granularity: str, interventie: str
+) -> list[tuple[str, pd.DataFrame]]:
+    """The published group series of an intervention (treated, comparison, ring), as chart lines
+    named in Dutch; a group the publication does not hold is left out."""
+    table = published(url, (gemeente,), indicator)
+    table = table[(table["level"] == "groep") & (table["granulariteit"] == granularity)]
+    codes = set(table["code"])
+    roles = (("Behandeld", "behandeld"), ("Vergelijkingsbuurten", "controle"), ("Ring", "ring"))
+    return [
+        (name, views.series(table, group_code(interventie, rol)))
+        for name, rol in roles
+        if group_code(interventie, rol) in codes
+    ]
 
 
 @st.cache_data(show_spinner=False)

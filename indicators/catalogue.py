@@ -1,6 +1,6 @@
 """The indicator catalogue and its cards: the one place where every indicator is defined.
 
-The codes are stable (see CONTRACT.md). Each card says what a Dutch Algoritmeregister entry would:
+The codes are stable (see docs/contract.md). Each card says what a Dutch Algoritmeregister entry would:
 definition, numerator, denominator, source partners, legal basis, unit, direction, disclosure
 rule and known biases.
 """
@@ -8,6 +8,21 @@ rule and known biases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The stable codes (docs/contract.md), as names for the code that refers to one of them.
+CONTROLES = "controles"
+ILLEGALE_BEWONING = "illegale_bewoning"
+ILLEGALE_BEWONING_PER_CONTROLE = "illegale_bewoning_per_controle"
+WONINGSPLITSING = "woningsplitsing"
+BRANDONVEILIG = "brandonveilig"
+OVERBEWONING = "overbewoning"
+BRP_AFWIJKING = "brp_afwijking"
+ARBEIDSMIGRANTEN = "arbeidsmigranten"
+UITKERING_AFWIJKING = "uitkering_afwijking"
+TOESLAG_AFWIJKING = "toeslag_afwijking"
+NIET_GEBRUIK = "niet_gebruik"
+EIGENAAR_CONCENTRATIE = "eigenaar_concentratie"
+DOORVERWIJZING_ZORG = "doorverwijzing_zorg"
 
 SPOREN = ("sociaal-maatschappelijk", "ruimtelijk-fysiek", "veiligheid")
 BRONNEN = ("gemeente", "uwv", "belastingdienst", "nla", "politie", "om", "svb", "ind", "riec")
@@ -66,7 +81,7 @@ _EFFORT_BIAS = (
 
 CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
-        "controles",
+        CONTROLES,
         "Controles",
         "veiligheid",
         "Uitgevoerde controlebezoeken aan adressen (de inzet achter elk treffercijfer).",
@@ -82,7 +97,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         in_samengestelde_score=False,
     ),
     Indicator(
-        "illegale_bewoning",
+        ILLEGALE_BEWONING,
         "Illegale bewoning",
         "ruimtelijk-fysiek",
         "Vastgestelde illegale bewoning of huisvesting (strijdig met bestemmingsplan of vergunning).",
@@ -98,7 +113,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         hit=True,
     ),
     Indicator(
-        "illegale_bewoning_per_controle",
+        ILLEGALE_BEWONING_PER_CONTROLE,
         "Illegale bewoning per controle",
         "ruimtelijk-fysiek",
         "Treffers illegale bewoning per 100 controles: voor inzet gecorrigeerd.",
@@ -115,7 +130,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         afgeleid=True,
     ),
     Indicator(
-        "woningsplitsing",
+        WONINGSPLITSING,
         "Illegale woningsplitsing",
         "ruimtelijk-fysiek",
         "Woningen die zonder vergunning zijn gesplitst of omgezet.",
@@ -131,7 +146,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         hit=True,
     ),
     Indicator(
-        "brandonveilig",
+        BRANDONVEILIG,
         "Brandonveilige situaties",
         "veiligheid",
         "Brandonveilige situaties aangetroffen bij controles.",
@@ -147,7 +162,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         hit=True,
     ),
     Indicator(
-        "overbewoning",
+        OVERBEWONING,
         "Overbewoning",
         "ruimtelijk-fysiek",
         "Adressen met meer bewoners dan de norm voor het vloeroppervlak toelaat.",
@@ -163,7 +178,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         hit=True,
     ),
     Indicator(
-        "brp_afwijking",
+        BRP_AFWIJKING,
         "BRP-afwijking",
         "sociaal-maatschappelijk",
         "Adressen waar de inschrijving in de BRP afwijkt van wie er werkelijk woont.",
@@ -179,7 +194,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         hit=True,
     ),
     Indicator(
-        "arbeidsmigranten",
+        ARBEIDSMIGRANTEN,
         "Arbeidsmigranten (woondruk)",
         "ruimtelijk-fysiek",
         "Ingeschreven arbeidsmigranten: een maat voor druk op de woningmarkt, nooit een risicofactor.",
@@ -196,7 +211,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         in_samengestelde_score=False,
     ),
     Indicator(
-        "uitkering_afwijking",
+        UITKERING_AFWIJKING,
         "Uitkeringsafwijkingen",
         "sociaal-maatschappelijk",
         "Vastgestelde onregelmatigheden bij uitkeringen (bijstand, WW, AO, AOW).",
@@ -212,7 +227,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "Afhankelijk van onderzoeksinzet.",
     ),
     Indicator(
-        "toeslag_afwijking",
+        TOESLAG_AFWIJKING,
         "Toeslagafwijkingen",
         "sociaal-maatschappelijk",
         "Vastgestelde onregelmatigheden bij toeslagen (huur-, zorg-, kinderopvangtoeslag).",
@@ -228,7 +243,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "Afhankelijk van onderzoeksinzet.",
     ),
     Indicator(
-        "niet_gebruik",
+        NIET_GEBRUIK,
         "Niet-gebruik van voorzieningen",
         "sociaal-maatschappelijk",
         "Inwoners die recht hebben op een voorziening maar die niet gebruiken (onderbenutting).",
@@ -243,7 +258,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "Schatting op basis van bekende rechthebbenden; wie buiten beeld is, ontbreekt.",
     ),
     Indicator(
-        "eigenaar_concentratie",
+        EIGENAAR_CONCENTRATIE,
         "Eigenaarsconcentratie",
         "veiligheid",
         "Aandeel probleemadressen in bezit van eigenaren met 3 of meer probleemadressen "
@@ -259,7 +274,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "Alleen geleverd met noemer. Zegt iets over eigendom, niet over bewoners.",
     ),
     Indicator(
-        "doorverwijzing_zorg",
+        DOORVERWIJZING_ZORG,
         "Doorverwijzingen naar zorg",
         "sociaal-maatschappelijk",
         "Bewoners doorverwezen naar ondersteuning: de zorgkant van handhaving en zorg.",
@@ -279,7 +294,7 @@ CATALOGUE: tuple[Indicator, ...] = (
 BY_CODE: dict[str, Indicator] = {ind.code: ind for ind in CATALOGUE}
 CODES: tuple[str, ...] = tuple(BY_CODE)
 # Address finding signaal -> the indicator it counts toward.
-SIGNAL_INDICATOR: dict[str, str] = {s: ("controles" if s == "controle" else s) for s in SIGNALEN}
+SIGNAL_INDICATOR: dict[str, str] = {s: (CONTROLES if s == "controle" else s) for s in SIGNALEN}
 
 
 def get(code: str) -> Indicator:
@@ -292,7 +307,7 @@ def get(code: str) -> Indicator:
 
 def inputs(code: str) -> tuple[str, ...]:
     """The delivered indicators that ``code`` is computed from (itself, unless derived)."""
-    return ("illegale_bewoning", "controles") if get(code).afgeleid else (code,)
+    return (ILLEGALE_BEWONING, CONTROLES) if get(code).afgeleid else (code,)
 
 
 def cards_markdown() -> str:

@@ -13,6 +13,15 @@ import pandas as pd
 from indicators import catalogue
 from indicators.disclosure import format_cell
 
+# The key figures above the Overzicht map.
+KEY_INDICATORS = (
+    catalogue.ILLEGALE_BEWONING,
+    catalogue.CONTROLES,
+    catalogue.WONINGSPLITSING,
+    catalogue.BRP_AFWIJKING,
+    catalogue.NIET_GEBRUIK,
+)
+
 
 def _cell(row: pd.Series | dict[Hashable, Any]) -> str:
     return format_cell(row["waarde_publ"], row["status"])
@@ -45,7 +54,7 @@ def map_frame(
     lines = out["code"].map(names).fillna(out["code"]) + " (" + out["code"] + ")"
     lines = lines + "\n" + card.naam + ": " + out["waarde_tekst"] + " " + card.eenheid
     for extra, title, unit in (
-        (effort, "Controles", catalogue.get("controles").eenheid),
+        (effort, "Controles", catalogue.get(catalogue.CONTROLES).eenheid),
         (effort_rate, "Illegale bewoning per controle", "per 100 controles"),
     ):
         if extra is None or not card.hit:
@@ -60,6 +69,54 @@ def map_frame(
         lines = lines + "\n" + title + ": " + text + " " + unit
     out["tooltip"] = lines
     return out.reset_index(drop=True)
+
+
+def map_rows(
+    shapes: pd.DataFrame,
+    disclosed: pd.DataFrame,
+    names: pd.Series,
+    *,
+    indicator: str,
+    periode: str,
+    level: str = "buurt",
+    effort: pd.DataFrame | None = None,
+    effort_rate: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``map_frame`` for every area in ``shapes`` (``code`` and optionally ``name``), in its order.
+
+    An area without a published row is missing ('.') and its tooltip is its name (or, without
+    a ``name`` column, its code). The other arguments are those of ``map_frame``.
+    """
+    values = map_frame(
+        disclosed,
+        names,
+        indicator=indicator,
+        periode=periode,
+        level=level,
+        effort=effort,
+        effort_rate=effort_rate,
+    )
+    shown = shapes.merge(values, on="code", how="left")
+    shown["status"] = shown["status"].fillna(".")
+    shown["tooltip"] = shown["tooltip"].fillna(shown["name" if "name" in shown else "code"])
+    return shown
+
+
+def with_hotspot_classes(shown: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+    """``shown`` (from ``map_rows``) with ``klasse``, the Gi* class of ``classes`` per code
+    ("niet gepubliceerd" where there is none), also added to the tooltip."""
+    gi = classes[["code", "gi_klasse"]].rename(columns={"gi_klasse": "klasse"})
+    out = shown.merge(gi, on="code", how="left")
+    out["klasse"] = out["klasse"].fillna("niet gepubliceerd")
+    out["tooltip"] = out["tooltip"] + "\nHotspot-analyse: " + out["klasse"]
+    return out
+
+
+def area_lines(
+    disclosed: pd.DataFrame, areas: Sequence[tuple[str, str]]
+) -> list[tuple[str, pd.DataFrame]]:
+    """One chart line per (name, code) of ``areas``: the area's ``series``."""
+    return [(name, series(disclosed, code)) for name, code in areas]
 
 
 def series(disclosed: pd.DataFrame, code: str) -> pd.DataFrame:

@@ -112,22 +112,22 @@ def trend_chart(
                 hovertemplate="%{text}<extra>" + name + "</extra>",
             )
         )
-    for when, text in markers:
-        x = pd.Timestamp(when) if len(when) == 10 else start_date(when)
+    for when, caption in markers:
+        at = pd.Timestamp(when) if len(when) == 10 else start_date(when)
         fig.add_shape(
             type="line",
-            x0=x,
-            x1=x,
+            x0=at,
+            x1=at,
             y0=0,
             y1=1,
             yref="paper",
             line={"color": "#333333", "width": 1.5, "dash": "dot"},
         )
         fig.add_annotation(
-            x=x,
+            x=at,
             y=1,
             yref="paper",
-            text=text,
+            text=caption,
             showarrow=False,
             xanchor="left",
             yanchor="bottom",

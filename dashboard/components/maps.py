@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import folium
 import pandas as pd
+import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -41,7 +42,7 @@ folium.Map.default_js = [("leaflet", f"{STATIC}/leaflet.js")]
 folium.Map.default_css = [("leaflet_css", f"{STATIC}/leaflet.css")]
 
 
-class _Overlay(MacroElement):  # type: ignore[misc]
+class _Overlay(MacroElement):
     """Adds the CBS / Kadaster attribution and an HTML legend control to the map."""
 
     _template = Template(
@@ -65,7 +66,7 @@ class _Overlay(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, legend_html: str, label: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca leaves __init__ unannotated
         self._name = "WijkmonitorOverlay"
         self.attribution = ATTRIBUTION
         self.legend = legend_html
@@ -162,7 +163,7 @@ def choropleth(
     return fmap
 
 
-class _Areas(MacroElement):  # type: ignore[misc]
+class _Areas(MacroElement):
     """The areas as one Leaflet GeoJSON layer whose geometry follows the zoom band.
 
     Styles and tooltips come from a small table per code, so a band swap sends no style twice.
@@ -216,7 +217,7 @@ class _Areas(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, layer: MapLayer, props: dict[str, dict[str, object]]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca leaves __init__ unannotated
         self._name = "WijkmonitorAreas"
         bands = ",".join(
             f'{{"z":{band.min_zoom},"g":{{{_geometries(band)}}}}}' for band in layer.bands
@@ -228,3 +229,17 @@ class _Areas(MacroElement):  # type: ignore[misc]
 
 def _geometries(band: ZoomBand) -> str:
     return ",".join(f'"{code}":{text}' for code, text in band.geometries.items())
+
+
+def open_clicked(result: dict[str, object] | None, *, page: str) -> None:
+    """A click on a buurt or wijk opens ``page`` on it (only clicks rerun the page, not panning).
+
+    ``result`` is what ``st_folium`` returned with ``returned_objects=["last_active_drawing"]``.
+    """
+    drawing = (result or {}).get("last_active_drawing") or {}
+    properties = drawing.get("properties", {}) if isinstance(drawing, dict) else {}
+    code = properties.get("code") if isinstance(properties, dict) else None
+    if code and code != st.session_state.get("laatste_klik"):
+        st.session_state["laatste_klik"] = code
+        st.session_state["open_gebied"] = code
+        st.switch_page(page)

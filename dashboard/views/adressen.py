@@ -29,18 +29,27 @@ def render() -> None:
     areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
     buurten = areas[areas["level"] == "buurt"].sort_values("code")
     names = dict(zip(buurten["code"], buurten["name"], strict=True))
-    buurt = st.selectbox("Buurt", [None, *names], key="adres_buurt",
-                         format_func=lambda c: "Alle buurten" if c is None else f"{names[c]} ({c})")  # fmt: skip
+    buurt = st.selectbox(
+        "Buurt",
+        [None, *names],
+        key="adres_buurt",
+        format_func=lambda c: "Alle buurten" if c is None else f"{names[c]} ({c})",
+    )
     engine = loaders.engine(selection.url)
     newest = latest_finding_date(engine, selection.gemeente) or date.today()
-    chosen = st.date_input("Periode", value=(newest - timedelta(days=365), newest),
-                           format="DD-MM-YYYY", key="adres_periode")  # fmt: skip
+    chosen = st.date_input(
+        "Periode",
+        value=(newest - timedelta(days=365), newest),
+        format="DD-MM-YYYY",
+        key="adres_periode",
+    )
     if not isinstance(chosen, tuple) or len(chosen) != 2:
         st.info("Kies een begin- en einddatum.")
         return
     van, tot = chosen
-    findings = view_findings(engine, user, gemeente=selection.gemeente,
-                             buurtcode=buurt, van=van, tot=tot)  # fmt: skip
+    findings = view_findings(
+        engine, user, gemeente=selection.gemeente, buurtcode=buurt, van=van, tot=tot
+    )
     st.caption(f"{len(findings)} bevindingen, op datum gesorteerd.")
     if findings.empty:
         st.info("Geen bevindingen in deze periode.")

@@ -20,23 +20,39 @@ def render() -> None:
     user = auth.require("beheerder")
     engine = loaders.engine(loaders.settings().db_url)
     st.title("Data")
-    st.caption("Leveringen van partners (CSV of XLSX) en interventies. Elk bestand wordt in zijn "
-               "geheel geaccepteerd of geweigerd; elke poging staat in het importlog.")  # fmt: skip
-    soort = st.radio("Soort bestand", ["leveringen", "interventies"], horizontal=True,
-                     format_func=lambda s: "Partnerleveringen" if s == "leveringen" else "Interventies",
-                     key="upload_soort")  # fmt: skip
-    uploads = st.file_uploader("Bestanden", type=["csv", "xlsx"], accept_multiple_files=True,
-                               key="uploads")  # fmt: skip
+    st.caption(
+        "Leveringen van partners (CSV of XLSX) en interventies. Elk bestand wordt in zijn "
+        "geheel geaccepteerd of geweigerd; elke poging staat in het importlog."
+    )
+    soort = st.radio(
+        "Soort bestand",
+        ["leveringen", "interventies"],
+        horizontal=True,
+        format_func=lambda s: "Partnerleveringen" if s == "leveringen" else "Interventies",
+        key="upload_soort",
+    )
+    uploads = st.file_uploader(
+        "Bestanden", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads"
+    )
     vervang = soort == "leveringen" and st.checkbox("Eerder geleverde rijen vervangen (--vervang)")
     if uploads and st.button("Importeren", type="primary"):
         with st.status("Bestanden controleren en importeren...", expanded=True) as status:
-            outcomes = _import(engine, uploads, soort=soort, vervang=vervang, gebruiker=user.naam,
-                               limits=loaders.settings().upload)  # fmt: skip
+            outcomes = _import(
+                engine,
+                uploads,
+                soort=soort,
+                vervang=vervang,
+                gebruiker=user.naam,
+                limits=loaders.settings().upload,
+            )
             for outcome in outcomes:
                 _report(outcome)
             refused = sum(not o.geaccepteerd for o in outcomes)
-            status.update(label=f"{len(outcomes) - refused} van {len(outcomes)} bestanden geaccepteerd",
-                          state="error" if refused else "complete", expanded=True)  # fmt: skip
+            status.update(
+                label=f"{len(outcomes) - refused} van {len(outcomes)} bestanden geaccepteerd",
+                state="error" if refused else "complete",
+                expanded=True,
+            )
         st.cache_data.clear()  # new figures: every cached table is stale
     st.subheader("Importlog")
     st.dataframe(import_log(engine), hide_index=True, width="stretch")

@@ -11,7 +11,7 @@ from dashboard.components.tables import download_buttons
 from data.regions import load_regions
 from indicators import catalogue
 from indicators.periods import label
-from indicators.views import map_frame, periods_with_data, region_rows
+from indicators.views import map_rows, periods_with_data, region_rows
 
 
 def render() -> None:
@@ -39,20 +39,30 @@ def render() -> None:
     if not periods:
         st.info(f"Voor {card.naam} is in deze regio nog niets geleverd.")
         return
-    periode = st.select_slider("Periode", options=periods, value=periods[-1], format_func=label,
-                               key="periode_regio")  # fmt: skip
-    names_by_code = gemeenten["name"].to_dict()
+    periode = st.select_slider(
+        "Periode", options=periods, value=periods[-1], format_func=label, key="periode_regio"
+    )
+    names_by_code = {str(k): str(v) for k, v in gemeenten["name"].items()}
     rows = region_rows(table, members, names_by_code, indelingen, periode=periode)
     st.subheader(f"{card.naam} ({card.eenheid}), {label(periode)}")
     left, right = st.columns([3, 2])
     with right:
         st.dataframe(
-            rows.rename(columns={"name": "Gemeente", "code": "Code", "indeling_jaar": "Indeling",
-                                 "waarde_tekst": card.eenheid, "teller_tekst": "Aantal (afgerond)"}),
-            hide_index=True, width="stretch",
-        )  # fmt: skip
-        download_buttons(rows, name=f"wijkmonitor-{region}-{selection.indicator}-{periode}",
-                         key="download_regio")  # fmt: skip
+            rows.rename(
+                columns={
+                    "name": "Gemeente",
+                    "code": "Code",
+                    "indeling_jaar": "Indeling",
+                    "waarde_tekst": card.eenheid,
+                    "teller_tekst": "Aantal (afgerond)",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        download_buttons(
+            rows, name=f"wijkmonitor-{region}-{selection.indicator}-{periode}", key="download_regio"
+        )
         st.caption(
             "Elke gemeente staat op haar eigen buurtindeling (kolom Indeling): buurten van "
             "verschillende jaren zijn niet één op één vergelijkbaar."
@@ -60,18 +70,25 @@ def render() -> None:
     with left:
         buurten = table.loc[table["level"] == "buurt", ["code"]].drop_duplicates()
         members_jaar = tuple(sorted(indelingen.items()))
-        values = map_frame(table, loaders.area_names(selection.url, members_jaar),
-                           indicator=selection.indicator, periode=periode)  # fmt: skip
-        shown = buurten.merge(values, on="code", how="left")
-        shown["status"] = shown["status"].fillna(".")
-        shown["tooltip"] = shown["tooltip"].fillna(shown["code"])
+        shown = map_rows(
+            buurten,
+            table,
+            loaders.area_names(selection.url, members_jaar),
+            indicator=selection.indicator,
+            periode=periode,
+        )
         layer = loaders.map_layer(selection.url, members_jaar)
-        fmap = choropleth(layer, shown, title=f"{card.naam} ({card.eenheid})",
-                          tiles_url=loaders.settings().tiles_url)  # fmt: skip
-        st_folium(fmap, height=600, use_container_width=True, returned_objects=[],
-                  key="regiokaart")  # fmt: skip
-        st.caption("Per buurt; grijs gestreept: x (geheim), wit gestreept: . (niet geleverd). "
-                   "Kaart CBS / Kadaster.")  # fmt: skip
+        fmap = choropleth(
+            layer,
+            shown,
+            title=f"{card.naam} ({card.eenheid})",
+            tiles_url=loaders.settings().tiles_url,
+        )
+        st_folium(fmap, height=600, use_container_width=True, returned_objects=[], key="regiokaart")
+        st.caption(
+            "Per buurt; grijs gestreept: x (geheim), wit gestreept: . (niet geleverd). "
+            "Kaart CBS / Kadaster."
+        )
         if layer.truncated:
             st.caption(
                 "Voor zoveel buurten tegelijk zijn de grenzen vereenvoudigd, ook als u inzoomt. "

@@ -8,9 +8,10 @@ from streamlit_folium import st_folium
 from dashboard import auth, context, loaders
 from dashboard.components.maps import choropleth
 from dashboard.components.tables import download_buttons
+from dashboard.components.widgets import level_choice
 from indicators import catalogue
 from indicators.periods import label
-from indicators.views import compare_periods, map_frame, periods_with_data
+from indicators.views import compare_periods, periods_with_data
 
 
 def render() -> None:
@@ -28,30 +29,40 @@ def render() -> None:
         st.info("Er zijn minder dan twee geleverde perioden om te vergelijken.")
         return
     before, after = st.select_slider(
-        "Perioden (voor en na)", options=periods, value=(periods[0], periods[-1]),
-        format_func=label, key="vergelijk_perioden",
-    )  # fmt: skip
-    level = st.radio("Kaart per", ["buurt", "wijk"], format_func=lambda v: v.capitalize() + "en",
-                     horizontal=True, key="vergelijk_niveau")  # fmt: skip
+        "Perioden (voor en na)",
+        options=periods,
+        value=(periods[0], periods[-1]),
+        format_func=label,
+        key="vergelijk_perioden",
+    )
+    level = level_choice(key="vergelijk_niveau")
     areas = loaders.areas(selection.url, selection.gemeente, selection.jaar)
     names = areas.set_index("code")["name"]
-    shapes = areas.loc[areas["level"] == level, ["code", "name"]]
     layer = loaders.map_layer(selection.url, ((selection.gemeente, selection.jaar),), level)
     columns = st.columns(2)
     for column, periode, key in (
         (columns[0], before, "kaart_voor"),
         (columns[1], after, "kaart_na"),
     ):
-        values = map_frame(
-            table, names, indicator=selection.indicator, periode=periode, level=level
+        shown = loaders.map_rows(
+            selection.url,
+            selection.gemeente,
+            selection.jaar,
+            selection.indicator,
+            selection.granularity,
+            periode,
+            level,
+            effort=False,
         )
-        shown = shapes.merge(values, on="code", how="left")
-        shown["status"] = shown["status"].fillna(".")
-        shown["tooltip"] = shown["tooltip"].fillna(shown["name"])
         with column:
             st.subheader(label(periode))
-            fmap = choropleth(layer, shown, title=f"{card.naam} ({card.eenheid})",
-                              tiles_url=loaders.settings().tiles_url, height=480)  # fmt: skip
+            fmap = choropleth(
+                layer,
+                shown,
+                title=f"{card.naam} ({card.eenheid})",
+                tiles_url=loaders.settings().tiles_url,
+                height=480,
+            )
             st_folium(fmap, height=480, use_container_width=True, returned_objects=[], key=key)
     st.caption(
         "Beide kaarten gebruiken hun eigen klassenindeling; vergelijk de getallen in de tabel."
@@ -59,12 +70,23 @@ def render() -> None:
     change = compare_periods(table, names, before=before, after=after, level=level)
     st.subheader("Verandering")
     st.dataframe(
-        change.rename(columns={"name": level.capitalize(), "code": "Code", "voor": label(before),
-                               "na": label(after), "verschil": f"Verschil ({card.eenheid})"}),
-        hide_index=True, width="stretch",
-    )  # fmt: skip
-    download_buttons(change, name=f"wijkmonitor-verschil-{selection.indicator}-{before}-{after}",
-                     key="download_vergelijken")  # fmt: skip
+        change.rename(
+            columns={
+                "name": level.capitalize(),
+                "code": "Code",
+                "voor": label(before),
+                "na": label(after),
+                "verschil": f"Verschil ({card.eenheid})",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    download_buttons(
+        change,
+        name=f"wijkmonitor-verschil-{selection.indicator}-{before}-{after}",
+        key="download_vergelijken",
+    )
     st.caption(
         "Een verschil is alleen te zien waar beide perioden gepubliceerd zijn. Wijkmonitor "
         "signaleert; een verschil verklaart niet waardoor iets veranderde."

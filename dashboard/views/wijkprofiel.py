@@ -8,9 +8,11 @@ import streamlit as st
 from dashboard import auth, context, loaders
 from dashboard.briefing import DEFAULT_INDICATORS
 from dashboard.components.charts import PLOTLY_CONFIG, trend_chart
+from dashboard.components.profile import effort_panel, sporen_tables
 from dashboard.components.tables import download_buttons
 from indicators import catalogue
 from indicators.composite import profile_rows
+from indicators.register import start_markers
 from indicators.trends import disclosed_interval
 from indicators.views import periods_with_data, series, series_table
 
@@ -36,14 +38,12 @@ def render() -> None:
     args = (selection.url, selection.gemeente)
     table = loaders.disclosed(*args, selection.indicator, selection.granularity)
     buurten = areas.loc[(areas["code"] == code) | (areas["parent_code"] == code), "code"]
-    markers = [
-        (str(row.start), f"Start {row.naam}")
-        for row in loaders.interventions(selection.url).itertuples()
-        if set(row.buurtcodes) & set(buurten)
-    ]
+    markers = start_markers(loaders.interventions(selection.url), buurten)
     st.subheader(f"{card.naam} ({card.eenheid})")
-    lines = [(names[code], disclosed_interval(series(table, code), schaal=card.schaal)),
-             (selection.gemeente_naam, series(table, selection.gemeente))]  # fmt: skip
+    lines = [
+        (names[code], disclosed_interval(series(table, code), schaal=card.schaal)),
+        (selection.gemeente_naam, series(table, selection.gemeente)),
+    ]
     figure = trend_chart(lines, eenheid=card.eenheid, markers=markers)
     st.plotly_chart(figure, width="stretch", key="trend", config=PLOTLY_CONFIG)
     with st.expander("Tabel bij de grafiek"):
@@ -57,32 +57,9 @@ def render() -> None:
         "Gebieden die gekozen zijn omdat het er slecht ging, verbeteren vaak ook vanzelf."
     )
     if card.hit:
-        st.subheader("Inzet: controles en treffers per controle")
-        effort = loaders.disclosed(*args, "controles", selection.granularity)
-        per_controle = loaders.disclosed(
-            *args, "illegale_bewoning_per_controle", selection.granularity
-        )
-        effort_lines = [(names[code], series(effort, code)),
-                        (selection.gemeente_naam, series(effort, selection.gemeente))]  # fmt: skip
-        rate_lines = [(names[code], series(per_controle, code)),
-                      (selection.gemeente_naam, series(per_controle, selection.gemeente))]  # fmt: skip
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(
-                trend_chart(effort_lines, eenheid="controles per 1.000 woningen", markers=markers,
-                            height=300),
-                width="stretch", key="inzet", config=PLOTLY_CONFIG,
-            )  # fmt: skip
-        with right:
-            st.plotly_chart(
-                trend_chart(rate_lines, eenheid="illegale bewoning per 100 controles",
-                            markers=markers, height=300),
-                width="stretch", key="per_controle", config=PLOTLY_CONFIG,
-            )  # fmt: skip
-        with st.expander("Tabel bij de grafieken"):  # the charts' content as text (WCAG 1.1.1)
-            both = [(f"Controles per 1.000 woningen: {n}", f) for n, f in effort_lines]
-            both += [(f"Per 100 controles: {n}", f) for n, f in rate_lines]
-            st.dataframe(series_table(both), hide_index=True, width="stretch")
+        both_areas = [(names[code], code), (selection.gemeente_naam, selection.gemeente)]
+        effort_lines, rate_lines = loaders.effort_lines(*args, selection.granularity, both_areas)
+        effort_panel(effort_lines, rate_lines, markers=markers)
     _sporen(selection, code)
     _briefing(selection, code, areas)
 
@@ -98,38 +75,26 @@ def _briefing(selection: context.Selection, code: str, areas: pd.DataFrame) -> N
         auth.audit_action("rapport", f"Wijkbriefing {wijk} ({', '.join(indicators)})")
     made = st.session_state.get("briefing")
     if made and made[0] == wijk:
-        st.download_button("Download briefing", made[1], file_name=f"wijkbriefing-{wijk}.pdf",
-                           mime="application/pdf", key="download_briefing",
-                           on_click=auth.audit_action, args=("download", f"wijkbriefing-{wijk}.pdf"))  # fmt: skip
+        st.download_button(
+            "Download briefing",
+            made[1],
+            file_name=f"wijkbriefing-{wijk}.pdf",
+            mime="application/pdf",
+            key="download_briefing",
+            on_click=auth.audit_action,
+            args=("download", f"wijkbriefing-{wijk}.pdf"),
+        )
 
 
 def _sporen(selection: context.Selection, code: str) -> None:
     """The three sporen at a glance: every indicator, the area against the gemeente, last year."""
-    args = (selection.url, selection.gemeente)
-    tables = {c: loaders.disclosed(*args, c, "jaar") for c in catalogue.CODES}
-    years = periods_with_data(tables["illegale_bewoning"])
+    tables = loaders.year_tables(selection.url, selection.gemeente)
+    years = periods_with_data(tables[catalogue.ILLEGALE_BEWONING])
     if not years:
         return
     jaar = st.selectbox("Jaar voor het overzicht", years[::-1], key="sporen_jaar")
     rows = profile_rows(tables, code=code, gemeente=selection.gemeente, periode=jaar)
-    st.subheader(f"Drie sporen in {jaar}")
-    columns = st.columns(3)
-    for column, spoor in zip(columns, catalogue.SPOREN, strict=True):
-        part = rows[rows["spoor"] == spoor]
-        with column:
-            st.markdown(f"**{spoor.capitalize()}**")
-            st.dataframe(
-                part.rename(columns={"naam": "Indicator", "gebied": "Gebied",
-                                     "gemeente": selection.gemeente_naam, "index": "Index",
-                                     "inzet": "Inzet"})[
-                    ["Indicator", "Gebied", selection.gemeente_naam, "Index", "Inzet"]],
-                hide_index=True, width="stretch",
-            )  # fmt: skip
-    st.caption(
-        "Index: het gebied als percentage van de gemeente (100 = gelijk). Samengesteld: het "
-        "gemiddelde van de gepubliceerde onderdelen van het spoor; arbeidsmigranten, controles "
-        "en doorverwijzingen tellen nooit mee. Naast elk treffercijfer staat de controle-inzet."
-    )
+    sporen_tables(rows, jaar=jaar, gemeente_naam=selection.gemeente_naam)
 
 
 if __name__ == "__main__":  # Streamlit runs a page file as __main__
