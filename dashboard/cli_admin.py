@@ -10,7 +10,7 @@ from pathlib import Path
 from dashboard.cli_common import engine_for as _engine
 from dashboard.cli_common import nl as _nl
 from dashboard.cli_common import say as _say
-from data.settings import Settings
+from data.settings import Settings, server_environment
 from geo.errors import InputError
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -33,10 +33,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from data.db import redact_url
 
     host = args.adres or settings.host
-    env = dict(os.environ, WIJKMONITOR_DB=settings.db_url)
-    # The variable is only ever set here, after the checks; one inherited from the caller's
-    # environment is dropped (the dashboard checks again on every run anyway).
-    env.pop("WIJKMONITOR_DEMO_LOGIN", None)
+    # WIJKMONITOR_DEMO_LOGIN is only ever set here, after the checks (the dashboard checks again
+    # on every run anyway).
+    env = server_environment(settings)
     if args.demo_login:
         engine = _engine(settings)
         try:

@@ -1,4 +1,4 @@
-"""``wijkmonitor import`` and ``wijkmonitor interventions import`` (CONTRACT.md).
+"""``wijkmonitor import`` and ``wijkmonitor interventions import`` (docs/contract.md).
 
 Each file is all or nothing; with several files the accepted ones stay. stderr gives each file's
 outcome and, for a refused file, every problem on its own line (file, row, column). Exit status
@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from data import db
+from dashboard.cli_common import engine_for, nl
 from data.deliveries.importer import Outcome, import_files
 from data.deliveries.interventions import import_interventions
 from data.settings import Settings
@@ -24,24 +24,20 @@ _SOORT = {
 }
 
 
-def _nl(number: int) -> str:
-    return f"{number:,}".replace(",", ".")
-
-
 def outcome_lines(outcome: Outcome) -> list[str]:
     """The outcome of one file in Dutch: a head line, then each problem on its own line."""
     if outcome.geaccepteerd:
         extra = (
-            f"; {_nl(outcome.vervangen)} eerder geïmporteerde rijen vervangen"
+            f"; {nl(outcome.vervangen)} eerder geïmporteerde rijen vervangen"
             if outcome.vervangen
             else ""
         )
         return [
-            f"{outcome.bestand}: geaccepteerd ({_nl(outcome.rijen)} rijen, "
+            f"{outcome.bestand}: geaccepteerd ({nl(outcome.rijen)} rijen, "
             f"{_SOORT[outcome.soort]}{extra})"
         ]
     n = len(outcome.problemen)
-    head = f"{outcome.bestand}: geweigerd ({_nl(n)} {'probleem' if n == 1 else 'problemen'})"
+    head = f"{outcome.bestand}: geweigerd ({nl(n)} {'probleem' if n == 1 else 'problemen'})"
     return [head, *(f"  {problem}" for problem in outcome.problemen)]
 
 
@@ -61,7 +57,7 @@ def _report(outcomes: Sequence[Outcome]) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """``wijkmonitor import FILE [FILE...] [--vervang]``."""
-    engine = db.make_engine(settings.db_url)
+    engine = engine_for(settings)
     try:
         outcomes = import_files(
             engine,
@@ -76,7 +72,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_interventions_import(args: argparse.Namespace, settings: Settings) -> int:
     """``wijkmonitor interventions import FILE``."""
-    engine = db.make_engine(settings.db_url)
+    engine = engine_for(settings)
     try:
         outcome = import_interventions(engine, args.file, limits=settings.upload)
     finally:

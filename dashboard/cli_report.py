@@ -1,4 +1,4 @@
-"""``wijkmonitor report`` and ``wijkmonitor export`` (CONTRACT.md).
+"""``wijkmonitor report`` and ``wijkmonitor export`` (docs/contract.md).
 
 ``report --wijk WK...`` writes the one-page wijkbriefing, ``report --regio ID`` or several
 ``--gemeente`` the RPF overview; ``export --out FILE.gpkg`` the GeoPackage for QGIS. Bad input
@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 from dashboard.briefing import DEFAULT_INDICATORS
-from dashboard.cli_common import audit_cli
-from data import db
+from dashboard.cli_common import audit_cli, engine_for
 from data.settings import Settings
 from geo.errors import InputError
 
@@ -46,7 +45,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("Kies precies één van --wijk WK......, --regio ID of --gemeente GM.....")
     indicators = list(getattr(args, "indicator", None) or DEFAULT_INDICATORS)
     periode = getattr(args, "periode", None)
-    engine = db.make_engine(settings.db_url)
+    engine = engine_for(settings)
     try:
         if wijk:
             from dashboard.briefing import briefing_pdf
@@ -75,7 +74,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     out = _out(getattr(args, "out", None), ".gpkg")
     gemeenten = _codes(getattr(args, "gemeente", None)) or None
-    engine = db.make_engine(settings.db_url)
+    engine = engine_for(settings)
     try:
         print("Exporteren (openbaarheidsregels toegepast)...", file=sys.stderr, flush=True)
         export_gpkg(engine, out, gemeenten=gemeenten)

@@ -190,6 +190,15 @@ def from_env(db_url: str | None = None) -> Settings:
     return _cached(items).with_db(db_url)
 
 
+def server_environment(settings: Settings) -> dict[str, str]:
+    """The environment for a dashboard server started from the command line: this process's,
+    on ``settings.db_url``, without ``WIJKMONITOR_DEMO_LOGIN`` (only ``serve --demo-login`` sets
+    it, after its checks; one inherited from the caller is dropped)."""
+    env = dict(os.environ, **{PREFIX + "DB": settings.db_url})
+    env.pop(PREFIX + "DEMO_LOGIN", None)
+    return env
+
+
 def is_local(host: str) -> bool:
     """True when ``host`` is a loopback address: nobody else can reach a server there."""
     return host.strip().lower() in LOCAL_HOSTS
