@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.areas import gemeente_codes
+
 WORKERS = 2
 PG_ADMIN = "host=127.0.0.1 port=55432 user=postgres dbname=postgres"
 PG_URL = "postgresql://postgres@127.0.0.1:55432/{name}"
@@ -314,7 +316,7 @@ def step_audit(cache: Path) -> None:
         signals: dict[str, pd.DataFrame] = _SHARED["signals"]  # type: ignore[assignment]
         deliveries: dict[str, pd.DataFrame] = _SHARED["deliveries"]  # type: ignore[assignment]
         mine = pd.concat(signals.values(), ignore_index=True)
-        mine = mine[mine["buurtcode"].str[2:6] == gemeente[2:6]]
+        mine = mine[gemeente_codes(mine["buurtcode"]) == gemeente]
         delivered = pd.concat(deliveries.values(), ignore_index=True)
         delivered = delivered[delivered["gemeentecode"] == gemeente]
     data = ClusterData(cluster=Cluster(((gemeente, 2014),), ()), areas=own.assign(geometry=None),  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ from dashboard.pdf.trend import trend_drawing
 from data import store
 from data.publication.cells import group_code
 from data.publication.read import ClusterPublication
+from geo.areas import gemeente_of
 from geo.errors import InputError, WijkmonitorError
 from indicators import catalogue
 from indicators.periods import label
@@ -47,12 +48,12 @@ _MAP_W, _CHART_W, _GAP = 262.0, 257.0, 16.0
 
 # What a briefing shows when nobody chooses: the first indicator gets the map, trend and effect.
 DEFAULT_INDICATORS = [
-    "illegale_bewoning",
-    "woningsplitsing",
-    "overbewoning",
-    "brp_afwijking",
-    "uitkering_afwijking",
-    "niet_gebruik",
+    catalogue.ILLEGALE_BEWONING,
+    catalogue.WONINGSPLITSING,
+    catalogue.OVERBEWONING,
+    catalogue.BRP_AFWIJKING,
+    catalogue.UITKERING_AFWIJKING,
+    catalogue.NIET_GEBRUIK,
 ]
 
 
@@ -77,9 +78,9 @@ def briefing_pdf(
     if not _WIJK.match(wijk):
         raise InputError(f"Onbekende wijk {wijk!r}: verwacht WK gevolgd door 6 cijfers.")
     gem = (
-        load_gemeente(engine, "GM" + wijk[2:6], indicators)
+        load_gemeente(engine, gemeente_of(wijk), indicators)
         if pub is None
-        else gemeente_in(pub, "GM" + wijk[2:6])
+        else gemeente_in(pub, gemeente_of(wijk))
     )
     if wijk not in set(gem.areas.loc[gem.areas["level"] == "wijk", "code"]):
         raise InputError(f"Onbekende wijk {wijk}: niet in indeling {gem.indeling_jaar} geladen.")

@@ -1,4 +1,4 @@
-"""The ``wijkmonitor`` command line (see CONTRACT.md). Exit status: 0 ok, 2 bad input, 1 other.
+"""The ``wijkmonitor`` command line (see docs/contract.md). Exit status: 0 ok, 2 bad input, 1 other.
 
 This module only parses; the handlers live in ``dashboard/cli_*.py``, one module per domain.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from dashboard.cli_admin import cmd_demo, cmd_purge, cmd_regions_add, cmd_serve, cmd_users_add
 from dashboard.cli_areas import cmd_addresses_load, cmd_areas_list, cmd_areas_load
@@ -22,7 +23,7 @@ from geo.errors import InputError, WijkmonitorError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"wijkmonitor: fout: {message}", file=sys.stderr)
         raise SystemExit(2)
@@ -50,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         name: str,
         func: Callable[..., int],
         help_text: str,
-        parent: argparse._SubParsersAction = sub,
-    ) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-        p = parent.add_parser(name, help=help_text)
+        parent: argparse._SubParsersAction[_Parser] = sub,
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
         _add_db(p, top=False)
         p.set_defaults(func=func)
         return p
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_publication_commands(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    sub: argparse._SubParsersAction[_Parser],
     command: Callable[..., argparse.ArgumentParser],
 ) -> None:
     """``publish`` (the whole publication as CSV) and ``audit`` (the attack on it)."""
@@ -183,8 +184,8 @@ def _add_publication_commands(
 
 
 def _add_security_commands(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-    users_sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    sub: argparse._SubParsersAction[_Parser],
+    users_sub: argparse._SubParsersAction[_Parser],
     command: Callable[..., argparse.ArgumentParser],
 ) -> None:
     """``users remove``, ``users disable`` and ``audit-log verify`` (issue 12)."""

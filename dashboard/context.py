@@ -60,7 +60,7 @@ def sidebar(user: User) -> Selection | None:
         indicator = st.selectbox(
             "Indicator",
             list(catalogue.CODES),
-            index=list(catalogue.CODES).index("illegale_bewoning"),
+            index=list(catalogue.CODES).index(catalogue.ILLEGALE_BEWONING),
             format_func=lambda c: catalogue.get(c).naam,
             key="indicator",
         )

@@ -62,7 +62,7 @@ def regional_pdf(
         raise InputError(
             f"Onbekende gemeente(n): {', '.join(unknown)}: er zijn geen gebieden van geladen."
         )
-    needed = sorted({*indicators, EFFORT, "illegale_bewoning", PER_CONTROLE})
+    needed = sorted({*indicators, EFFORT, catalogue.ILLEGALE_BEWONING, PER_CONTROLE})
     pub = open_publication(engine, gemeenten=codes, indicators=needed)
     members = [gemeente_in(pub, code) for code in codes]
     if not regio:

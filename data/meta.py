@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, insert, select
@@ -55,7 +56,8 @@ def real_deliveries(conn: Connection | Engine) -> int:
         .select_from(db.import_log)
         .where(t.soort != "demo", t.gebruiker != "demo", t.uitkomst == "geaccepteerd")
     )
-    return int(read_frame(conn, query).iloc[0, 0])
+    count: Any = read_frame(conn, query).iloc[0, 0]
+    return int(count)
 
 
 def peildatum(conn: Connection | Engine) -> date | None:

@@ -6,24 +6,36 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, false, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Executable,
+    and_,
+    delete,
+    false,
+    insert,
+    or_,
+    select,
+)
 
-from data import db
-from geo.areas import AREA_COLUMNS, KEY_FIGURES, dissolve_levels
+from data import db, frames
+from geo.areas import AREA_COLUMNS, KEY_FIGURES, buurt_prefix, dissolve_levels
 from geo.crs import RD, check_frame
 
 SIGNAL_COLUMNS = ["buurtcode", "periode", "indicator", "teller", "noemer", "bron", "soort"]
 
 
-def read_frame(conn: Connection | Engine, query: object) -> pd.DataFrame:
+def read_frame(conn: Connection | Engine, query: Executable) -> pd.DataFrame:
     """The rows of ``query`` as a frame (a connection is opened when given an engine)."""
     if isinstance(conn, Engine):
         with conn.connect() as c:
             return read_frame(c, query)
-    result = conn.execute(query)  # type: ignore[call-overload]
+    result = conn.execute(query)
     # Plain tuples: building a frame from Row objects is about ten times slower.
     return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
 
@@ -62,12 +74,12 @@ def save_areas(engine: Engine, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _area_records(areas: gpd.GeoDataFrame) -> list[dict[str, object]]:
     records = []
-    for row in areas.itertuples(index=False):
-        record = {c: getattr(row, c) for c in AREA_COLUMNS}
+    for row in frames.rows(areas):
+        record: dict[str, Any] = {c: getattr(row, c) for c in AREA_COLUMNS}
         for figure in KEY_FIGURES:
             value = record[figure]
-            record[figure] = None if pd.isna(value) else float(value)  # type: ignore[arg-type]
-        record["indeling_jaar"] = int(record["indeling_jaar"])  # type: ignore[call-overload]
+            record[figure] = None if pd.isna(value) else float(value)
+        record["indeling_jaar"] = int(record["indeling_jaar"])
         records.append(record)
     return records
 
@@ -104,7 +116,7 @@ def latest_indeling(conn: Connection | Engine, gemeente: str | None = None) -> i
     if gemeente is not None:
         query = query.where(db.areas.c.gemeentecode == gemeente)
     frame = read_frame(conn, query)
-    value = frame.iloc[0, 0] if not frame.empty else None
+    value: Any = frame.iloc[0, 0] if not frame.empty else None
     return None if value is None or pd.isna(value) else int(value)
 
 
@@ -155,7 +167,7 @@ def save_signals(conn: Connection, signals: pd.DataFrame, *, import_id: int | No
             "soort": r.soort,
             "import_id": import_id,
         }
-        for r in signals[SIGNAL_COLUMNS].itertuples(index=False)
+        for r in frames.rows(signals[SIGNAL_COLUMNS])
     ]
     conn.execute(insert(db.signals), records)
 
@@ -167,9 +179,7 @@ def save_deliveries(conn: Connection, deliveries: pd.DataFrame, *, import_id: in
     now = datetime.now(UTC)
     records = [
         {**r._asdict(), "import_id": import_id, "geleverd_op": now}
-        for r in deliveries[["bron", "gemeentecode", "indicator", "periode"]]
-        .drop_duplicates()
-        .itertuples(index=False)
+        for r in frames.rows(deliveries[["bron", "gemeentecode", "indicator", "periode"]].drop_duplicates())
     ]
     conn.execute(insert(db.deliveries), records)
 
@@ -185,7 +195,7 @@ def load_signals(
     query = select(*[db.signals.c[c] for c in SIGNAL_COLUMNS])
     if buurtcodes is not None:
         query = query.where(db.signals.c.buurtcode.in_(list(buurtcodes)))
-    prefixes = None if gemeenten is None else sorted({"BU" + g[2:6] for g in gemeenten})
+    prefixes = None if gemeenten is None else sorted({buurt_prefix(g) for g in gemeenten})
     if prefixes is not None and len(prefixes) <= _MAX_RANGES:
         query = query.where(_in_gemeenten(db.signals.c.buurtcode, prefixes))
     if indicators is not None:
@@ -245,7 +255,7 @@ def save_interventions(conn: Connection, interventions: pd.DataFrame) -> None:
         delete(db.intervention_buurten).where(db.intervention_buurten.c.intervention_id.in_(ids))
     )
     conn.execute(delete(db.interventions).where(db.interventions.c.id.in_(ids)))
-    for r in interventions.itertuples(index=False):
+    for r in frames.rows(interventions):
         conn.execute(
             insert(db.interventions).values(
                 id=r.id,
@@ -280,11 +290,12 @@ def load_interventions(conn: Connection | Engine) -> pd.DataFrame:
     main["partners"] = main["partners"].apply(lambda p: [x for x in str(p).split("|") if x])
     main["start"] = pd.to_datetime(main["start"]).dt.date
     own = links.assign(start=pd.to_datetime(links["start"]).dt.date)
-    stage = {(r.intervention_id, r.buurtcode): r.start for r in own.itertuples(index=False)}
-    main["starts"] = [
+    stage = {(r.intervention_id, r.buurtcode): r.start for r in frames.rows(own)}
+    starts = [
         {b: stage.get((i, b)) if pd.notna(stage.get((i, b))) else s for b in codes}
         for i, s, codes in zip(main["id"], main["start"], main["buurtcodes"], strict=True)
     ]
+    main["starts"] = pd.Series(starts, index=main.index, dtype=object)
     main["eind"] = main["eind"].apply(
         lambda d: None if d is None or pd.isna(d) else pd.Timestamp(d).date()
     )

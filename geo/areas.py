@@ -106,6 +106,16 @@ def gemeente_of(code: str) -> str:
     return "GM" + code[2:6]
 
 
+def gemeente_codes(codes: pd.Series) -> pd.Series:
+    """``gemeente_of`` for a column of BU/WK/GM codes."""
+    return "GM" + codes.str[2:6]
+
+
+def buurt_prefix(gemeente: str) -> str:
+    """The start every buurtcode of ``gemeente`` shares: ``GM0983`` -> ``BU0983``."""
+    return "BU" + gemeente[2:6]
+
+
 def _clean_number(values: pd.Series) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce").astype("Float64")
     return numbers.mask(numbers.isin(CBS_SENTINELS) | (numbers < 0))

@@ -1,4 +1,4 @@
-"""The plain-Dutch warnings that every effect estimate carries (PRINCIPLES.md)."""
+"""The plain-Dutch warnings that every effect estimate carries (docs/principes.md)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def effect_warnings(
     ring_buurten: int | None = None,
     n_vergelijkingsbuurten: int | None = None,
 ) -> list[str]:
-    """The warnings of one estimate, in a fixed order; see PRINCIPLES.md.
+    """The warnings of one estimate, in a fixed order; see docs/principes.md.
 
     ``ring_buurten``, ``n_vergelijkingsbuurten``: the buurten behind summed ring and comparison
     lines (None: count the codes with data).

@@ -1,6 +1,6 @@
 """Choosing the buurten an intervention is compared with, and the ring kept out of that choice.
 
-Two groups matter around treated buurten (PRINCIPLES.md):
+Two groups matter around treated buurten (docs/principes.md):
 
 - the ring: buurten touching the treated ones (``ring_buurten``). Problems can move there (the
   waterbed effect), so the ring is shown as its own group and never used for comparison;

@@ -35,7 +35,7 @@ def profile_rows(
     ``PROFILE_COLUMNS``: texts in Dutch number format; ``index`` is the area's rate as a
     percentage of the gemeente's; ``inzet`` gives controles beside every hit indicator.
     """
-    effort = tables.get("controles")
+    effort = tables.get(catalogue.CONTROLES)
     rows = []
     for spoor in catalogue.SPOREN:
         parts: list[float] = []

@@ -1,6 +1,6 @@
 """Effect of an intervention on an indicator: difference-in-differences, any period, any size.
 
-Definition (CONTRACT.md): the effect is the average over the post periods of the treated buurten'
+Definition (docs/contract.md): the effect is the average over the post periods of the treated buurten'
 rate minus their counterfactual rate, weighted by noemer, in the catalogue's unit per period of
 the panel (month, quarter or year); negative means lower than it would have been.
 Rate = teller / noemer * schaal.

@@ -2,7 +2,7 @@
 
 Computed only on published values (a secret or missing buurt takes no part), with buurten
 without neighbours reported as such. ``arbeidsmigranten`` never gets a hotspot layer: it is a
-housing-pressure indicator, not a signal to select areas (PRINCIPLES.md).
+housing-pressure indicator, not a signal to select areas (docs/principes.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 from geo.errors import InputError
 from indicators import catalogue
 
-NO_HOTSPOT_LAYER = ("arbeidsmigranten",)
+NO_HOTSPOT_LAYER = (catalogue.ARBEIDSMIGRANTEN,)
 COLUMNS = ["code", "gi_z", "gi_p", "gi_klasse", "lisa_p", "lisa_klasse"]
 _LISA = {1: "hoog-hoog", 2: "laag-hoog", 3: "laag-laag", 4: "hoog-laag"}
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from geo.areas import gemeente_codes
 from indicators import catalogue
 from indicators.periods import (
     granularity,
@@ -100,7 +101,7 @@ def _base_table(
     rows = rows[_finer_or_equal(rows["periode"], target)].assign(
         periode=lambda f: to_granularity(f["periode"], target)
     )
-    rows = rows.assign(gemeentecode="GM" + rows["buurtcode"].str[2:6])
+    rows = rows.assign(gemeentecode=gemeente_codes(rows["buurtcode"]))
     rows = rows.merge(covered, on=["bron", "gemeentecode", "periode"], how="inner")
     if card.eenheid == "%":
         noemer_agg = rows.groupby(["buurtcode", "periode"])["noemer"].sum(min_count=1)
@@ -115,7 +116,7 @@ def _base_table(
     grid = pd.MultiIndex.from_product(
         [buurten["code"].to_numpy(), periods], names=["buurtcode", "periode"]
     ).to_frame(index=False)
-    grid["gemeentecode"] = "GM" + grid["buurtcode"].str[2:6]
+    grid["gemeentecode"] = gemeente_codes(grid["buurtcode"])
     grid = grid.merge(delivered.assign(geleverd=True), on=["gemeentecode", "periode"], how="left")
     grid = grid.set_index(["buurtcode", "periode"])
     grid["teller"] = teller.reindex(grid.index).astype(float)
@@ -185,8 +186,8 @@ def indicator_table(
     card = catalogue.get(indicator)
     buurten = areas[areas["level"] == "buurt"]
     if card.afgeleid:
-        hits = _base_table(signals, deliveries, buurten, "illegale_bewoning", granularity)
-        effort = _base_table(signals, deliveries, buurten, "controles", granularity)
+        hits = _base_table(signals, deliveries, buurten, catalogue.ILLEGALE_BEWONING, granularity)
+        effort = _base_table(signals, deliveries, buurten, catalogue.CONTROLES, granularity)
         rows = hits.merge(effort, on=["code", "periode"], suffixes=("", "_c"))
         rows = rows.assign(noemer=rows["teller_c"]).drop(columns=["teller_c", "noemer_c"])
         rows.loc[rows["noemer"].isna(), "teller"] = np.nan

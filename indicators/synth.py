@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -285,7 +286,7 @@ def estimate_synth(
         schaal=schaal,
     )  # fmt: skip
     with_x = predictors is not None or bool(outcome_predictors)
-    options = {
+    options: dict[str, Any] = {
         "inferentie": inferentie,
         "max_placebos": max_placebos,
         "alpha": alpha,
@@ -294,11 +295,11 @@ def estimate_synth(
     donors = _Donors(design, predictors, _spans(design, outcome_predictors, predictors), model)
     listed: list[dict[str, object]] = []
     if len(groups) > 1:
-        main, path, donor_w, p_rmspe, listed = _staggered(panel, groups, design, donors, **options)  # type: ignore[arg-type]
+        main, path, donor_w, p_rmspe, listed = _staggered(panel, groups, design, donors, **options)
     else:
-        main, path, donor_w, p_rmspe = _synth_group(donors, design.treated, **options)  # type: ignore[arg-type]
+        main, path, donor_w, p_rmspe = _synth_group(donors, design.treated, **options)
     has_ring = design.ring.noemer.sum() > 0
-    waterbed = _synth_group(donors, design.ring, **options)[0] if has_ring else None  # type: ignore[arg-type]
+    waterbed = _synth_group(donors, design.ring, **options)[0] if has_ring else None
     result = assemble(
         design, main, waterbed, methode="synth", counterfactual=path + main.pre_mean_gap,
         eenheid=eenheid, effort=effort, hoger_is_slechter=hoger_is_slechter,

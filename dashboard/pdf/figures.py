@@ -22,8 +22,8 @@ from indicators.disclosure import format_cell
 from indicators.periods import granularity, label, months_of
 from indicators.rates import latest_deliveries
 
-EFFORT = "controles"
-PER_CONTROLE = "illegale_bewoning_per_controle"
+EFFORT = catalogue.CONTROLES
+PER_CONTROLE = catalogue.ILLEGALE_BEWONING_PER_CONTROLE
 _PER_PERIOD = {"maand": "per maand", "kwartaal": "per kwartaal", "jaar": "per jaar"}
 
 
@@ -67,7 +67,7 @@ class GemeenteCijfers:
         ratio is computed from the two published, rounded counts (marked with "*"), so it can
         never show more than those counts already do.
         """
-        if hit == "illegale_bewoning":
+        if hit == catalogue.ILLEGALE_BEWONING:
             return self.value_text(PER_CONTROLE, code, periode)
         hits, effort = self.cell(hit, code, periode), self.cell(EFFORT, code, periode)
         if hits is None or effort is None:
@@ -99,7 +99,7 @@ def load_gemeente(engine: Engine, code: str, indicators: list[str]) -> GemeenteC
     """Open the publication of the gemeente's cluster with what the reports need."""
     if store.latest_indeling(engine, code) is None:
         raise InputError(f"Onbekende gemeente {code}: er zijn geen gebieden van geladen.")
-    needed = sorted({*indicators, EFFORT, "illegale_bewoning", PER_CONTROLE})
+    needed = sorted({*indicators, EFFORT, catalogue.ILLEGALE_BEWONING, PER_CONTROLE})
     pub = open_publication(engine, gemeenten=[code], indicators=needed)
     return gemeente_in(pub, code)
 

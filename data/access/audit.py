@@ -196,7 +196,7 @@ def verify(conn: Connection | Engine) -> Verification:
     return result
 
 
-def _check_row(row: Row[Any], expected: int, previous: str, result: Verification) -> None:
+def _check_row(row: Row[*tuple[Any, ...]], expected: int, previous: str, result: Verification) -> None:
     volgnummer = row.volgnummer
     if volgnummer is None:
         result.problemen.append(f"rij {row.id} heeft geen volgnummer (buiten de keten).")

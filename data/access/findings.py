@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, func, select
 from data import db
 from data.access.audit import audit, writing
 from data.access.users import User
+from geo.areas import buurt_prefix
 
 COLUMNS = ["datum", "signaal", "bron", "zaak_id", "postcode", "huisnummer", "huisletter",
            "toevoeging", "buurtcode"]  # fmt: skip
@@ -46,7 +47,7 @@ def view_findings(
         .select_from(f.outerjoin(a, a.c.bag_id == f.c.bag_id))
         .where(
             and_(
-                f.c.buurtcode.startswith("BU" + gemeente[2:6]),
+                f.c.buurtcode.startswith(buurt_prefix(gemeente)),
                 f.c.datum >= van,
                 f.c.datum <= tot,
             )
@@ -71,7 +72,7 @@ def latest_finding_date(engine: Engine, gemeente: str) -> date | None:
     with engine.connect() as conn:
         value = conn.execute(
             select(func.max(db.findings.c.datum)).where(
-                db.findings.c.buurtcode.startswith("BU" + gemeente[2:6])
+                db.findings.c.buurtcode.startswith(buurt_prefix(gemeente))
             )
         ).scalar_one()
     return None if value is None else pd.Timestamp(value).date()

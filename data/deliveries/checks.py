@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ import pandas as pd
 from data.deliveries import parsers
 from data.deliveries.tables import row_problem
 
-# Personal identity and banned attributes (PRINCIPLES.md): refused by name, whole file.
+# Personal identity and banned attributes (docs/principes.md): refused by name, whole file.
 BANNED_COLUMNS = frozenset(
     {
         "bsn",
@@ -82,7 +83,8 @@ class Problems:
     def _without_values(self, rij: int | None, melding: str) -> str:
         if self.cells is None or rij is None or rij not in self.cells.index:
             return melding
-        values = {str(v) for v in self.cells.loc[rij].tolist() if len(str(v)) >= 2}
+        row = cast(pd.Series, self.cells.loc[rij])
+        values = {str(v) for v in row.tolist() if len(str(v)) >= 2}
         forms = values | {v[:37] for v in values if len(v) > 40}
         for value in sorted(forms, key=len, reverse=True):
             melding = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "…", melding)

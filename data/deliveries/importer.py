@@ -1,4 +1,4 @@
-"""Partner deliveries (CONTRACT.md, "Partner deliveries"): read, validate and import files.
+"""Partner deliveries (docs/contract.md, "Partner deliveries"): read, validate and import files.
 
 Each file is all or nothing, in one transaction: its signals, findings, delivery records and
 its import-log row. A refused file writes exactly one import-log row (``geweigerd``, with every

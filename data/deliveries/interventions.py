@@ -1,4 +1,4 @@
-"""Registering interventions from a CSV or XLSX file (CONTRACT.md, "Interventions").
+"""Registering interventions from a CSV or XLSX file (docs/contract.md, "Interventions").
 
 Columns ``id, naam, soort, buurtcodes, start`` and optionally ``eind`` and ``partners``; the
 dialects and date formats of partner deliveries. All or nothing: every problem is reported with

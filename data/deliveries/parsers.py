@@ -218,7 +218,7 @@ def zaak_id(value: str) -> str:
     return value
 
 
-def within(low: float, high: float, what: str) -> Parser:
+def within(low: float, high: float, what: str) -> Callable[[str], float]:
     """A decimal number in ``[low, high]``; ``what`` names the range in the message."""
 
     def parse(value: str) -> float:
@@ -241,7 +241,7 @@ def rd(low: float, high: float, axis: str) -> Parser:
                 f"{value} lijkt een breedte- of lengtegraad: geef die in de kolommen lat en lon; "
                 f"{axis} is in meters (RD New)."
             )
-        return float(parse_range(value))  # type: ignore[arg-type]
+        return float(parse_range(value))
 
     return parse
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, sele
 
 from data import db, store
 from data.deliveries.tables import row_problem
+from geo.areas import gemeente_of as gemeente_of_code
 from indicators import catalogue
 
 _CHUNK = 500
@@ -53,7 +54,7 @@ def _select_in(
 
 def gemeente_of(codes: pd.Series, gemeenten: Mapping[str, str]) -> pd.Series:
     """The gemeentecode of each buurtcode: from the stored areas, else from the code itself."""
-    return codes.map(lambda c: gemeenten.get(c) or "GM" + str(c)[2:6])
+    return codes.map(lambda c: gemeenten.get(c) or gemeente_of_code(str(c)))
 
 
 def _repeat_problems(bestand: str, repeats: pd.DataFrame, what: str) -> list[str]:
@@ -128,7 +129,10 @@ def insert_signals(conn: Connection, signals: pd.DataFrame, *, import_id: int) -
     )
     text_columns = [c for c in columns if c not in ("teller", "noemer")]
     names = ", ".join([*text_columns, "teller", "noemer", "import_id"])
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = conn.connection.driver_connection
+    if driver is None:  # only an invalidated connection has none
+        raise RuntimeError("De databaseverbinding is niet meer bruikbaar.")
+    cursor = driver.cursor()
     with cursor.copy(f"COPY signals ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row((*row, import_id))

@@ -1,4 +1,4 @@
-"""Validating partner deliveries (CONTRACT.md, "Partner deliveries"): which kind a table is, and
+"""Validating partner deliveries (docs/contract.md, "Partner deliveries"): which kind a table is, and
 every problem in it, each with its row and column.
 
 Two kinds, told apart by their columns: buurt aggregates (``buurtcode, periode, indicator,
@@ -171,7 +171,7 @@ def _aggregates(
             "teller",
             f"teller ({teller[rij]:g}) is groter dan de noemer ({noemer[rij]:g}).",
         )
-    needs_noemer = out["indicator"].eq("eigenaar_concentratie") & noemer.isna()
+    needs_noemer = out["indicator"].eq(catalogue.EIGENAAR_CONCENTRATIE) & noemer.isna()
     for rij in out.index[needs_noemer]:
         problems.add(
             int(rij), "noemer", "eigenaar_concentratie wordt alleen met een noemer geleverd."
@@ -304,8 +304,9 @@ def _wgs84_to_rd(out: pd.DataFrame) -> None:
 def _locate(out: pd.DataFrame, clean: pd.Series, locator: Locator, problems: Problems) -> None:
     points = out.loc[clean, POINT_COLUMNS]
     located = locator.locate(points)
-    for rij, fout in located.loc[located["fout"] != "", "fout"].items():
-        problems.add(int(rij), LOCATION_COLUMN[str(out.at[rij, "methode"])], str(fout))  # type: ignore[call-overload]
+    bad = located.loc[located["fout"] != "", "fout"]
+    for rij, fout in zip(bad.index.tolist(), bad.tolist(), strict=True):
+        problems.add(int(rij), LOCATION_COLUMN[str(out.at[rij, "methode"])], str(fout))
     for column in ("bag_id", "x", "y", "buurtcode", "indeling_jaar"):
         out.loc[points.index, column] = located[column]
 

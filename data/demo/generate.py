@@ -296,7 +296,7 @@ def make_signals(
         if card.afgeleid:
             continue
         shares = BRON_AANDEEL[card.code]
-        if card.code == "eigenaar_concentratie":
+        if card.code == catalogue.EIGENAAR_CONCENTRATIE:
             woningen = buurten["woningen"].fillna(0).to_numpy(dtype=float)
             mean = np.outer(problemen * woningen / 1000, np.ones(len(MAANDEN)))
             noemer = rng.poisson(mean)
@@ -320,7 +320,7 @@ def make_signals(
         expected = np.outer(rates[card.code] * denominator / card.schaal, season) * _effect_matrix(
             codes, ring, card.code
         )
-        if card.code == "arbeidsmigranten":  # a stock: smooth, autocorrelated, not Poisson
+        if card.code == catalogue.ARBEIDSMIGRANTEN:  # a stock: smooth, autocorrelated, not Poisson
             noise = np.zeros_like(expected)
             step = rng.normal(0.0, 0.03, expected.shape)
             for m in range(1, len(MAANDEN)):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from data import db, meta, store
 from data.demo.findings import import_demo_findings
@@ -163,6 +163,6 @@ def build_demo(
     return summary
 
 
-def _count(engine: Engine, table: object) -> int:
+def _count(engine: Engine, table: Table) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

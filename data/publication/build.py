@@ -45,6 +45,7 @@ from data.publication.cells import (
 )
 from data.publication.rebase import signals_on_indeling
 from data.publication.scope import Cluster
+from geo.areas import gemeente_of
 from indicators import catalogue
 from indicators.comparison import ring_buurten
 from indicators.disclosure import MISSING, SECRET, SHOWN, disclose
@@ -53,7 +54,7 @@ from indicators.periods import granularities
 PUBLISHED_COLUMNS = ["code", "level", "parent_code", "gemeentecode", "periode", "granulariteit",
                      "indicator", "teller_publ", "noemer_publ", "waarde_publ", "status"]  # fmt: skip
 MIN_NOEMER = 50.0
-PER_CONTROLE = "illegale_bewoning_per_controle"
+PER_CONTROLE = catalogue.ILLEGALE_BEWONING_PER_CONTROLE
 
 
 @dataclass
@@ -119,11 +120,11 @@ def _interventions(frame: pd.DataFrame, areas: gpd.GeoDataFrame) -> list[Interve
         r for r in frame.to_dict("records") if r["buurtcodes"] and set(r["buurtcodes"]) <= known
     ]
     for row in usable:
-        gemeente = "GM" + str(row["buurtcodes"][0])[2:6]
+        gemeente = gemeente_of(str(row["buurtcodes"][0]))
         treated_by.setdefault(gemeente, set()).update(row["buurtcodes"])
     for row in usable:
         codes = tuple(sorted(str(c) for c in row["buurtcodes"]))
-        gemeente = "GM" + codes[0][2:6]
+        gemeente = gemeente_of(codes[0])
         own = buurten[buurten["gemeentecode"] == gemeente]
         starts = {c: month(row["starts"].get(c) or row["start"]) for c in codes}
         out.append(

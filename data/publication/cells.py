@@ -17,6 +17,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from data import frames
+from geo.areas import gemeente_codes, gemeente_of
 from indicators import catalogue
 from indicators.comparison import choose_controls
 from indicators.periods import GRANULARITIES
@@ -27,12 +29,12 @@ CELL_COLUMNS = ["code", "level", "parent_code", "gemeentecode", "periode", "indi
 GROUP_COLUMNS = ["code", "interventie", "rol", "start", "indicator", "leden"]
 GROUP_ROLES = ("behandeld", "cohort", "ring", "controle")
 # Housing pressure, never a target of enforcement: no group series, no effect analysis.
-NO_EFFECT_ANALYSIS = ("arbeidsmigranten",)
+NO_EFFECT_ANALYSIS = (catalogue.ARBEIDSMIGRANTEN,)
 # The comparison buurten of the effort indicators are those of the hits they explain, so that
 # effort and hits of one intervention are read against the same buurten.
 CONTROLS_OF = {
-    "controles": "illegale_bewoning",
-    "illegale_bewoning_per_controle": "illegale_bewoning",
+    catalogue.CONTROLES: catalogue.ILLEGALE_BEWONING,
+    catalogue.ILLEGALE_BEWONING_PER_CONTROLE: catalogue.ILLEGALE_BEWONING,
 }
 
 
@@ -115,7 +117,7 @@ def controls_for(
     """Comparison buurten of an intervention: like the treated ones before the first start
     (``indicators.comparison.choose_controls``), never the treated, the ring or buurten of
     another intervention, always of the intervention's gemeente."""
-    own = panel[panel["code"].astype(str).str[2:6] == intervention.gemeentecode[2:6]]
+    own = panel[gemeente_codes(panel["code"].astype(str)) == gemeente_of(intervention.gemeentecode)]
     pre = sorted(
         p
         for p in own.loc[own["teller"].notna(), "periode"].unique()
@@ -216,8 +218,8 @@ def raw_cells(
         )
     if groups is not None and len(groups):
         buurten = table[table["level"] == "buurt"]
-        members = {str(r.code): tuple(r.leden) for r in groups.itertuples(index=False)}
-        owner = {str(r.code): "GM" + str(r.leden[0])[2:6] for r in groups.itertuples(index=False)}
+        members = {str(r.code): tuple(r.leden) for r in frames.rows(groups)}
+        owner = {str(r.code): gemeente_of(str(r.leden[0])) for r in frames.rows(groups)}
         extra.append(_sum_rows(buurten, members, level="groep", gemeente=owner))
         memberships.append(
             pd.DataFrame(

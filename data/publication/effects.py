@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, Engine
 from data import store
 from data.publication.cells import NO_EFFECT_ANALYSIS, group_code
 from data.publication.read import ClusterPublication, open_publication
+from geo.areas import gemeente_of
 from geo.errors import InputError
 from indicators import catalogue
 from indicators.effects import EffectResult, estimate_effect
@@ -136,9 +138,9 @@ def effect_for_intervention(
     """
     card = check_request(indicator, methode, periode_per)
     row = _intervention(conn, interventie_id)
-    gemeente = "GM" + str(row["buurtcodes"][0])[2:6]
+    gemeente = gemeente_of(str(row["buurtcodes"][0]))
     if pub is None:
-        pub = open_publication(conn, gemeenten=[gemeente], indicators=[indicator, "controles"])
+        pub = open_publication(conn, gemeenten=[gemeente], indicators=[indicator, catalogue.CONTROLES])
     groups = pub.groups(indicator, interventie_id)
     if groups.empty:
         raise InputError(
@@ -170,9 +172,9 @@ def effect_for_intervention(
     eind = None if row["eind"] is None else convert(f"{row['eind']:%Y-%m}", granularity)
     effort = None
     if card.hit or card.afgeleid:
-        effort = group_panel(pub, "controles", interventie_id, granularity)
+        effort = group_panel(pub, catalogue.CONTROLES, interventie_id, granularity)
     ring = _members(pub, indicator, interventie_id, "ring")
-    common = {
+    common: dict[str, Any] = {
         "treated": treated,
         "ring": ["ring"] if "ring" in set(panel["code"]) else [],
         "ring_buurten": len(ring) or None,
@@ -187,11 +189,13 @@ def effect_for_intervention(
     }
     if methode == "did":
         controls = _members(pub, indicator, interventie_id, "controle")
-        result = estimate_effect(panel, controls=["controle"],  # type: ignore[arg-type]
-                                 n_vergelijkingsbuurten=len(controls), **common)  # fmt: skip
+        result = estimate_effect(
+            panel, controls=["controle"], n_vergelijkingsbuurten=len(controls), **common
+        )
     else:
-        result = estimate_synth(pd.concat([panel, donor_panel], ignore_index=True),
-                                controls=donors, **common)  # type: ignore[arg-type]  # fmt: skip
+        result = estimate_synth(
+            pd.concat([panel, donor_panel], ignore_index=True), controls=donors, **common
+        )
     return _relabel(result, pub, indicator, interventie_id, granularity, periode_per)
 
 
@@ -226,7 +230,7 @@ def _donors(
 ) -> tuple[list[str], pd.DataFrame]:
     """Published lines of buurten and wijken that can serve as donors: outside the treated
     buurten, the ring and other interventions, and shown in every period."""
-    gemeente = "GM" + str(row["buurtcodes"][0])[2:6]
+    gemeente = gemeente_of(str(row["buurtcodes"][0]))
     treated = set(_members(pub, indicator, interventie, "behandeld"))
     ring = set(_members(pub, indicator, interventie, "ring"))
     others = {c for i in pub.data.interventions if i.id != interventie for c in i.buurten}
@@ -276,8 +280,14 @@ def _relabel(
         "niets prijsgeeft dat de publicatie niet al toont."
     )
     cohorten = [
-        {**c, "behandeld": sorted(m for s in [c.get("behandeld", [])] for code in s
-                                  for m in _cohort_members(pub, indicator, interventie, str(code)))}
+        {
+            **c,
+            "behandeld": sorted(
+                m
+                for code in cast(list[str], c.get("behandeld", []))
+                for m in _cohort_members(pub, indicator, interventie, str(code))
+            ),
+        }
         for c in result.cohorten
     ]  # fmt: skip
     return dataclasses.replace(

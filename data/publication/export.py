@@ -1,6 +1,6 @@
 """The GeoPackage export for QGIS (``wijkmonitor export``), disclosure control applied.
 
-Layers (CONTRACT.md): ``buurten`` (polygons, EPSG:28992, codes, names, CBS key figures),
+Layers (docs/contract.md): ``buurten`` (polygons, EPSG:28992, codes, names, CBS key figures),
 ``indicatorwaarden`` (an attribute table: ``buurtcode, periode, indicator, teller, noemer,
 waarde, status`` for every indicator and every period length, buurt level) and ``interventies``
 (the union of each intervention's buurten). Every gemeente is exported in its latest stored

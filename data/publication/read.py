@@ -64,8 +64,8 @@ class ClusterPublication:
                 result = publish_indicator(
                     self.data,
                     indicator,
-                    base=self.published("illegale_bewoning"),
-                    effort=self.published("controles"),
+                    base=self.published(catalogue.ILLEGALE_BEWONING),
+                    effort=self.published(catalogue.CONTROLES),
                 )
             else:
                 result = publish_indicator(self.data, indicator)

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from data import db, store
 from geo.rebase import address_weights, area_weights, rebase_signals
 
 
 def signals_on_indeling(
-    engine: Engine,
+    engine: Connection | Engine,
     *,
     gemeenten: Sequence[str],
     jaar: int,
@@ -62,11 +62,7 @@ def signals_on_indeling(
     return signals.reset_index(drop=True), "; ".join(notes)
 
 
-def _links(engine: Engine, codes: list[str]) -> pd.DataFrame:
+def _links(conn: Connection | Engine, codes: list[str]) -> pd.DataFrame:
     t = db.address_buurten
     query = select(t.c.bag_id, t.c.indeling_jaar, t.c.buurtcode).where(t.c.buurtcode.in_(codes))
-    with engine.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(
-            [tuple(r) for r in result], columns=["bag_id", "indeling_jaar", "buurtcode"]
-        )
+    return store.read_frame(conn, query)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from data import store
+from data import frames, store
 from data.regions import load_regions
 from geo.areas import gemeente_of
 from geo.errors import InputError
@@ -59,7 +59,7 @@ def clusters(indelingen: dict[str, int], regions: pd.DataFrame) -> list[Cluster]
         return g
 
     members_of: dict[str, tuple[str, ...]] = {}
-    for row in regions.itertuples(index=False):
+    for row in frames.rows(regions):
         members = tuple(sorted(g for g in row.gemeenten if g in indelingen))
         if not members:
             continue
