@@ -32,9 +32,15 @@ REGION = "Nederland (alle gemeenten)"
 PAGE_TIMEOUT_S = 60
 VERSION = 1
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 _MARK_OLD = f"""() => document.querySelectorAll('{FRAME}').forEach(f => {{
     try {{ f.contentWindow.__wmOld = true; }} catch (e) {{}} }})"""
@@ -63,8 +69,12 @@ def build_database(cache: Path) -> Path:
         source.backup(copy)
     engine = db.make_engine(f"sqlite:///{target}")
     with engine.begin() as conn:
-        gemeenten = [r[0] for r in conn.exec_driver_sql(
-            "SELECT code FROM areas WHERE level = 'gemeente' ORDER BY code")]  # fmt: skip
+        gemeenten = [
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT code FROM areas WHERE level = 'gemeente' ORDER BY code"
+            )
+        ]
         add_region(conn, "nl", naam=REGION, gemeenten=gemeenten)
         add_user(conn, "beheerder", rol="beheerder", wachtwoord=PASSWORD)
         set_meta(conn, "peildatum", "2024-12-31")
@@ -104,8 +114,12 @@ def _serve(url: str, log: Path) -> tuple[subprocess.Popen, str, float]:
     began = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "--db", url, "serve", "--port", str(port)],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
-    )  # fmt: skip
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     while time.monotonic() - began < 90:
         try:
@@ -215,13 +229,18 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
     members = load_regions(engine).iloc[0]["gemeenten"]
     step = max(1, len(members) // sample)
     chosen = members[::step][:sample]
-    parts = {"load_areas + simplify": 0.0, "load_signals": 0.0, "load_deliveries": 0.0,
-             "published_table": 0.0}  # fmt: skip
+    parts = {
+        "load_areas + simplify": 0.0,
+        "load_signals": 0.0,
+        "load_deliveries": 0.0,
+        "published_table": 0.0,
+    }
     profile = cProfile.Profile()
     for gemeente in chosen:
         t = time.perf_counter()
-        areas = simplify_coverage(store.load_areas(engine, indeling_jaar=2014, gemeenten=[gemeente]),
-                                  tolerance_m=5.0)  # fmt: skip
+        areas = simplify_coverage(
+            store.load_areas(engine, indeling_jaar=2014, gemeenten=[gemeente]), tolerance_m=5.0
+        )
         parts["load_areas + simplify"] += time.perf_counter() - t
         profile.enable()
         t = time.perf_counter()
@@ -231,8 +250,12 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
         deliveries = store.load_deliveries(engine, gemeenten=[gemeente])
         parts["load_deliveries"] += time.perf_counter() - t
         t = time.perf_counter()
-        published_table(signals, deliveries, pd.DataFrame(areas.drop(columns="geometry")),
-                        indicator="illegale_bewoning")  # fmt: skip
+        published_table(
+            signals,
+            deliveries,
+            pd.DataFrame(areas.drop(columns="geometry")),
+            indicator="illegale_bewoning",
+        )
         parts["published_table"] += time.perf_counter() - t
         profile.disable()
     # What the Regio page now does: every gemeente of one indeling in one pass, one map layer.
@@ -240,16 +263,22 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
     from geo.simplify import map_coverage, map_layer
 
     with clock.part("Regio: signalen alle gemeenten (1 indicator)"):
-        signals, _ = signals_on_indeling(engine, gemeenten=members, jaar=2014,
-                                         indicators=["illegale_bewoning"])  # fmt: skip
+        signals, _ = signals_on_indeling(
+            engine, gemeenten=members, jaar=2014, indicators=["illegale_bewoning"]
+        )
     with clock.part("Regio: leveringen alle gemeenten"):
-        deliveries = store.load_deliveries(engine, gemeenten=members,
-                                           indicators=["illegale_bewoning"])  # fmt: skip
+        deliveries = store.load_deliveries(
+            engine, gemeenten=members, indicators=["illegale_bewoning"]
+        )
     with clock.part("Regio: gebieden alle gemeenten"):
         all_areas = store.load_areas(engine, indeling_jaar=2014, gemeenten=members)
     with clock.part("Regio: published_table alle gemeenten samen"):
-        published_table(signals, deliveries, pd.DataFrame(all_areas.drop(columns="geometry")),
-                        indicator="illegale_bewoning")  # fmt: skip
+        published_table(
+            signals,
+            deliveries,
+            pd.DataFrame(all_areas.drop(columns="geometry")),
+            indicator="illegale_bewoning",
+        )
     with clock.part("Regio: kaartlaag (map_coverage + map_layer)"):
         layer = map_layer(map_coverage(all_areas[all_areas["level"] == "buurt"]))
     clock.parts["Regio: kaartlaag bytes"] = layer.size
@@ -286,5 +315,12 @@ def step_dashboard(cache: Path) -> None:
             pages = _browse(base, largest)
     finally:
         _stop(process)
-    emit("dashboard", clock.total(), parts=clock.parts, serve_health_s=round(health, 2),
-         paginas=pages, profiel=profile, timeout_s=PAGE_TIMEOUT_S)  # fmt: skip
+    emit(
+        "dashboard",
+        clock.total(),
+        parts=clock.parts,
+        serve_health_s=round(health, 2),
+        paginas=pages,
+        profiel=profile,
+        timeout_s=PAGE_TIMEOUT_S,
+    )

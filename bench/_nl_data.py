@@ -128,8 +128,11 @@ def _findings(xy: np.ndarray, rng: np.random.Generator, per_address: float) -> p
     n = int(len(xy) * per_address)
     which = rng.integers(0, len(xy), n)
     days = pd.Timestamp(FIRST_MONTH + "-01") + pd.to_timedelta(rng.integers(0, 1827, n), "D")
-    signaal = rng.choice(["controle", "illegale_bewoning", "woningsplitsing", "overbewoning"],
-                         p=[0.7, 0.12, 0.08, 0.1], size=n)  # fmt: skip
+    signaal = rng.choice(
+        ["controle", "illegale_bewoning", "woningsplitsing", "overbewoning"],
+        p=[0.7, 0.12, 0.08, 0.1],
+        size=n,
+    )
     bron = rng.choice(["gemeente", "nla"], p=[0.8, 0.2], size=n)
     return pd.DataFrame(
         {

@@ -35,10 +35,15 @@ def _copy_findings(conn, findings: pd.DataFrame) -> None:
         lines = (
             f"{d}\t{s}\t{b}\t{i}\t{i}\t\t2014\t{x!r}\t{y!r}\n"
             for d, s, b, i, x, y in zip(
-                findings["datum"].astype(str), findings["signaal"], findings["bron"],
-                findings["bag_id"], findings["x"].tolist(), findings["y"].tolist(), strict=True,
+                findings["datum"].astype(str),
+                findings["signaal"],
+                findings["bron"],
+                findings["bag_id"],
+                findings["x"].tolist(),
+                findings["y"].tolist(),
+                strict=True,
             )
-        )  # fmt: skip
+        )
         copy.write("".join(lines))
 
 
@@ -88,9 +93,15 @@ def step_sql_pipeline(cache: Path) -> None:
     counts.to_parquet(cache / "sql_address_counts.parquet")
     monthly.to_parquet(cache / "sql_monthly.parquet")
     rolled.to_parquet(cache / "sql_rollup.parquet")
-    emit("sql_pipeline", clock.total(), parts=clock.parts, toegewezen=outcome.toegewezen,
-         buiten=outcome.buiten, server_backend_peak_mb=round(backend),
-         rollup_rijen=len(rolled))  # fmt: skip
+    emit(
+        "sql_pipeline",
+        clock.total(),
+        parts=clock.parts,
+        toegewezen=outcome.toegewezen,
+        buiten=outcome.buiten,
+        server_backend_peak_mb=round(backend),
+        rollup_rijen=len(rolled),
+    )
 
 
 def step_findings_python(cache: Path) -> None:
@@ -125,11 +136,20 @@ def _rollup(monthly: pd.DataFrame, parent_of, gemeente_of) -> pd.DataFrame:
         "jaar": month.str[:4],
     }
     parts = []
-    for level, key in (("buurt", monthly["buurtcode"]), ("wijk", monthly["buurtcode"].map(parent)),
-                       ("gemeente", monthly["buurtcode"].map(gemeente))):  # fmt: skip
+    for level, key in (
+        ("buurt", monthly["buurtcode"]),
+        ("wijk", monthly["buurtcode"].map(parent)),
+        ("gemeente", monthly["buurtcode"].map(gemeente)),
+    ):
         for periode in periods.values():
-            frame = pd.DataFrame({"code": key, "periode": periode,
-                                  "indicator": monthly["indicator"], "n": monthly["n"]})  # fmt: skip
+            frame = pd.DataFrame(
+                {
+                    "code": key,
+                    "periode": periode,
+                    "indicator": monthly["indicator"],
+                    "n": monthly["n"],
+                }
+            )
             summed = frame.groupby(["code", "periode", "indicator"])["n"].sum().reset_index()
             parts.append(summed.assign(level=level))
     return pd.concat(parts, ignore_index=True)

@@ -114,8 +114,13 @@ def step_areas(cache: Path) -> None:
         stored = store.save_areas(engine, gpd.GeoDataFrame(buurten[AREA_COLUMNS]))
         engine.dispose()
     levels = stored["level"].value_counts().to_dict()
-    emit("areas", clock.total(), parts=clock.parts, rijen=levels,
-         leeg=int(stored.geometry.is_empty.sum()))  # fmt: skip
+    emit(
+        "areas",
+        clock.total(),
+        parts=clock.parts,
+        rijen=levels,
+        leeg=int(stored.geometry.is_empty.sum()),
+    )
 
 
 def _stored_buurten(cache: Path):
@@ -146,8 +151,15 @@ def step_assign(cache: Path) -> None:
         counts = count_per_buurt(assigned)
     total, peak = clock.total(), round(peak_mb())  # before the benchmark's own bookkeeping
     _save_result(cache, "assign", assigned["buurtcode"], _buurt_codes(cache))
-    emit("assign", clock.parts["assign_buurt"], parts=clock.parts, totaal=round(total, 2), peak_mb=peak,
-         buiten=int(assigned["buiten"].sum()), buurten_met_adressen=len(counts))  # fmt: skip
+    emit(
+        "assign",
+        clock.parts["assign_buurt"],
+        parts=clock.parts,
+        totaal=round(total, 2),
+        peak_mb=peak,
+        buiten=int(assigned["buiten"].sum()),
+        buurten_met_adressen=len(counts),
+    )
 
 
 def step_assign_xy(cache: Path) -> None:
@@ -162,8 +174,14 @@ def step_assign_xy(cache: Path) -> None:
         codes = assign_buurt_xy(xy[:, 0], xy[:, 1], buurten)
     total, peak = clock.total(), round(peak_mb())
     _save_result(cache, "assign_xy", codes, _buurt_codes(cache))
-    emit("assign_xy", clock.parts["assign_buurt_xy"], parts=clock.parts, totaal=round(total, 2),
-         peak_mb=peak, buiten=int(codes.isna().sum()))  # fmt: skip
+    emit(
+        "assign_xy",
+        clock.parts["assign_buurt_xy"],
+        parts=clock.parts,
+        totaal=round(total, 2),
+        peak_mb=peak,
+        buiten=int(codes.isna().sum()),
+    )
 
 
 # Per indicator work in worker processes: forked, so the inputs are shared, not pickled.
@@ -230,8 +248,11 @@ def _publication_task(indicator: str) -> tuple[str, float, int, float]:
     data = ClusterData(
         cluster=Cluster(tuple((g, 2014) for g in gemeenten), ()),
         areas=areas.assign(geometry=None),  # type: ignore[arg-type]
-        signals=signals, deliveries=deliveries, interventions=[], notes={},
-    )  # fmt: skip
+        signals=signals,
+        deliveries=deliveries,
+        interventions=[],
+        notes={},
+    )
     folder = Path(str(_SHARED["cache"])) / "tables"
     from indicators import catalogue
 
@@ -241,8 +262,9 @@ def _publication_task(indicator: str) -> tuple[str, float, int, float]:
             for c in ("illegale_bewoning", "controles")
         ]
         empty = pd.DataFrame(columns=["code", "interventie", "rol", "start", "indicator", "leden"])
-        result = publish_indicator(data, indicator, base=Published(parts[0], empty),
-                                   effort=Published(parts[1], empty))  # fmt: skip
+        result = publish_indicator(
+            data, indicator, base=Published(parts[0], empty), effort=Published(parts[1], empty)
+        )
     else:
         result = publish_indicator(data, indicator)
     result.table.to_parquet(folder / f"{indicator}.published.parquet")
@@ -278,8 +300,14 @@ def step_rates(cache: Path) -> None:
         _load_indicator_inputs(cache)
     seconds, facts, worker_peak = _run_pool(cache, _rates_task, _indicator_order())
     clock.parts[f"indicator_table ({WORKERS} processen)"] = round(seconds, 2)
-    emit("rates", clock.total(), parts=clock.parts, **facts, worker_peak_mb=round(worker_peak),
-         rijen_totaal=sum(facts["rows"].values()))  # fmt: skip
+    emit(
+        "rates",
+        clock.total(),
+        parts=clock.parts,
+        **facts,
+        worker_peak_mb=round(worker_peak),
+        rijen_totaal=sum(facts["rows"].values()),
+    )
 
 
 def step_publication(cache: Path) -> None:
@@ -295,8 +323,14 @@ def step_publication(cache: Path) -> None:
     with clock.part("illegale_bewoning_per_controle"):
         _, _, shown, _ = _publication_task("illegale_bewoning_per_controle")
     facts["rows"]["illegale_bewoning_per_controle"] = shown
-    emit("publication", clock.total(), parts=clock.parts, per_indicator=facts["per_indicator"],
-         getoond=facts["rows"], worker_peak_mb=round(worker_peak))  # fmt: skip
+    emit(
+        "publication",
+        clock.total(),
+        parts=clock.parts,
+        per_indicator=facts["per_indicator"],
+        getoond=facts["rows"],
+        worker_peak_mb=round(worker_peak),
+    )
 
 
 def step_audit(cache: Path) -> None:
@@ -319,8 +353,14 @@ def step_audit(cache: Path) -> None:
         mine = mine[gemeente_codes(mine["buurtcode"]) == gemeente]
         delivered = pd.concat(deliveries.values(), ignore_index=True)
         delivered = delivered[delivered["gemeentecode"] == gemeente]
-    data = ClusterData(cluster=Cluster(((gemeente, 2014),), ()), areas=own.assign(geometry=None),  # type: ignore[arg-type]
-                       signals=mine, deliveries=delivered, interventions=[], notes={})  # fmt: skip
+    data = ClusterData(
+        cluster=Cluster(((gemeente, 2014),), ()),
+        areas=own.assign(geometry=None),  # type: ignore[arg-type]
+        signals=mine,
+        deliveries=delivered,
+        interventions=[],
+        notes={},
+    )
     pub = ClusterPublication(data)
     with clock.part("publicatie van de gemeente"):
         from indicators import catalogue
@@ -329,10 +369,17 @@ def step_audit(cache: Path) -> None:
             pub.published(code)
     with clock.part("aanval (alle indicatoren)"):
         results = audit_publication(pub)
-    emit("audit", clock.parts["aanval (alle indicatoren)"], parts=clock.parts, gemeente=gemeente,
-         buurten=int((own["level"] == "buurt").sum()),
-         geheim=sum(r.geheim for r in results), primair=sum(r.primair for r in results),
-         gebroken=sum(r.gebroken for r in results), peak_mb=round(peak_mb()))  # fmt: skip
+    emit(
+        "audit",
+        clock.parts["aanval (alle indicatoren)"],
+        parts=clock.parts,
+        gemeente=gemeente,
+        buurten=int((own["level"] == "buurt").sum()),
+        geheim=sum(r.geheim for r in results),
+        primair=sum(r.primair for r in results),
+        gebroken=sum(r.gebroken for r in results),
+        peak_mb=round(peak_mb()),
+    )
 
 
 def _shared_task(indicator: str) -> tuple[str, float, int, float]:
@@ -412,8 +459,15 @@ def step_duckdb(cache: Path) -> None:
         np.arange(len(xy))
     )
     _save_result(cache, "duckdb", codes, _buurt_codes(cache))
-    emit("duckdb", clock.parts["join + laagste code"], parts=clock.parts, totaal=round(total, 2),
-         peak_mb=peak, versie=version, threads=WORKERS)  # fmt: skip
+    emit(
+        "duckdb",
+        clock.parts["join + laagste code"],
+        parts=clock.parts,
+        totaal=round(total, 2),
+        peak_mb=peak,
+        versie=version,
+        threads=WORKERS,
+    )
 
 
 @contextmanager
@@ -482,8 +536,12 @@ def step_postgis(cache: Path) -> None:
             conn.execute("UPDATE punt SET geom = ST_Point(x, y, 28992)")
             conn.execute("CREATE INDEX ON punt USING gist (geom)")
             conn.execute("ANALYZE punt")
-        for setting in ("parallel_setup_cost = 0", "parallel_tuple_cost = 0",
-                        "min_parallel_table_scan_size = 0", "jit = off"):  # fmt: skip
+        for setting in (
+            "parallel_setup_cost = 0",
+            "parallel_tuple_cost = 0",
+            "min_parallel_table_scan_size = 0",
+            "jit = off",
+        ):
             conn.execute(f"SET {setting}")
         query = (
             "SELECT p.id, min(b.code) AS code FROM buurt AS b JOIN punt AS p "
@@ -500,6 +558,13 @@ def step_postgis(cache: Path) -> None:
     total = clock.total()
     found = pd.Series([c for _, c in rows], index=[i for i, _ in rows]).reindex(np.arange(len(xy)))
     _save_result(cache, "postgis", found, _buurt_codes(cache))
-    emit("postgis", clock.parts["join + laagste code"], parts=clock.parts, peak_mb=peak,
-         totaal=round(total, 2), server_backend_peak_mb=round(backend), postgis=version,
-         plan=" | ".join(p.strip() for p in plan if "Scan" in p or "Gather" in p or "Loop" in p))  # fmt: skip
+    emit(
+        "postgis",
+        clock.parts["join + laagste code"],
+        parts=clock.parts,
+        peak_mb=peak,
+        totaal=round(total, 2),
+        server_backend_peak_mb=round(backend),
+        postgis=version,
+        plan=" | ".join(p.strip() for p in plan if "Scan" in p or "Gather" in p or "Loop" in p),
+    )

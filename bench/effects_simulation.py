@@ -147,8 +147,17 @@ def draw(
     if overdispersion_k:
         mean = mean * rng.gamma(overdispersion_k, 1.0 / overdispersion_k, mean.shape)
     counts = rng.poisson(mean).astype(float)
-    return Draw(counts, noemer, with_effect[:n_treated], expected_rate[:n_treated], starts,
-                _months(n_months), n_treated, n_ring, n_controls)  # fmt: skip
+    return Draw(
+        counts,
+        noemer,
+        with_effect[:n_treated],
+        expected_rate[:n_treated],
+        starts,
+        _months(n_months),
+        n_treated,
+        n_ring,
+        n_controls,
+    )
 
 
 def simulate_panel(seed: int, **options: object) -> Simulated:
@@ -174,8 +183,17 @@ def simulate_panel(seed: int, **options: object) -> Simulated:
     if len(labels) > 1:
         start = {c: labels[int(s)] for c, s in zip(treated, d.starts, strict=True)}
     ring = codes[d.n_treated : d.n_treated + d.n_ring]
-    return Simulated(panel, treated, codes[d.n_treated + d.n_ring :], diff, ring, start,
-                     "maand", d.n_controls, d.n_ring)  # fmt: skip
+    return Simulated(
+        panel,
+        treated,
+        codes[d.n_treated + d.n_ring :],
+        diff,
+        ring,
+        start,
+        "maand",
+        d.n_controls,
+        d.n_ring,
+    )
 
 
 def to_quarters(sim: Simulated) -> Simulated:
@@ -243,10 +261,11 @@ def product_path(d: Draw, periode_per: str = "maand") -> Simulated:
             "code": np.repeat(list(lines), len(shown)),
             "periode": np.tile(shown, len(lines)),
             "teller": np.concatenate(list(teller.values())),
-            "noemer": np.repeat([float(d.noemer[rows].sum()) for rows in lines.values()],
-                                len(shown)),
+            "noemer": np.repeat(
+                [float(d.noemer[rows].sum()) for rows in lines.values()], len(shown)
+            ),
         }
-    )  # fmt: skip
+    )
     # Truth on this grid: per cohort and post period the change in expected count, over the
     # cohort's noemer, weighted by that noemer (the contract's estimand).
     change = (d.rate_with - d.rate_without) * d.noemer[treated_rows, None] / SCHAAL
@@ -265,8 +284,17 @@ def product_path(d: Draw, periode_per: str = "maand") -> Simulated:
     if len(starts) > 1:
         treated = list(cohort_rows)
         start = {f"cohort:{d.months[s]}": labels[s] for s in starts}
-    return Simulated(panel, treated, ["controle"], top / bottom, ["ring"] if d.n_ring else [],
-                     start, granularity, d.n_controls, d.n_ring)  # fmt: skip
+    return Simulated(
+        panel,
+        treated,
+        ["controle"],
+        top / bottom,
+        ["ring"] if d.n_ring else [],
+        start,
+        granularity,
+        d.n_controls,
+        d.n_ring,
+    )
 
 
 # --- the studies --------------------------------------------------------------------------------
@@ -306,9 +334,13 @@ class StudyResult:
 
 
 def _summary(
-    methode: str, scenario: str, rows: list[tuple[float, float, float, float, float]],
-    used: set[str], grids: list[str], began: float,
-) -> StudyResult:  # fmt: skip
+    methode: str,
+    scenario: str,
+    rows: list[tuple[float, float, float, float, float]],
+    used: set[str],
+    grids: list[str],
+    began: float,
+) -> StudyResult:
     """Figures from (estimate, low, high, p, truth) per run; NaN estimate = declined."""
     data = np.array(rows, dtype=float).reshape(-1, 5)
     estimate, low, high, p, truth = data.T
@@ -335,8 +367,16 @@ def _summary(
 
 
 def _run(estimator: Callable[..., object], sim: Simulated, **options: object) -> object:
-    return estimator(sim.panel, treated=sim.treated, controls=sim.controls, ring=sim.ring,
-                     start=sim.start, eenheid="per 1.000 woningen", schaal=SCHAAL, **options)  # fmt: skip
+    return estimator(
+        sim.panel,
+        treated=sim.treated,
+        controls=sim.controls,
+        ring=sim.ring,
+        start=sim.start,
+        eenheid="per 1.000 woningen",
+        schaal=SCHAAL,
+        **options,
+    )
 
 
 def run_study(
@@ -355,8 +395,15 @@ def run_study(
         sim = simulate_panel(seed, factor=factor, **{**SCENARIOS[scenario], **simulation})
         result = _run(estimator, sim)
         used.add(str(result.inferentie))  # type: ignore[attr-defined]
-        rows.append((float(result.effect), result.ci_low, result.ci_high,  # type: ignore[attr-defined]
-                     result.p_value, sim.truth))  # type: ignore[attr-defined]  # fmt: skip
+        rows.append(
+            (
+                float(result.effect),
+                result.ci_low,
+                result.ci_high,  # type: ignore[attr-defined]
+                result.p_value,
+                sim.truth,
+            )
+        )  # type: ignore[attr-defined]
     label = f"{scenario}, {'effect' if factor != 1.0 else 'geen effect'}"
     return _summary(methode, label, rows, used, ["maand"] * len(rows), began)
 
@@ -381,12 +428,23 @@ def run_product(
     for seed in seeds:
         d = draw(seed, factor=factor, **{**PRODUCT_SCENARIOS[scenario], **simulation})  # type: ignore[arg-type]
         sim = product_path(d, periode_per)
-        result = _run(estimator, sim, inferentie=inferentie,
-                      n_vergelijkingsbuurten=sim.n_controls,
-                      ring_buurten=sim.n_ring or None)  # fmt: skip
+        result = _run(
+            estimator,
+            sim,
+            inferentie=inferentie,
+            n_vergelijkingsbuurten=sim.n_controls,
+            ring_buurten=sim.n_ring or None,
+        )
         used.add(str(result.inferentie))  # type: ignore[attr-defined]
         grids.append(sim.granularity)
-        rows.append((float(result.effect), result.ci_low, result.ci_high,  # type: ignore[attr-defined]
-                     result.p_value, sim.truth))  # type: ignore[attr-defined]  # fmt: skip
+        rows.append(
+            (
+                float(result.effect),
+                result.ci_low,
+                result.ci_high,  # type: ignore[attr-defined]
+                result.p_value,
+                sim.truth,
+            )
+        )  # type: ignore[attr-defined]
     label = f"{scenario}/{periode_per}, {'effect' if factor != 1.0 else 'geen effect'}"
     return _summary("did", label, rows, used, grids, began)

@@ -20,10 +20,12 @@ from effects_simulation import PRODUCT_SCENARIOS, SCENARIOS, StudyResult, run_pr
 
 
 def _line(r: StudyResult) -> str:
-    return (f"{r.methode:5} {r.scenario:36} {r.runs:5d} {r.coverage:8.1%} {r.rejection:9.1%} "
-            f"{r.bias:7.3f} {r.rmse:6.3f} {r.mean_width:7.2f} {r.mean_truth:8.3f} "
-            f"{r.estimated:8.1%} {r.finite:7.1%} {r.seconds:6.1f} {r.inferentie:11} "
-            f"{r.granularity}")  # fmt: skip
+    return (
+        f"{r.methode:5} {r.scenario:36} {r.runs:5d} {r.coverage:8.1%} {r.rejection:9.1%} "
+        f"{r.bias:7.3f} {r.rmse:6.3f} {r.mean_width:7.2f} {r.mean_truth:8.3f} "
+        f"{r.estimated:8.1%} {r.finite:7.1%} {r.seconds:6.1f} {r.inferentie:11} "
+        f"{r.granularity}"
+    )
 
 
 def main() -> None:
@@ -39,9 +41,11 @@ def main() -> None:
     parser.add_argument("--inferentie", nargs="+", default=["tijdreeks", "conformeel", "auto"])
     parser.add_argument("--model", default="relatief", help="relatief or additief")
     args = parser.parse_args()
-    print(f"{'meth':5} {'scenario':36} {'runs':>5} {'dekking':>8} {'verwerpt':>9} {'bias':>7} "
-          f"{'rmse':>6} {'breedte':>7} {'waarheid':>8} {'geschat':>8} {'eindig':>7} {'s':>6} "
-          "inferentie  perioden")  # fmt: skip
+    print(
+        f"{'meth':5} {'scenario':36} {'runs':>5} {'dekking':>8} {'verwerpt':>9} {'bias':>7} "
+        f"{'rmse':>6} {'breedte':>7} {'waarheid':>8} {'geschat':>8} {'eindig':>7} {'s':>6} "
+        "inferentie  perioden"
+    )
     seeds = range(args.seeds)
     if args.pad == "buurten":
         estimators: dict[str, Callable[..., object]] = {
@@ -51,16 +55,31 @@ def main() -> None:
         for methode in args.methode:
             for scenario in args.scenario or list(SCENARIOS):
                 for factor in (0.6, 1.0):
-                    print(_line(run_study(estimators[methode], methode=methode, seeds=seeds,
-                                          factor=factor, scenario=scenario)), flush=True)  # fmt: skip
+                    print(
+                        _line(
+                            run_study(
+                                estimators[methode],
+                                methode=methode,
+                                seeds=seeds,
+                                factor=factor,
+                                scenario=scenario,
+                            )
+                        ),
+                        flush=True,
+                    )
         return
     for scenario in args.scenario or list(PRODUCT_SCENARIOS):
         for periode in args.periode:
             for factor in (0.6, 1.0):
                 for inferentie in args.inferentie:
-                    r = run_product(lambda *a, **k: estimate_effect(*a, model=args.model, **k),
-                                    scenario=scenario, seeds=seeds, factor=factor,
-                                    periode_per=periode, inferentie=inferentie)  # fmt: skip
+                    r = run_product(
+                        lambda *a, **k: estimate_effect(*a, model=args.model, **k),
+                        scenario=scenario,
+                        seeds=seeds,
+                        factor=factor,
+                        periode_per=periode,
+                        inferentie=inferentie,
+                    )
                     print(_line(r), flush=True)
 
 

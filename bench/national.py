@@ -43,15 +43,31 @@ sys.path.insert(0, str(HERE))
 
 N_POINTS = 9_900_000
 STEPS = (
-    "areas", "assign", "assign_xy", "rates", "publication", "audit",
-    "sjoin", "duckdb", "postgis",
-    "sql_pipeline", "findings_python",
-    "map", "dashboard",
-)  # fmt: skip
+    "areas",
+    "assign",
+    "assign_xy",
+    "rates",
+    "publication",
+    "audit",
+    "sjoin",
+    "duckdb",
+    "postgis",
+    "sql_pipeline",
+    "findings_python",
+    "map",
+    "dashboard",
+)
 POSTGIS_STEPS = ("postgis", "sql_pipeline")
-NEEDS = {"assign": "areas", "assign_xy": "areas", "rates": "areas", "publication": "areas",
-         "audit": "areas",
-         "findings_python": "assign", "map": "areas", "dashboard": "areas"}  # fmt: skip
+NEEDS = {
+    "assign": "areas",
+    "assign_xy": "areas",
+    "rates": "areas",
+    "publication": "areas",
+    "audit": "areas",
+    "findings_python": "assign",
+    "map": "areas",
+    "dashboard": "areas",
+}
 STEP_TIMEOUT_S = 900
 PIPELINE_TARGET_S = 120
 # The pipeline (areas, assignment, rates, the old disclosure pass) on 2026-11-28, docs/schaal.md:
@@ -66,8 +82,9 @@ def run_step(name: str, cache: Path) -> dict[str, object]:
     command = [sys.executable, str(Path(__file__).resolve()), "--step", name, "--cache", str(cache)]
     began = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=STEP_TIMEOUT_S,
-                              cwd=ROOT)  # fmt: skip
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=STEP_TIMEOUT_S, cwd=ROOT
+        )
     except subprocess.TimeoutExpired:
         return {"step": name, "fout": f"afgebroken na {STEP_TIMEOUT_S} s"}
     for line in done.stdout.splitlines():
@@ -82,8 +99,15 @@ def run_step(name: str, cache: Path) -> dict[str, object]:
 def prepare(cache: Path, n_points: int) -> dict[str, object]:
     """Make the input in a process of its own: this process stays small, so the steps it starts
     do not inherit its peak in their ru_maxrss."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--prepare", "--cache", str(cache),
-               "--punten", str(n_points)]  # fmt: skip
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--prepare",
+        "--cache",
+        str(cache),
+        "--punten",
+        str(n_points),
+    ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
         assert process.stdout is not None
         for line in process.stdout:
@@ -103,14 +127,20 @@ def _step_main(name: str, cache: Path) -> None:
     import _nl_steps
 
     functions = {
-        "areas": _nl_steps.step_areas, "assign": _nl_steps.step_assign,
-        "assign_xy": _nl_steps.step_assign_xy, "rates": _nl_steps.step_rates,
-        "publication": _nl_steps.step_publication, "audit": _nl_steps.step_audit,
-        "sjoin": _nl_steps.step_sjoin, "duckdb": _nl_steps.step_duckdb,
-        "postgis": _nl_steps.step_postgis, "sql_pipeline": _nl_sql.step_sql_pipeline,
-        "findings_python": _nl_sql.step_findings_python, "map": _nl_map.step_map,
+        "areas": _nl_steps.step_areas,
+        "assign": _nl_steps.step_assign,
+        "assign_xy": _nl_steps.step_assign_xy,
+        "rates": _nl_steps.step_rates,
+        "publication": _nl_steps.step_publication,
+        "audit": _nl_steps.step_audit,
+        "sjoin": _nl_steps.step_sjoin,
+        "duckdb": _nl_steps.step_duckdb,
+        "postgis": _nl_steps.step_postgis,
+        "sql_pipeline": _nl_sql.step_sql_pipeline,
+        "findings_python": _nl_sql.step_findings_python,
+        "map": _nl_map.step_map,
         "dashboard": _nl_dashboard.step_dashboard,
-    }  # fmt: skip
+    }
     functions[name](cache)
 
 
@@ -125,11 +155,18 @@ def machine() -> dict[str, str]:
     import shapely
 
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")), platform.processor(),
-    )  # fmt: skip
-    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))  # fmt: skip
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        line.split()[1]
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
     versions = (
         f"Python {platform.python_version()}, shapely {shapely.__version__} "
         f"(GEOS {shapely.geos_version_string}), geopandas {geopandas.__version__}, "
@@ -294,8 +331,10 @@ def report(results: dict[str, dict[str, object]], cache: Path, meta: dict, info:
     if assign and "seconds" in assign and baselines:
         best = min(baselines)
         ok = float(assign["seconds"]) <= best  # type: ignore[arg-type]
-        lines.append(f"  doel: assign_buurt niet trager dan de beste basislijn ({best:.1f} s): "
-                     + ("gehaald" if ok else "NIET gehaald"))  # fmt: skip
+        lines.append(
+            f"  doel: assign_buurt niet trager dan de beste basislijn ({best:.1f} s): "
+            + ("gehaald" if ok else "NIET gehaald")
+        )
     lines += ["", "Zelfde pijplijn in PostGIS (data.pipeline_sql)"]
     sql = r("sql_pipeline")
     if sql and "parts" in sql:
@@ -334,10 +373,15 @@ def report(results: dict[str, dict[str, object]], cache: Path, meta: dict, info:
         lines.append(f"  serve -> health: {dash['serve_health_s']} s")
         for page, facts in dash["paginas"].items():  # type: ignore[union-attr]
             seconds = facts.get("seconden")
-            shown = (f"{seconds:8.1f} s" if seconds is not None
-                     else f"niet getekend binnen {dash['timeout_s']} s")  # fmt: skip
-            lines.append(f"  {page:<46} {shown}  {facts.get('titel', '')} "
-                         f"{facts.get('polygonen', '')}".rstrip())  # fmt: skip
+            shown = (
+                f"{seconds:8.1f} s"
+                if seconds is not None
+                else f"niet getekend binnen {dash['timeout_s']} s"
+            )
+            lines.append(
+                f"  {page:<46} {shown}  {facts.get('titel', '')} "
+                f"{facts.get('polygonen', '')}".rstrip()
+            )
         prof = dash["profiel"]
         lines.append("  buiten Streamlit, alle gemeenten in één keer (wat de Regio-pagina doet):")
         for what, seconds in prof.get("eenmalig", {}).items():  # type: ignore[union-attr]
@@ -360,8 +404,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--cache", type=Path,
-                        default=Path(tempfile.gettempdir()) / "wijkmonitor-national")  # fmt: skip
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "wijkmonitor-national"
+    )
     parser.add_argument("--punten", type=int, default=N_POINTS)
     parser.add_argument("--alleen", default="", help="komma-lijst van stappen")
     parser.add_argument("--zonder", default="", help="komma-lijst van stappen om over te slaan")
@@ -405,8 +450,11 @@ def main() -> None:
     print(report(results, args.cache, meta, info))
     print(f"\n(benchmark in {time.perf_counter() - began:.0f} s; invoer in {args.cache})")
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "invoer": meta, "stappen": results},
-                                        indent=1, ensure_ascii=False))  # fmt: skip
+        args.json.write_text(
+            json.dumps(
+                {"machine": info, "invoer": meta, "stappen": results}, indent=1, ensure_ascii=False
+            )
+        )
 
 
 if __name__ == "__main__":

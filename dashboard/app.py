@@ -32,36 +32,61 @@ LANG_SCRIPT = f"<script>document.documentElement.lang = 'nl'; {preload_plotly_js
 def pages_for(user: User) -> list[st.Page]:
     """The pages this user's role may open; every page checks the role again itself."""
     pages = [
-        st.Page("views/overzicht.py", title="Overzicht", icon=":material/map:",
-                url_path="overzicht", default=True),
-        st.Page("views/wijkprofiel.py", title="Wijkprofiel", icon=":material/monitoring:",
-                url_path="wijkprofiel"),
-    ]  # fmt: skip
+        st.Page(
+            "views/overzicht.py",
+            title="Overzicht",
+            icon=":material/map:",
+            url_path="overzicht",
+            default=True,
+        ),
+        st.Page(
+            "views/wijkprofiel.py",
+            title="Wijkprofiel",
+            icon=":material/monitoring:",
+            url_path="wijkprofiel",
+        ),
+    ]
     pages.append(
-        st.Page("views/interventies.py", title="Interventies", icon=":material/insights:",
-                url_path="interventies")
-    )  # fmt: skip
+        st.Page(
+            "views/interventies.py",
+            title="Interventies",
+            icon=":material/insights:",
+            url_path="interventies",
+        )
+    )
     pages.append(
-        st.Page("views/vergelijken.py", title="Vergelijken", icon=":material/compare:",
-                url_path="vergelijken")
-    )  # fmt: skip
+        st.Page(
+            "views/vergelijken.py",
+            title="Vergelijken",
+            icon=":material/compare:",
+            url_path="vergelijken",
+        )
+    )
     if user.rol in ("rpf", "beheerder") or len(user.gemeenten) > 1:
         pages.append(
             st.Page("views/regio.py", title="Regio", icon=":material/hub:", url_path="regio")
         )
     if user.ziet_adressen:
         pages.append(
-            st.Page("views/adressen.py", title="Adressen", icon=":material/home_pin:",
-                    url_path="adressen")
-        )  # fmt: skip
+            st.Page(
+                "views/adressen.py",
+                title="Adressen",
+                icon=":material/home_pin:",
+                url_path="adressen",
+            )
+        )
     if user.beheert:
         pages.append(
             st.Page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data")
         )
     pages.append(
-        st.Page("views/indicatoren.py", title="Indicatoren", icon=":material/menu_book:",
-                url_path="indicatoren")
-    )  # fmt: skip
+        st.Page(
+            "views/indicatoren.py",
+            title="Indicatoren",
+            icon=":material/menu_book:",
+            url_path="indicatoren",
+        )
+    )
     return pages
 
 

@@ -86,8 +86,10 @@ def current_user() -> User | None:
         end_session(_REMOVED, actie="sessie beëindigd (account verwijderd of uitgeschakeld)")
         return None
     if not st.session_state.get("oidc") and fresh.wachtwoord_versie != user.wachtwoord_versie:
-        end_session("Uw wachtwoord is gewijzigd. Log opnieuw in.", actie="sessie beëindigd "
-                    "(wachtwoord gewijzigd)")  # fmt: skip
+        end_session(
+            "Uw wachtwoord is gewijzigd. Log opnieuw in.",
+            actie="sessie beëindigd (wachtwoord gewijzigd)",
+        )
         return None
     st.session_state["user"] = fresh
     st.session_state["last_seen"] = now
@@ -102,8 +104,12 @@ def _oidc_user(settings: Settings) -> User | None:
     if user is None:
         if st.session_state.get("oidc_refused") != email:  # once per session, not per click
             st.session_state["oidc_refused"] = email
-            record(engine, gebruiker=email or "?", actie="inloggen mislukt (oidc)",
-                   details="geen (actieve) Wijkmonitor-gebruiker met dit e-mailadres")  # fmt: skip
+            record(
+                engine,
+                gebruiker=email or "?",
+                actie="inloggen mislukt (oidc)",
+                details="geen (actieve) Wijkmonitor-gebruiker met dit e-mailadres",
+            )
         return None
     record(engine, gebruiker=user.naam, actie="inloggen (oidc)", details=_client(settings))
     st.session_state["oidc"] = True
@@ -173,9 +179,13 @@ def login_page() -> None:
         submitted = st.form_submit_button("Inloggen", type="primary")
     if submitted:
         attempt = attempt_login(
-            loaders.engine(settings.db_url), naam, wachtwoord, client=_client(settings),
-            pogingen=settings.login_pogingen, blokkade_minuten=settings.blokkade_minuten,
-        )  # fmt: skip
+            loaders.engine(settings.db_url),
+            naam,
+            wachtwoord,
+            client=_client(settings),
+            pogingen=settings.login_pogingen,
+            blokkade_minuten=settings.blokkade_minuten,
+        )
         if attempt.user is not None:
             st.session_state["user"] = attempt.user
             st.session_state["last_seen"] = time.time()
@@ -193,8 +203,12 @@ def audit_page_view(user: User, url_path: str) -> None:
     previous = st.session_state.get("bekeken")
     st.session_state["bekeken"] = url_path
     if url_path in AUDITED_PAGES and previous != url_path:
-        record(loaders.engine(loaders.settings().db_url), gebruiker=user.naam,
-               actie="pagina bekeken", details=AUDITED_PAGES[url_path])  # fmt: skip
+        record(
+            loaders.engine(loaders.settings().db_url),
+            gebruiker=user.naam,
+            actie="pagina bekeken",
+            details=AUDITED_PAGES[url_path],
+        )
 
 
 def audit_action(actie: str, details: str = "") -> None:
@@ -203,8 +217,12 @@ def audit_action(actie: str, details: str = "") -> None:
     Usable as a widget callback: ``on_click=auth.audit_action, args=("download", name)``.
     """
     user: User | None = st.session_state.get("user") or (DEMO_USER if demo_login() else None)
-    record(loaders.engine(loaders.settings().db_url), gebruiker=user.naam if user else "?",
-           actie=actie, details=details)  # fmt: skip
+    record(
+        loaders.engine(loaders.settings().db_url),
+        gebruiker=user.naam if user else "?",
+        actie=actie,
+        details=details,
+    )
 
 
 def require(*roles: str) -> User:

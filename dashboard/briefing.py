@@ -217,11 +217,15 @@ def _trend_column(
             blocks.p(unit_label(EFFORT, "2000-Q1"), style.SMALL),
             Spacer(1, 2),
             trend_drawing(
-                [(names[wijk], area_series(effort, wijk, periods)),
-                 (gem.naam, area_series(effort, gem.code, periods))],
-                width=_CHART_W, height=108, markers=markers,
+                [
+                    (names[wijk], area_series(effort, wijk, periods)),
+                    (gem.naam, area_series(effort, gem.code, periods)),
+                ],
+                width=_CHART_W,
+                height=108,
+                markers=markers,
             ),
-        ]  # fmt: skip
+        ]
     out.append(
         blocks.p(
             "Een onderbroken lijn: geheim (x) of niet geleverd (.). Gebieden die gekozen zijn "

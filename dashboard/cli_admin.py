@@ -49,17 +49,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _say("WIJKMONITOR_DEMO_LOGIN genegeerd: de demo-login kan alleen met --demo-login.")
     upload_mb = max(1, settings.upload.max_bytes // (1024 * 1024))
     command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.port", str(args.port),
-        "--server.address", host,
-        "--server.headless", "true",
-        "--server.enableStaticServing", "true",
-        "--server.maxUploadSize", str(upload_mb),
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
-        "--theme.base", "light",
-        "--theme.primaryColor", "#01689B",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--server.enableStaticServing",
+        "true",
+        "--server.maxUploadSize",
+        str(upload_mb),
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--theme.base",
+        "light",
+        "--theme.primaryColor",
+        "#01689B",
+    ]
     _say(
         f"Wijkmonitor start op http://{host}:{args.port} (database: {redact_url(settings.db_url)})"
     )
@@ -90,9 +103,13 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("Geef het wachtwoord op standaardinvoer (één regel), nooit als argument.")
     with writing(_engine(settings), "wijkmonitor-users") as conn:
         add_user(
-            conn, args.naam, rol=args.rol, wachtwoord=wachtwoord,
-            gemeenten=[g.upper() for g in args.gemeente], regio=args.regio,
-        )  # fmt: skip
+            conn,
+            args.naam,
+            rol=args.rol,
+            wachtwoord=wachtwoord,
+            gemeenten=[g.upper() for g in args.gemeente],
+            regio=args.regio,
+        )
         audit(
             conn, gebruiker="cli", actie="gebruiker opgeslagen", details=f"{args.naam} ({args.rol})"
         )

@@ -88,8 +88,11 @@ def cmd_areas_load(args: argparse.Namespace, settings: Settings) -> int:
         summary = "; ".join(f"{n}x {note}" for note, n in counts_by_note.items())
         print(f"  ... en {len(notes) - 20} meer ({summary}).")
     _reassign(args, settings, sorted(int(j) for j in stored["indeling_jaar"].unique()))
-    audit_cli(settings, "gebieden geladen", f"{Path(args.source).name}: indeling {jaren}, "
-              f"{len(stored)} gebieden")  # fmt: skip
+    audit_cli(
+        settings,
+        "gebieden geladen",
+        f"{Path(args.source).name}: indeling {jaren}, {len(stored)} gebieden",
+    )
     return 0
 
 
@@ -147,8 +150,11 @@ def cmd_addresses_load(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"  {_nl(elders)} verblijfsobjecten buiten {codes} niet geladen (wel in de zoekrechthoek)."
         )
-    audit_cli(settings, "adressen geladen", f"{Path(args.source).name}: {codes}, "
-              f"{summary.adressen} verblijfsobjecten")  # fmt: skip
+    audit_cli(
+        settings,
+        "adressen geladen",
+        f"{Path(args.source).name}: {codes}, {summary.adressen} verblijfsobjecten",
+    )
     for jaar in summary.jaren:
         line = f"  indeling {jaar.indeling_jaar}: {_nl(jaar.toegewezen)} toegewezen aan een buurt"
         if jaar.buiten:

@@ -22,8 +22,12 @@ from indicators.disclosure import format_cell
 
 
 def _scope(args: argparse.Namespace) -> tuple[list[str] | None, str | None]:
-    gemeenten = [c.strip().upper() for v in (getattr(args, "gemeente", None) or [])
-                 for c in v.split(",") if c.strip()]  # fmt: skip
+    gemeenten = [
+        c.strip().upper()
+        for v in (getattr(args, "gemeente", None) or [])
+        for c in v.split(",")
+        if c.strip()
+    ]
     regio = getattr(args, "regio", None)
     if bool(gemeenten) == bool(regio):
         raise InputError("Kies --gemeente GM.... (een of meer) of --regio ID, niet allebei.")

@@ -56,9 +56,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             from dashboard.regional_report import regional_pdf
 
             regional_pdf(
-                engine, regio=regio, gemeenten=gemeenten, indicators=indicators,
-                periode=periode, out=out,
-            )  # fmt: skip
+                engine,
+                regio=regio,
+                gemeenten=gemeenten,
+                indicators=indicators,
+                periode=periode,
+                out=out,
+            )
             soort = "RPF-overzicht"
     finally:
         engine.dispose()

@@ -50,8 +50,10 @@ def cmd_audit_log_verify(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     if not result.intact:
-        print(f"Auditlog NIET in orde: {nl(len(result.problemen))} probleem/problemen.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"Auditlog NIET in orde: {nl(len(result.problemen))} probleem/problemen.",
+            file=sys.stderr,
+        )
         for problem in result.problemen:
             print(f"  {problem}", file=sys.stderr)
         return 1

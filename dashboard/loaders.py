@@ -87,10 +87,11 @@ def map_layer(url: str, members: tuple[tuple[str, int], ...], level: str = "buur
     """Map geometry per zoom band of the ``level`` areas of (gemeente, indeling) ``members``."""
     eng = engine(url)
     frames = [
-        store.load_areas(eng, indeling_jaar=jaar, gemeenten=[g for g, j in members if j == jaar],
-                         levels=[level])
+        store.load_areas(
+            eng, indeling_jaar=jaar, gemeenten=[g for g, j in members if j == jaar], levels=[level]
+        )
         for jaar in sorted({j for _, j in members})
-    ]  # fmt: skip
+    ]
     frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     return geo_map_layer(map_coverage(frame))
 
@@ -272,6 +273,11 @@ def briefing(url: str, wijk: str, indicators: tuple[str, ...]) -> bytes:
     from dashboard.briefing import briefing_pdf
 
     with tempfile.TemporaryDirectory() as folder:
-        out = briefing_pdf(engine(url), wijk=wijk, indicators=list(indicators), periode=None,
-                           out=Path(folder) / "briefing.pdf")  # fmt: skip
+        out = briefing_pdf(
+            engine(url),
+            wijk=wijk,
+            indicators=list(indicators),
+            periode=None,
+            out=Path(folder) / "briefing.pdf",
+        )
         return out.read_bytes()

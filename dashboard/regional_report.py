@@ -137,8 +137,10 @@ def _summary(
     columns = [(f"{g.naam}\n{g.code}, indeling {g.indeling_jaar}", g, g.code) for g in members]
     table, starred = blocks.area_table(
         [(text.replace("\n", " "), g, code) for text, g, code in columns],
-        indicators=indicators, periode=periode, width=style.CONTENT_WIDTH,
-    )  # fmt: skip
+        indicators=indicators,
+        periode=periode,
+        width=style.CONTENT_WIDTH,
+    )
     page.append(table)
     if starred:
         page.append(blocks.p(blocks.COMPUTED_NOTE, style.SMALL))
@@ -195,9 +197,13 @@ def _gemeente_page(
     card = catalogue.get(indicators[0])
     width = style.CONTENT_WIDTH * 0.58
     drawing, legend = gemeente_map(
-        gem, indicator=card.code, periode=periode, width=width, height=width * 1.02,
+        gem,
+        indicator=card.code,
+        periode=periode,
+        width=width,
+        height=width * 1.02,
         aandachtswijken=list(wijken),
-    )  # fmt: skip
+    )
     left: list[Flowable] = [
         blocks.p(
             f"{card.naam}, {label(periode)} ({unit_label(card.code, periode)})", style.CELL_BOLD

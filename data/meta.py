@@ -24,8 +24,18 @@ def get_meta(conn: Connection | Engine, key: str, default: str = "") -> str:
 
 # Row counts and highest ids of every table the dashboard shows figures from: an import,
 # re-import, purge or new indeling changes at least one of them.
-_VERSIONED = ("areas", "address_buurten", "signals", "deliveries", "findings", "interventions",
-              "intervention_buurten", "import_log", "regions", "region_gemeenten")  # fmt: skip
+_VERSIONED = (
+    "areas",
+    "address_buurten",
+    "signals",
+    "deliveries",
+    "findings",
+    "interventions",
+    "intervention_buurten",
+    "import_log",
+    "regions",
+    "region_gemeenten",
+)
 
 
 def data_version(conn: Connection | Engine) -> str:

@@ -59,9 +59,13 @@ def purge(
         # throttle rows hold client addresses: gone once their count and lockout are over
         forget_expired(conn, datetime.now(UTC), timedelta(days=1))
         audits, anchor = purge_before(conn, _midnight(audit_grens))
-        audit(conn, gebruiker=gebruiker, actie="purge",
-              details=f"grens={grens} bevindingen={findings} importlog={imports} "
-                      f"auditgrens={audit_grens} auditlog={audits} {anchor}")  # fmt: skip
+        audit(
+            conn,
+            gebruiker=gebruiker,
+            actie="purge",
+            details=f"grens={grens} bevindingen={findings} importlog={imports} "
+            f"auditgrens={audit_grens} auditlog={audits} {anchor}",
+        )
     return PurgeSummary(grens, findings, imports, audits, audit_grens)
 
 

@@ -179,7 +179,9 @@ def save_deliveries(conn: Connection, deliveries: pd.DataFrame, *, import_id: in
     now = datetime.now(UTC)
     records = [
         {**r._asdict(), "import_id": import_id, "geleverd_op": now}
-        for r in frames.rows(deliveries[["bron", "gemeentecode", "indicator", "periode"]].drop_duplicates())
+        for r in frames.rows(
+            deliveries[["bron", "gemeentecode", "indicator", "periode"]].drop_duplicates()
+        )
     ]
     conn.execute(insert(db.deliveries), records)
 

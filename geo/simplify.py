@@ -171,8 +171,9 @@ def geojson_for_zoom(
         if values is not None
         else np.full(len(codes), np.nan)
     )
-    values_text = ["null" if not np.isfinite(v) else repr(round(float(v), value_decimals))
-                   for v in numbers]  # fmt: skip
+    values_text = [
+        "null" if not np.isfinite(v) else repr(round(float(v), value_decimals)) for v in numbers
+    ]
     features = [
         f'{{"type":"Feature","properties":{{"code":{json.dumps(code)},"value":{value}}},'
         f'"geometry":{geometries[code]}}}'

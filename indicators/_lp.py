@@ -231,9 +231,11 @@ class Relaxation:
         m, k = part.a.shape[1], len(t)
         self.m, self.k = m, k
         link = sparse.hstack(
-            [-sparse.csr_matrix((np.ones(k), (np.arange(k), t)), shape=(k, m)),
-             sparse.identity(k, format="csr")]
-        )  # fmt: skip
+            [
+                -sparse.csr_matrix((np.ones(k), (np.arange(k), t)), shape=(k, m)),
+                sparse.identity(k, format="csr"),
+            ]
+        )
         a = sparse.vstack([sparse.hstack([part.a, sparse.csr_matrix((part.a.shape[0], k))]), link])
         a = a.tocsc()
         h = silent_highs()

@@ -50,17 +50,30 @@ def profile_rows(
             if card.hit and effort is not None:
                 inzet = "controles: " + format_cell(*_cell(effort, code, periode))
             spoor_rows.append(
-                {"spoor": spoor, "indicator": card.code, "naam": card.naam, "eenheid": card.eenheid,
-                 "gebied": format_cell(value, status), "gemeente": format_cell(base, base_status),
-                 "index": format_cell(index, "", decimals=0), "inzet": inzet}
-            )  # fmt: skip
+                {
+                    "spoor": spoor,
+                    "indicator": card.code,
+                    "naam": card.naam,
+                    "eenheid": card.eenheid,
+                    "gebied": format_cell(value, status),
+                    "gemeente": format_cell(base, base_status),
+                    "index": format_cell(index, "", decimals=0),
+                    "inzet": inzet,
+                }
+            )
         total = sum(1 for c in catalogue.CATALOGUE if c.spoor == spoor and c.in_samengestelde_score)
         composite = float(np.mean(parts)) if parts else np.nan
         rows.append(
-            {"spoor": spoor, "indicator": f"samengesteld:{spoor}", "naam": "Samengesteld (index)",
-             "eenheid": f"gemeente = 100; {len(parts)} van {total} onderdelen",
-             "gebied": format_cell(composite, "", decimals=0), "gemeente": "100",
-             "index": format_cell(composite, "", decimals=0), "inzet": ""}
-        )  # fmt: skip
+            {
+                "spoor": spoor,
+                "indicator": f"samengesteld:{spoor}",
+                "naam": "Samengesteld (index)",
+                "eenheid": f"gemeente = 100; {len(parts)} van {total} onderdelen",
+                "gebied": format_cell(composite, "", decimals=0),
+                "gemeente": "100",
+                "index": format_cell(composite, "", decimals=0),
+                "inzet": "",
+            }
+        )
         rows.extend(spoor_rows)
     return pd.DataFrame(rows, columns=PROFILE_COLUMNS)

@@ -67,9 +67,14 @@ def group_size(group: Wide) -> int:
 
 
 def resolve_inferentie(
-    inferentie: str, n_sets: int, alpha: float, *, n_pre: int = 0, n_post: int = 0,
+    inferentie: str,
+    n_sets: int,
+    alpha: float,
+    *,
+    n_pre: int = 0,
+    n_post: int = 0,
     tijdreeks: bool = True,
-) -> str:  # fmt: skip
+) -> str:
     """The inference ``auto`` stands for; any other choice as given.
 
     ``auto``: placebo when there are enough placebo groups (``min_placebos``). Otherwise, with
@@ -169,9 +174,14 @@ def start_index(design: Design) -> int:
 
 
 def conformal_inference(
-    pair: Pair, design: Design, *, model: str, alpha: float, permutaties: str = "auto",
+    pair: Pair,
+    design: Design,
+    *,
+    model: str,
+    alpha: float,
+    permutaties: str = "auto",
     t_bands: bool = True,
-) -> Inference:  # fmt: skip
+) -> Inference:
     """Effect, conformal interval, p-value, HAC pre-trend test and per-period intervals.
 
     Pointwise conformal intervals need ``min_placebos(alpha)`` pre periods (19) to be finite;
@@ -187,9 +197,13 @@ def conformal_inference(
     if int(pair.pre.sum()) >= min_placebos(alpha) or not t_bands:
         points = pointwise(pair, model=model, alpha=alpha)
         study = event_frame(
-            points["index"].tolist(), points["effect"].tolist(), points["ci_low"].tolist(),
-            points["ci_high"].tolist(), design.periods, start_index(design),
-        )  # fmt: skip
+            points["index"].tolist(),
+            points["effect"].tolist(),
+            points["ci_low"].tolist(),
+            points["ci_high"].tolist(),
+            design.periods,
+            start_index(design),
+        )
     else:
         study = _timeseries_study(pair, design, model=model, alpha=alpha)
     return Inference(
@@ -214,9 +228,13 @@ def _timeseries_study(pair: Pair, design: Design, *, model: str, alpha: float) -
     )
     shown = np.flatnonzero(np.isfinite(effect))
     return event_frame(
-        shown.tolist(), effect[shown].tolist(), low[shown].tolist(), high[shown].tolist(),
-        design.periods, start_index(design),
-    )  # fmt: skip
+        shown.tolist(),
+        effect[shown].tolist(),
+        low[shown].tolist(),
+        high[shown].tolist(),
+        design.periods,
+        start_index(design),
+    )
 
 
 def timeseries_inference(pair: Pair, design: Design, *, model: str, alpha: float) -> Inference:

@@ -173,8 +173,16 @@ def protect(
             # Propagation reads one relation at a time; the linear programme reads them all
             # together (a wijk's year split by quarters and by buurten at once, a group across
             # the hierarchy). Its relaxation is quick enough for a whole cluster.
-            found = attack(rel, lower, upper, ~missing, targets, known=value, threshold=threshold,
-                           integer=False)  # fmt: skip
+            found = attack(
+                rel,
+                lower,
+                upper,
+                ~missing,
+                targets,
+                known=value,
+                threshold=threshold,
+                integer=False,
+            )
             attacked = ~np.isnan(found.lo)
             broken = targets[attacked & ~protected(found.lo, found.hi, threshold=threshold)]
         if not len(broken):

@@ -258,21 +258,34 @@ def estimate_effect(
     listed: list[dict[str, object]] = []
     if len(groups) > 1:
         main, path, listed = estimate_cohorts(
-            panel, groups, design, model=model, inferentie=inferentie,
-            max_placebos=max_placebos, alpha=alpha,
-        )  # fmt: skip
+            panel,
+            groups,
+            design,
+            model=model,
+            inferentie=inferentie,
+            max_placebos=max_placebos,
+            alpha=alpha,
+        )
     else:
         main = did_inference(
-            design.treated, design, model=model, inferentie=inferentie,
-            max_placebos=max_placebos, alpha=alpha,
-        )  # fmt: skip
+            design.treated,
+            design,
+            model=model,
+            inferentie=inferentie,
+            max_placebos=max_placebos,
+            alpha=alpha,
+        )
         path = counterfactual(design.treated, design, model, main.pre_mean_gap)
     waterbed = None
     if design.ring.noemer.sum() > 0:
         waterbed = did_inference(
-            design.ring, design, model=model, inferentie=inferentie,
-            max_placebos=max_placebos, alpha=alpha,
-        )  # fmt: skip
+            design.ring,
+            design,
+            model=model,
+            inferentie=inferentie,
+            max_placebos=max_placebos,
+            alpha=alpha,
+        )
     result = assemble(
         design,
         main,
@@ -291,8 +304,9 @@ def estimate_effect(
 def check_counts(**counts: int | None) -> None:
     """Raise InputError unless each given count of buurten is a whole number of at least 1."""
     for name, value in counts.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):  # fmt: skip
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
             raise InputError(f"{name} moet een geheel aantal buurten van ten minste 1 zijn.")
 
 
@@ -331,10 +345,15 @@ def assemble(
     ``counts``: the buurten behind the ring and the comparison codes (None: the codes).
     """
     warnings = effect_warnings(
-        design, main, waterbed, eenheid=eenheid, effort=effort,
-        hoger_is_slechter=hoger_is_slechter, ring_buurten=counts[0],
+        design,
+        main,
+        waterbed,
+        eenheid=eenheid,
+        effort=effort,
+        hoger_is_slechter=hoger_is_slechter,
+        ring_buurten=counts[0],
         n_vergelijkingsbuurten=counts[1],
-    )  # fmt: skip
+    )
     return EffectResult(
         interventie=labels[0],
         indicator=labels[1],

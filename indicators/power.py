@@ -119,8 +119,9 @@ def _series(
     return kind, Pair(y1, y0, t_noemer[seen], pre, ~pre)
 
 
-def _bounds(pair: Pair, horizon: int, model: str, n_sim: int, rng: np.random.Generator,
-            alpha: float) -> tuple[Floats, Floats, str]:  # fmt: skip
+def _bounds(
+    pair: Pair, horizon: int, model: str, n_sim: int, rng: np.random.Generator, alpha: float
+) -> tuple[Floats, Floats, str]:
     """Per simulated series of pre + ``horizon`` periods: the lower and upper interval bound,
     and the inference used (as ``auto`` would choose for that length)."""
     n_pre = len(pair.y1)
@@ -215,7 +216,15 @@ def minimum_detectable_effect(
                 "hele cijfer: te weinig perioden of te veel ruis."
             )
     return PowerResult(
-        eenheid=eenheid, granulariteit=kind, mde=mde, mde_relatief=relative, perioden=periods,
-        pre_perioden=len(pair.y1), niveau=level, model=model, n_sim=n_sim,
-        waarschuwingen=warnings, inferentie=used,
-    )  # fmt: skip
+        eenheid=eenheid,
+        granulariteit=kind,
+        mde=mde,
+        mde_relatief=relative,
+        perioden=periods,
+        pre_perioden=len(pair.y1),
+        niveau=level,
+        model=model,
+        n_sim=n_sim,
+        waarschuwingen=warnings,
+        inferentie=used,
+    )

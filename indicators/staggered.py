@@ -28,11 +28,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from indicators._cohorts import (
+    Cohort,
+    conformal_events,
+    shares_at,
+    split_sets,
+    timeseries_events,
+)
 from indicators._design import Design, prepare
 from indicators._placebo import (
     Floats,
@@ -46,12 +52,9 @@ from indicators._placebo import (
     row_effects,
 )
 from indicators.conformal import (
-    Pair,
     conformal_effect,
-    invert,
     pre_gap,
     pre_trend_hac,
-    residual_coefficients,
 )
 from indicators.did import (
     counterfactual,
@@ -61,30 +64,7 @@ from indicators.did import (
     resolve_inferentie,
     start_index,
 )
-from indicators.timeseries import hac_effect, pointwise_hac
-
-
-@dataclass(frozen=True)
-class Cohort:
-    """One start: its codes, its design, and what the inference needs.
-
-    ``pair``: the cohort's rate against its comparison series (for conformal inference);
-    ``gaps``/``weights``: its placebo gap matrix, row 0 the cohort and row i the cohort's share
-    of joint placebo draw i (None under conformal inference).
-    """
-
-    start: str
-    codes: list[str]
-    design: Design
-    pair: Pair
-    gaps: Floats | None = None
-    weights: Floats | None = None
-
-
-def split_sets(sets: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
-    """Cut joint placebo draws (rows of distinct comparison indices) into one set per cohort."""
-    bounds = np.cumsum([0, *sizes])
-    return [sets[:, bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
+from indicators.timeseries import hac_effect
 
 
 def cohort_inference(
@@ -95,8 +75,18 @@ def cohort_inference(
     if inferentie == "tijdreeks":
         hac = hac_effect([cohort.pair], model=model, alpha=alpha)
         empty = event_frame([], [], [], [], design.periods, start_index)
-        return Inference(hac.effect, hac.se, hac.ci_low, hac.ci_high, hac.p_value, None, 0, 0.0,
-                         empty, "tijdreeks")  # fmt: skip
+        return Inference(
+            hac.effect,
+            hac.se,
+            hac.ci_low,
+            hac.ci_high,
+            hac.p_value,
+            None,
+            0,
+            0.0,
+            empty,
+            "tijdreeks",
+        )
     if cohort.gaps is not None and cohort.weights is not None:
         return infer(
             cohort.gaps,
@@ -110,77 +100,18 @@ def cohort_inference(
     test = conformal_effect([cohort.pair], model=model, alpha=alpha)
     empty = event_frame([], [], [], [], design.periods, start_index)
     return Inference(
-        test.effect, math.nan, test.ci_low, test.ci_high, test.p_value, None, 0, 0.0, empty,
-        "conformeel", test.n_permutations,
-    )  # fmt: skip
-
-
-def _shares(cohorts: Sequence[Cohort], t: int, common_pre: np.ndarray) -> Floats:
-    """Each cohort's share of period t in the calendar aggregate (0 when it does not count)."""
-    if common_pre[t]:
-        take = np.array([c.pair.pre[t] for c in cohorts])
-    else:
-        take = np.array([c.pair.post[t] for c in cohorts])
-    w = np.array([c.pair.w[t] for c in cohorts]) * take
-    out: Floats = w / w.sum() if w.sum() > 0 else w
-    return out
-
-
-def _conformal_events(
-    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int, t_bands: bool
-) -> pd.DataFrame:
-    """Calendar event study with pointwise conformal intervals.
-
-    For period t each counted cohort is refitted on its pre periods plus t under theta_t; the
-    share-weighted residual of t is ranked among those of the periods before the first start.
-    With too few of those for a finite interval (1/alpha - 1), the per-period t-intervals of
-    ``_timeseries_events`` instead (``t_bands``; not for the synthetic control).
-    """
-    common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
-    calibration = np.flatnonzero(common_pre)
-    if t_bands and len(calibration) < math.ceil(1 / alpha - 1e-9) - 1:
-        return _timeseries_events(cohorts, model=model, alpha=alpha, start_index=start_index)
-    rows: list[tuple[int, float, float, float]] = []
-    for t in np.flatnonzero(np.any([c.pair.valid for c in cohorts], axis=0)):
-        shares = _shares(cohorts, int(t), common_pre)
-        if shares.sum() <= 0:
-            continue
-        order = np.concatenate([[t], calibration[calibration != t]])
-        c = np.zeros(len(order))
-        d = np.zeros(len(order))
-        for share, cohort in zip(shares, cohorts, strict=True):
-            if share == 0:
-                continue
-            test = np.zeros_like(cohort.pair.pre)
-            test[t] = True
-            a, b = residual_coefficients(cohort.pair, cohort.pair.pre | test, test, model)
-            c += share * a[order]
-            d += share * b[order]
-        if not (np.isfinite(c).all() and d[0] != 0):
-            continue
-        low, high = invert(c, d, np.ones_like(c), alpha)
-        rows.append((int(t), -c[0] / d[0], low, high))
-    return event_frame(
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
-        [r[3] for r in rows],
-        cohorts[0].design.periods,
-        start_index,
+        test.effect,
+        math.nan,
+        test.ci_low,
+        test.ci_high,
+        test.p_value,
+        None,
+        0,
+        0.0,
+        empty,
+        "conformeel",
+        test.n_permutations,
     )
-
-
-def _timeseries_events(
-    cohorts: Sequence[Cohort], *, model: str, alpha: float, start_index: int
-) -> pd.DataFrame:
-    """Calendar event study with per-period HAC t-intervals (the cohorts' shares per period)."""
-    common_pre = np.all([c.pair.pre for c in cohorts], axis=0)
-    t = len(common_pre)
-    shares = np.vstack([_shares(cohorts, i, common_pre) for i in range(t)]).T
-    effect, low, high = pointwise_hac([c.pair for c in cohorts], shares, model=model, alpha=alpha)
-    shown = np.flatnonzero(np.isfinite(effect))
-    return event_frame(shown.tolist(), effect[shown].tolist(), low[shown].tolist(),
-                       high[shown].tolist(), cohorts[0].design.periods, start_index)  # fmt: skip
 
 
 def _combined_gap(cohorts: Sequence[Cohort], model: str) -> Floats:
@@ -214,7 +145,7 @@ def _placebo_aggregate(cohorts: Sequence[Cohort], alpha: float, start_index: int
     placebo_t = t[1:][np.isfinite(t[1:])]
     half = critical_value(placebo_t, alpha) * float(se[0])
     common_pre = np.all([c.design.pre for c in cohorts], axis=0)
-    shares = np.vstack([_shares(cohorts, i, common_pre) for i in range(len(common_pre))]).T
+    shares = np.vstack([shares_at(cohorts, i, common_pre) for i in range(len(common_pre))]).T
     # Calendar aggregate of every draw: the started cohorts' gaps, each minus its own pre mean.
     calendar = np.zeros_like(gaps[0])
     pooled = np.zeros_like(gaps[0])
@@ -225,17 +156,26 @@ def _placebo_aggregate(cohorts: Sequence[Cohort], alpha: float, start_index: int
     values = [float(calendar[0, i]) for i in counted]
     halves = [critical_value(calendar[1:, i], alpha) for i in counted]
     study = event_frame(
-        counted.tolist(), values, [v - h for v, h in zip(values, halves, strict=True)],
-        [v + h for v, h in zip(values, halves, strict=True)], cohorts[0].design.periods,
+        counted.tolist(),
+        values,
+        [v - h for v, h in zip(values, halves, strict=True)],
+        [v + h for v, h in zip(values, halves, strict=True)],
+        cohorts[0].design.periods,
         start_index,
-    )  # fmt: skip
+    )
     trend = pre_trend_t(np.where(common_pre[None, :], pooled, np.nan), common_pre)
     trend_p = placebo_p(float(trend[0]), trend[1:]) if np.isfinite(trend[0]) else None
     return Inference(
-        float(effect[0]), float(se[0]), float(effect[0]) - half, float(effect[0]) + half,
-        placebo_p(float(t[0]), placebo_t) if len(placebo_t) else math.nan, trend_p,
-        len(placebo_t), 0.0, study,
-    )  # fmt: skip
+        float(effect[0]),
+        float(se[0]),
+        float(effect[0]) - half,
+        float(effect[0]) + half,
+        placebo_p(float(t[0]), placebo_t) if len(placebo_t) else math.nan,
+        trend_p,
+        len(placebo_t),
+        0.0,
+        study,
+    )
 
 
 def aggregate(
@@ -261,20 +201,34 @@ def aggregate(
     elif inferentie == "tijdreeks":
         hac = hac_effect([c.pair for c in cohorts], model=model, alpha=alpha)
         main = Inference(
-            hac.effect, hac.se, hac.ci_low, hac.ci_high, hac.p_value,
-            pre_trend_hac(_combined_gap(cohorts, model), common_pre), 0, 0.0,
-            _timeseries_events(cohorts, model=model, alpha=alpha, start_index=start_index),
+            hac.effect,
+            hac.se,
+            hac.ci_low,
+            hac.ci_high,
+            hac.p_value,
+            pre_trend_hac(_combined_gap(cohorts, model), common_pre),
+            0,
+            0.0,
+            timeseries_events(cohorts, model=model, alpha=alpha, start_index=start_index),
             "tijdreeks",
-        )  # fmt: skip
+        )
     else:
         test = conformal_effect([c.pair for c in cohorts], model=model, alpha=alpha)
         main = Inference(
-            test.effect, math.nan, test.ci_low, test.ci_high, test.p_value,
-            pre_trend_hac(_combined_gap(cohorts, model), common_pre), 0, 0.0,
-            _conformal_events(cohorts, model=model, alpha=alpha, start_index=start_index,
-                              t_bands=t_bands),
-            "conformeel", test.n_permutations,
-        )  # fmt: skip
+            test.effect,
+            math.nan,
+            test.ci_low,
+            test.ci_high,
+            test.p_value,
+            pre_trend_hac(_combined_gap(cohorts, model), common_pre),
+            0,
+            0.0,
+            conformal_events(
+                cohorts, model=model, alpha=alpha, start_index=start_index, t_bands=t_bands
+            ),
+            "conformeel",
+            test.n_permutations,
+        )
     listed: list[dict[str, object]] = []
     for cohort in cohorts:
         own = cohort_inference(
@@ -326,8 +280,9 @@ def estimate_cohorts(
     sizes = [group_size(d.treated) for d in designs]
     sets = placebo_sets(len(design.controls.codes), sum(sizes), max_sets=max_placebos)
     # auto: the periods that count before the first start and from it, as for one group.
-    chosen = resolve_inferentie(inferentie, len(sets), alpha, n_pre=int(design.pre.sum()),
-                                n_post=int(design.post.sum()))  # fmt: skip
+    chosen = resolve_inferentie(
+        inferentie, len(sets), alpha, n_pre=int(design.pre.sum()), n_post=int(design.post.sum())
+    )
     placebo = chosen == "placebo"
     members = []
     for (s, codes), d, chunk in zip(groups, designs, split_sets(sets, sizes), strict=True):

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from indicators._cohorts import Cohort, split_sets
 from indicators._design import Design, Start, cohorts, prepare
 from indicators._placebo import Bools, Floats, Inference, Wide, infer, placebo_p, placebo_sets, rate
 from indicators.conformal import (
@@ -53,82 +54,14 @@ from indicators.did import (
     start_index,
 )
 from indicators.effects import EffectResult, assemble, check_counts
-from indicators.staggered import Cohort, aggregate, split_sets
-from indicators.synth_weights import fit_with_predictors, scaled_weights, synth_weights
+from indicators.staggered import aggregate
+from indicators.synth_weights import Donors, predictor_rows, scaled_weights, synth_weights
 
 MAX_SYNTH_PLACEBOS = 200
 
 
-def _predictor_rows(
-    group: Wide,
-    members: np.ndarray | None,
-    own: Floats,
-    predictors: pd.DataFrame | None,
-    spans: Sequence[Bools],
-) -> Floats:
-    """Predictor values of a group: key figures (noemer-weighted mean of its buurten) and the
-    mean rate over each span of pre periods."""
-    rows = [float(np.nanmean(np.where(span, own, np.nan))) for span in spans]
-    if predictors is not None:
-        figures = predictors.set_index("code").reindex(list(group.codes)).astype(float)
-        size = group.noemer.sum(axis=1)
-        take = (
-            np.ones(len(size), dtype=bool)
-            if members is None
-            else np.isin(np.arange(len(size)), members)
-        )
-        for column in figures.columns:
-            values = figures[column].to_numpy()
-            ok = take & np.isfinite(values) & (size > 0)
-            rows.append(
-                float((values[ok] * size[ok]).sum() / size[ok].sum()) if ok.any() else math.nan
-            )
-    return np.array(rows)
-
-
-class _Donors:
-    """The comparison buurten as donor rate paths, and the fit of one target against them."""
-
-    def __init__(
-        self,
-        design: Design,
-        predictors: pd.DataFrame | None,
-        spans: Sequence[Bools],
-        model: str = "additief",
-    ):
-        self.design = design
-        self.model = model
-        self.rates = rate(design.controls.teller, design.controls.noemer, design.schaal).T
-        self.predictors = predictors
-        self.spans = spans
-
-    def fit(self, own: Floats, use: np.ndarray, target_x: Floats | None) -> tuple[Floats, Floats]:
-        """The twin's path over all periods and the weights (over ``use``) fitted on the pre."""
-        donors = self.rates[:, use]
-        fit = self.design.pre & np.isfinite(own) & np.isfinite(donors).all(axis=1)
-        # Donors without a single event before the start say nothing about the common course.
-        if fit.sum() < 2 or not (np.nan_to_num(donors[fit]).sum() > 0):
-            return np.full_like(own, np.nan), np.zeros(len(use))
-        if self.model == "relatief":
-            scaled = scaled_weights(own[fit], donors[fit])
-            return donors @ scaled, scaled / max(float(scaled.sum()), 1e-300)
-        if target_x is None:
-            weights = synth_weights(own[fit], donors[fit])
-        else:
-            x0 = np.column_stack([self.x(np.array([j])) for j in use])
-            weights = fit_with_predictors(target_x, x0, own[fit], donors[fit])[0]
-        return donors @ weights, weights
-
-    def x(self, members: np.ndarray) -> Floats:
-        controls = self.design.controls
-        teller = controls.teller[members].sum(axis=0)
-        noemer = controls.noemer[members].sum(axis=0)
-        own = rate(teller, noemer, self.design.schaal)
-        return _predictor_rows(controls, members, own, self.predictors, self.spans)
-
-
 def _gaps(
-    donors: _Donors, group: Wide, sets: np.ndarray, with_x: bool
+    donors: Donors, group: Wide, sets: np.ndarray, with_x: bool
 ) -> tuple[Floats, Floats, Floats, Floats]:
     """Gap matrix of the group (row 0) and its placebo groups, each against its own twin.
 
@@ -138,9 +71,7 @@ def _gaps(
     teller, noemer = group.total()
     own = rate(teller, noemer, design.schaal)
     everyone = np.arange(len(design.controls.codes))
-    target_x = (
-        _predictor_rows(group, None, own, donors.predictors, donors.spans) if with_x else None
-    )
+    target_x = predictor_rows(group, None, own, donors.predictors, donors.spans) if with_x else None
     path, weights = donors.fit(own, everyone, target_x)
     gaps, group_noemer = [own - path], [noemer]
     for members in sets:
@@ -207,7 +138,7 @@ def _refit_pvalue(
 
 
 def _synth_group(
-    donors: _Donors, group: Wide, *, inferentie: str, max_placebos: int, alpha: float, with_x: bool
+    donors: Donors, group: Wide, *, inferentie: str, max_placebos: int, alpha: float, with_x: bool
 ) -> tuple[Inference, Floats, Floats, float | None]:
     """The group's synth estimate with placebo or conformal inference."""
     design = donors.design
@@ -215,15 +146,25 @@ def _synth_group(
     if resolve_inferentie(inferentie, len(sets), alpha, tijdreeks=False) == "placebo":
         gaps, weights, path, donor_w = _gaps(donors, group, sets, with_x)
         main = infer(
-            gaps, weights, pre=design.pre, post=design.post, periods=design.periods,
-            alpha=alpha, start_index=start_index(design),
-        )  # fmt: skip
+            gaps,
+            weights,
+            pre=design.pre,
+            post=design.post,
+            periods=design.periods,
+            alpha=alpha,
+            start_index=start_index(design),
+        )
         return main, path, donor_w, rmspe_p(gaps, design.pre, design.post)
     _, _, path, donor_w = _gaps(donors, group, sets[:0], with_x)
     teller, noemer = group.total()
     seen = (noemer > 0) & np.isfinite(path)
-    pair = Pair(rate(teller, noemer, design.schaal), path, np.where(seen, noemer, 0.0),
-                design.pre & seen, design.post & seen)  # fmt: skip
+    pair = Pair(
+        rate(teller, noemer, design.schaal),
+        path,
+        np.where(seen, noemer, 0.0),
+        design.pre & seen,
+        design.post & seen,
+    )
     main = conformal_inference(pair, design, model="additief", alpha=alpha, t_bands=False)
     if len(donor_w) > 1:
         low, high, p, n_perm = _refit_pvalue(pair, donors.rates, alpha, donors.model)
@@ -282,9 +223,14 @@ def estimate_synth(
         )
     groups = cohorts(start, treated)
     design = prepare(
-        panel, treated=treated, controls=controls, ring=ring, start=groups[0][0], end=end,
+        panel,
+        treated=treated,
+        controls=controls,
+        ring=ring,
+        start=groups[0][0],
+        end=end,
         schaal=schaal,
-    )  # fmt: skip
+    )
     with_x = predictors is not None or bool(outcome_predictors)
     options: dict[str, Any] = {
         "inferentie": inferentie,
@@ -292,7 +238,7 @@ def estimate_synth(
         "alpha": alpha,
         "with_x": with_x,
     }
-    donors = _Donors(design, predictors, _spans(design, outcome_predictors, predictors), model)
+    donors = Donors(design, predictors, _spans(design, outcome_predictors, predictors), model)
     listed: list[dict[str, object]] = []
     if len(groups) > 1:
         main, path, donor_w, p_rmspe, listed = _staggered(panel, groups, design, donors, **options)
@@ -301,10 +247,17 @@ def estimate_synth(
     has_ring = design.ring.noemer.sum() > 0
     waterbed = _synth_group(donors, design.ring, **options)[0] if has_ring else None
     result = assemble(
-        design, main, waterbed, methode="synth", counterfactual=path + main.pre_mean_gap,
-        eenheid=eenheid, effort=effort, hoger_is_slechter=hoger_is_slechter,
-        labels=(interventie, indicator), counts=(ring_buurten, None),
-    )  # fmt: skip
+        design,
+        main,
+        waterbed,
+        methode="synth",
+        counterfactual=path + main.pre_mean_gap,
+        eenheid=eenheid,
+        effort=effort,
+        hoger_is_slechter=hoger_is_slechter,
+        labels=(interventie, indicator),
+        counts=(ring_buurten, None),
+    )
     weights = {
         code: round(float(w), 4)
         for code, w in zip(design.controls.codes, donor_w, strict=True)
@@ -328,7 +281,7 @@ def _staggered(
     panel: pd.DataFrame,
     groups: list[tuple[str, list[str]]],
     design: Design,
-    donors: _Donors,
+    donors: Donors,
     *,
     inferentie: str,
     max_placebos: int,
@@ -342,8 +295,15 @@ def _staggered(
     """
     sizes, members, paths, noemers = [], [], [], []
     for s, codes in groups:
-        d = prepare(panel, treated=codes, controls=list(design.controls.codes), ring=[],
-                    start=s, end=design.periods[-1], schaal=design.schaal)  # fmt: skip
+        d = prepare(
+            panel,
+            treated=codes,
+            controls=list(design.controls.codes),
+            ring=[],
+            start=s,
+            end=design.periods[-1],
+            schaal=design.schaal,
+        )
         sizes.append(group_size(d.treated))
         members.append(d)
     sets = placebo_sets(len(design.controls.codes), sum(sizes), max_sets=max_placebos)
@@ -352,14 +312,19 @@ def _staggered(
     weights_sum = np.zeros(len(design.controls.codes))
     for (s, codes), d, chunk in zip(groups, members, split_sets(sets, sizes), strict=True):
         spans = _spans(d, (), donors.predictors) if with_x else []
-        own = _Donors(d, donors.predictors, spans, donors.model)
+        own = Donors(d, donors.predictors, spans, donors.model)
         gaps, weights, path, donor_w = _gaps(
             own, d.treated, chunk if placebo else chunk[:0], with_x
         )
         teller, noemer = d.treated.total()
         seen = (noemer > 0) & np.isfinite(path)
-        pair = Pair(rate(teller, noemer, d.schaal), path, np.where(seen, noemer, 0.0),
-                    d.pre & seen, d.post & seen)  # fmt: skip
+        pair = Pair(
+            rate(teller, noemer, d.schaal),
+            path,
+            np.where(seen, noemer, 0.0),
+            d.pre & seen,
+            d.post & seen,
+        )
         fitted.append(
             Cohort(s, codes, d, pair, gaps if placebo else None, weights if placebo else None)
         )
@@ -369,9 +334,13 @@ def _staggered(
         noemers.append(noemer)
         weights_sum += donor_w * float(pair.w[pair.post].sum())
     main, listed = aggregate(
-        fitted, model="additief", alpha=alpha, start_index=start_index(design),
-        inferentie="placebo" if placebo else "conformeel", t_bands=False,
-    )  # fmt: skip
+        fitted,
+        model="additief",
+        alpha=alpha,
+        start_index=start_index(design),
+        inferentie="placebo" if placebo else "conformeel",
+        t_bands=False,
+    )
     n = np.vstack(noemers)
     counterfactual = (n * np.nan_to_num(np.vstack(paths))).sum(axis=0) / np.maximum(
         n.sum(axis=0), 1e-300

@@ -20,11 +20,14 @@ the donors.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize, nnls
 
-from indicators._placebo import Floats
+from indicators._design import Design
+from indicators._placebo import Bools, Floats, Wide, rate
 
 _RIDGE = 1e-8
 # Ridge of the scaled twin, relative to the donors' mean squared level. Without it the free
@@ -141,3 +144,71 @@ def fit_with_predictors(
             best = (float(found.fun), np.asarray(found.x, dtype=float))
     v = np.abs(best[1]) / max(float(np.abs(best[1]).sum()), 1e-300)
     return _v_weights(x1s, x0s, v), v, best[0]
+
+
+def predictor_rows(
+    group: Wide,
+    members: np.ndarray | None,
+    own: Floats,
+    predictors: pd.DataFrame | None,
+    spans: Sequence[Bools],
+) -> Floats:
+    """Predictor values of a group: key figures (noemer-weighted mean of its buurten) and the
+    mean rate over each span of pre periods."""
+    rows = [float(np.nanmean(np.where(span, own, np.nan))) for span in spans]
+    if predictors is not None:
+        figures = predictors.set_index("code").reindex(list(group.codes)).astype(float)
+        size = group.noemer.sum(axis=1)
+        take = (
+            np.ones(len(size), dtype=bool)
+            if members is None
+            else np.isin(np.arange(len(size)), members)
+        )
+        for column in figures.columns:
+            values = figures[column].to_numpy()
+            ok = take & np.isfinite(values) & (size > 0)
+            rows.append(
+                float((values[ok] * size[ok]).sum() / size[ok].sum()) if ok.any() else math.nan
+            )
+    return np.array(rows)
+
+
+class Donors:
+    """The comparison buurten as donor rate paths, and the fit of one target against them."""
+
+    def __init__(
+        self,
+        design: Design,
+        predictors: pd.DataFrame | None,
+        spans: Sequence[Bools],
+        model: str = "additief",
+    ):
+        self.design = design
+        self.model = model
+        self.rates = rate(design.controls.teller, design.controls.noemer, design.schaal).T
+        self.predictors = predictors
+        self.spans = spans
+
+    def fit(self, own: Floats, use: np.ndarray, target_x: Floats | None) -> tuple[Floats, Floats]:
+        """The twin's path over all periods and the weights (over ``use``) fitted on the pre."""
+        donors = self.rates[:, use]
+        fit = self.design.pre & np.isfinite(own) & np.isfinite(donors).all(axis=1)
+        # Donors without a single event before the start say nothing about the common course.
+        if fit.sum() < 2 or not (np.nan_to_num(donors[fit]).sum() > 0):
+            return np.full_like(own, np.nan), np.zeros(len(use))
+        if self.model == "relatief":
+            scaled = scaled_weights(own[fit], donors[fit])
+            return donors @ scaled, scaled / max(float(scaled.sum()), 1e-300)
+        if target_x is None:
+            weights = synth_weights(own[fit], donors[fit])
+        else:
+            x0 = np.column_stack([self.x(np.array([j])) for j in use])
+            weights = fit_with_predictors(target_x, x0, own[fit], donors[fit])[0]
+        return donors @ weights, weights
+
+    def x(self, members: np.ndarray) -> Floats:
+        controls = self.design.controls
+        teller = controls.teller[members].sum(axis=0)
+        noemer = controls.noemer[members].sum(axis=0)
+        own = rate(teller, noemer, self.design.schaal)
+        return predictor_rows(controls, members, own, self.predictors, self.spans)

@@ -145,8 +145,16 @@ def fit(pair: Pair, model: str) -> Fit:
     effect = float((w_post * gap).sum()) / big_w1
     residual = np.where(valid, gap - effect * pair.post, 0.0)
     contrast = w_post / big_w1 - ratio * w_pre / big_w0
-    return Fit(np.where(valid, gap, np.nan), residual, effect, contrast, level, w_pre / bottom,
-               pair.pre, pair.post)  # fmt: skip
+    return Fit(
+        np.where(valid, gap, np.nan),
+        residual,
+        effect,
+        contrast,
+        level,
+        w_pre / bottom,
+        pair.pre,
+        pair.post,
+    )
 
 
 def lag_products(x: Floats, y: Floats, lags: int) -> Floats:
@@ -226,8 +234,14 @@ def correction(fits: Sequence[Fit], forms: Floats, lags: int) -> tuple[Floats, F
     expected_gamma = np.stack([np.einsum("hrgr->gh", x) for x in shifted])
     expected = np.einsum("kdgh,d,dgh->k", s, weights, expected_gamma)
     # tr(BQBQ) = sum_{d,d'} k k' sum S_gh(d) S_xy(d') Psi[d,d',h,x,y,g]
-    psi = np.stack([np.stack([np.einsum("hbxc,ycgb->hxyg", shifted[e], shifted[d])
-                              for e in range(len(shifted))]) for d in range(len(shifted))])  # fmt: skip
+    psi = np.stack(
+        [
+            np.stack(
+                [np.einsum("hbxc,ycgb->hxyg", shifted[e], shifted[d]) for e in range(len(shifted))]
+            )
+            for d in range(len(shifted))
+        ]
+    )
     ws = s * weights[None, :, None, None]
     square = np.einsum("kdgh,kexy,dehxyg->k", ws, ws, psi)
     target = np.einsum("kgt,gh,kht->k", a, contemporaneous, a)

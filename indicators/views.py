@@ -159,8 +159,9 @@ def region_rows(
                 else format_cell(cell["teller_publ"], cell["status"], decimals=0),
             }
         )
-    return pd.DataFrame(rows, columns=["code", "name", "indeling_jaar", "waarde_tekst",
-                                       "teller_tekst"])  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["code", "name", "indeling_jaar", "waarde_tekst", "teller_tekst"]
+    )
 
 
 def compare_periods(

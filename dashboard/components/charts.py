@@ -158,15 +158,30 @@ def _band(
     fig: go.Figure, x: list[pd.Timestamp], frame: pd.DataFrame, *, colour: str, name: str
 ) -> None:
     """The 95% interval of a line as a light band (small counts: wide band)."""
-    fig.add_trace(go.Scatter(x=x, y=frame["ci_high"], mode="lines", line={"width": 0},
-                             hoverinfo="skip", showlegend=False, connectgaps=False))  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=x, y=frame["ci_low"], mode="lines", line={"width": 0}, fill="tonexty",
-            fillcolor=_transparent(colour), name=f"{name}: 95%-interval", hoverinfo="skip",
+            x=x,
+            y=frame["ci_high"],
+            mode="lines",
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
             connectgaps=False,
         )
-    )  # fmt: skip
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=frame["ci_low"],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=_transparent(colour),
+            name=f"{name}: 95%-interval",
+            hoverinfo="skip",
+            connectgaps=False,
+        )
+    )
 
 
 def _transparent(colour: str, alpha: float = 0.18) -> str:
@@ -188,23 +203,37 @@ def event_study_chart(frame: pd.DataFrame, *, eenheid: str, height: int = 340) -
         part = frame[frame["fase"] == fase]
         fig.add_trace(
             go.Scatter(
-                x=part["relatief"], y=part["effect"], mode="markers", name=name,
-                marker={"color": colour, "size": 8, "symbol": "circle" if fase == "na" else "square"},
-                error_y={"type": "data", "symmetric": False, "color": colour,
-                         "array": part["ci_high"] - part["effect"],
-                         "arrayminus": part["effect"] - part["ci_low"]},
+                x=part["relatief"],
+                y=part["effect"],
+                mode="markers",
+                name=name,
+                marker={
+                    "color": colour,
+                    "size": 8,
+                    "symbol": "circle" if fase == "na" else "square",
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "color": colour,
+                    "array": part["ci_high"] - part["effect"],
+                    "arrayminus": part["effect"] - part["ci_low"],
+                },
                 hovertemplate="kwartaal %{x}: %{y:,.2f}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     fig.add_hline(y=0, line={"color": "#333333", "width": 1})
     fig.add_vline(x=-0.5, line={"color": "#333333", "width": 1.5, "dash": "dot"})
     fig.update_layout(
-        separators=",.", height=height, margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        separators=",.",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
         xaxis={"title": {"text": "kwartaal ten opzichte van de start (0 = eerste kwartaal)"}},
         yaxis={"title": {"text": f"effect ({eenheid})"}, "tickformat": ",.1f"},
-        legend={"orientation": "h", "y": -0.25}, plot_bgcolor="#ffffff",
+        legend={"orientation": "h", "y": -0.25},
+        plot_bgcolor="#ffffff",
         font={"family": "Arial, sans-serif", "size": 13, "color": TEXT_COLOUR},
-    )  # fmt: skip
+    )
     fig.update_xaxes(AXIS_STYLE)
     fig.update_yaxes(AXIS_STYLE)
     return fig

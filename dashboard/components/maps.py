@@ -149,8 +149,10 @@ def choropleth(
         klasse = rows["klasse"] if "klasse" in rows else pd.Series(None, index=rows.index)
         fills = [categories.get(str(k), MISSING_FILL) for k in klasse]
     else:
-        fills = [fill_colour(v, st, breaks, PALETTE)
-                 for v, st in zip(rows["waarde_publ"], status, strict=True)]  # fmt: skip
+        fills = [
+            fill_colour(v, st, breaks, PALETTE)
+            for v, st in zip(rows["waarde_publ"], status, strict=True)
+        ]
     tooltips = rows["tooltip"].where(known, rows.index.to_series()).astype(str)
     outlined = set(outline_codes)
     props = {

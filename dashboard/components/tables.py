@@ -16,13 +16,24 @@ def download_buttons(table: pd.DataFrame, *, name: str, key: str) -> None:
     """
     left, right = st.columns(2)
     with left:
-        st.download_button("CSV", csv_bytes(table), file_name=f"{name}.csv",
-                           mime="text/csv", key=f"{key}_csv", icon=":material/download:",
-                           on_click=auth.audit_action, args=("download", f"{name}.csv"))  # fmt: skip
+        st.download_button(
+            "CSV",
+            csv_bytes(table),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key=f"{key}_csv",
+            icon=":material/download:",
+            on_click=auth.audit_action,
+            args=("download", f"{name}.csv"),
+        )
     with right:
         st.download_button(
-            "Excel", xlsx_bytes(table), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
+            "Excel",
+            xlsx_bytes(table),
+            file_name=f"{name}.xlsx",
+            key=f"{key}_xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
-            on_click=auth.audit_action, args=("download", f"{name}.xlsx"),
-        )  # fmt: skip
+            on_click=auth.audit_action,
+            args=("download", f"{name}.xlsx"),
+        )

@@ -103,11 +103,19 @@ def sporen_table(
     Returns the table and whether a value computed from rounded counts ("*") is in it.
     """
     head = [
-        [p("Spoor", CELL_HEAD), p("Indicator", CELL_HEAD), p("Eenheid", CELL_HEAD),
-         p("Cijfer", CELL_HEAD_NUM), "", p("Inzet: controles per 1.000 woningen", CELL_HEAD_NUM),
-         "", p("Treffers per 100 controles", CELL_HEAD_NUM), ""],
+        [
+            p("Spoor", CELL_HEAD),
+            p("Indicator", CELL_HEAD),
+            p("Eenheid", CELL_HEAD),
+            p("Cijfer", CELL_HEAD_NUM),
+            "",
+            p("Inzet: controles per 1.000 woningen", CELL_HEAD_NUM),
+            "",
+            p("Treffers per 100 controles", CELL_HEAD_NUM),
+            "",
+        ],
         ["", "", "", *_nums(("Wijk", "Gemeente") * 3, CELL_HEAD_NUM)],
-    ]  # fmt: skip
+    ]
     body: list[list[Any]] = []
     rules: list[tuple[Any, ...]] = []
     starred = False
@@ -123,8 +131,13 @@ def sporen_table(
                 effort = [gem.value_text(EFFORT, area, periode) for area in areas]
                 effort += [gem.per_controle_text(code, area, periode) for area in areas]
                 starred = starred or any(t.endswith("*") for t in effort)
-            body.append([*_label_cells(spoor if i == 0 else None, code, periode),
-                         *_nums(values), *_nums(effort)])  # fmt: skip
+            body.append(
+                [
+                    *_label_cells(spoor if i == 0 else None, code, periode),
+                    *_nums(values),
+                    *_nums(effort),
+                ]
+            )
         if not codes:
             body.append([p(spoor, CELL_BOLD), p("geen indicator gekozen"), *[""] * 7])
     style = table_style(
@@ -166,8 +179,14 @@ def area_table(
             if catalogue.get(code).hit:
                 ratios = [gem.per_controle_text(code, area, periode) for _, gem, area in columns]
                 starred = starred or any(t.endswith("*") for t in ratios)
-                body.append(["", p("treffers per controle", CELL_SUB),
-                             p("per 100 controles", CELL_SUB), *_nums(ratios, CELL_NUM_MUTED)])  # fmt: skip
+                body.append(
+                    [
+                        "",
+                        p("treffers per controle", CELL_SUB),
+                        p("per 100 controles", CELL_SUB),
+                        *_nums(ratios, CELL_NUM_MUTED),
+                    ]
+                )
         if not codes:
             body.append(
                 [p(spoor, CELL_BOLD), p("geen indicator gekozen"), *[""] * (len(columns) + 1)]

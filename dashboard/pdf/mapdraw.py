@@ -196,8 +196,11 @@ def _attribution(drawing: Drawing, width: float) -> None:
     drawing.add(
         Rect(width - text_w - 7, 1, text_w + 6, 9, fillColor=colors.white, strokeColor=None)
     )
-    drawing.add(String(width - 4, 3.5, ATTRIBUTION, fontName=FONT, fontSize=6, fillColor=INK,
-                       textAnchor="end"))  # fmt: skip
+    drawing.add(
+        String(
+            width - 4, 3.5, ATTRIBUTION, fontName=FONT, fontSize=6, fillColor=INK, textAnchor="end"
+        )
+    )
 
 
 def _clipped(buurten: gpd.GeoDataFrame, extent: Extent, *, tolerance: float) -> gpd.GeoDataFrame:
@@ -217,10 +220,22 @@ def _label(geometry: BaseGeometry, text: str, proj: _Projector) -> Group:
     size = 6.5
     half = stringWidth(text, BOLD, size) / 2 + 2
     group = Group()
-    group.add(Rect(x - half, y - size / 2 - 1.5, 2 * half, size + 2.5, fillColor=colors.white,
-                   strokeColor=None, fillOpacity=0.85))  # fmt: skip
-    group.add(String(x, y - size / 3, text, fontName=BOLD, fontSize=size, fillColor=INK,
-                     textAnchor="middle"))  # fmt: skip
+    group.add(
+        Rect(
+            x - half,
+            y - size / 2 - 1.5,
+            2 * half,
+            size + 2.5,
+            fillColor=colors.white,
+            strokeColor=None,
+            fillOpacity=0.85,
+        )
+    )
+    group.add(
+        String(
+            x, y - size / 3, text, fontName=BOLD, fontSize=size, fillColor=INK, textAnchor="middle"
+        )
+    )
     return group
 
 

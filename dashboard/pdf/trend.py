@@ -52,11 +52,26 @@ def _marker(kind: str, x: float, y: float, colour: colors.Color) -> Group:
     group = Group()
     r = 1.9
     if kind == "square":
-        group.add(Rect(x - r, y - r, 2 * r, 2 * r, fillColor=colors.white, strokeColor=colour,
-                       strokeWidth=0.9))  # fmt: skip
+        group.add(
+            Rect(
+                x - r,
+                y - r,
+                2 * r,
+                2 * r,
+                fillColor=colors.white,
+                strokeColor=colour,
+                strokeWidth=0.9,
+            )
+        )
     elif kind == "triangle":
-        group.add(Polygon([x - r * 1.1, y - r, x + r * 1.1, y - r, x, y + r * 1.2],
-                          fillColor=colour, strokeColor=colour, strokeWidth=0.5))  # fmt: skip
+        group.add(
+            Polygon(
+                [x - r * 1.1, y - r, x + r * 1.1, y - r, x, y + r * 1.2],
+                fillColor=colour,
+                strokeColor=colour,
+                strokeWidth=0.5,
+            )
+        )
     else:
         group.add(Circle(x, y, r * 0.95, fillColor=colour, strokeColor=colour, strokeWidth=0.5))
     return group
@@ -152,11 +167,23 @@ def _vertical_marker(drawing: Drawing, plot: _Plot, when: str, text: str) -> Non
     if not plot.first <= stamp <= plot.last:
         return
     x = plot.x_of(stamp)
-    drawing.add(Line(x, plot.y0, x, plot.y1 + 2, strokeColor=INK, strokeWidth=0.8,
-                     strokeDashArray=[1.5, 1.5]))  # fmt: skip
+    drawing.add(
+        Line(
+            x, plot.y0, x, plot.y1 + 2, strokeColor=INK, strokeWidth=0.8, strokeDashArray=[1.5, 1.5]
+        )
+    )
     anchor = "end" if x > (plot.x0 + plot.x1) / 2 else "start"
-    drawing.add(String(x + (-2 if anchor == "end" else 2), plot.y1 + 3, text, fontName=FONT,
-                       fontSize=_FONT_SIZE, fillColor=INK, textAnchor=anchor))  # fmt: skip
+    drawing.add(
+        String(
+            x + (-2 if anchor == "end" else 2),
+            plot.y1 + 3,
+            text,
+            fontName=FONT,
+            fontSize=_FONT_SIZE,
+            fillColor=INK,
+            textAnchor=anchor,
+        )
+    )
 
 
 def _draw_series(
@@ -166,9 +193,15 @@ def _draw_series(
     for run in _runs(shown):
         points = [(xs[i], plot.y_of(v)) for i in run if (v := shown[i]) is not None]
         if len(points) > 1:
-            drawing.add(PolyLine([c for p in points for c in p], strokeColor=colour,
-                                 strokeWidth=style.width, strokeLineJoin=1,
-                                 strokeDashArray=list(style.dash) if style.dash else None))  # fmt: skip
+            drawing.add(
+                PolyLine(
+                    [c for p in points for c in p],
+                    strokeColor=colour,
+                    strokeWidth=style.width,
+                    strokeLineJoin=1,
+                    strokeDashArray=list(style.dash) if style.dash else None,
+                )
+            )
         for x, y in points:
             drawing.add(_marker(style.marker, x, y, colour))
 
@@ -179,8 +212,17 @@ def _axes(drawing: Drawing, plot: _Plot, ticks: list[float]) -> None:
     for t in ticks:
         y = plot.y_of(t)
         drawing.add(Line(plot.x0, y, plot.x1, y, strokeColor=grid, strokeWidth=0.4))
-        drawing.add(String(plot.x0 - 3, y - 2.2, format_cell(t, "", decimals=decimals),
-                           fontName=FONT, fontSize=_FONT_SIZE, fillColor=MUTED, textAnchor="end"))  # fmt: skip
+        drawing.add(
+            String(
+                plot.x0 - 3,
+                y - 2.2,
+                format_cell(t, "", decimals=decimals),
+                fontName=FONT,
+                fontSize=_FONT_SIZE,
+                fillColor=MUTED,
+                textAnchor="end",
+            )
+        )
     drawing.add(Line(plot.x0, plot.y0, plot.x1, plot.y0, strokeColor=MUTED, strokeWidth=0.6))
     for year in range(plot.first.year, plot.last.year + 1):
         start = pd.Timestamp(f"{year}-01-01")
@@ -194,8 +236,17 @@ def _axes(drawing: Drawing, plot: _Plot, ticks: list[float]) -> None:
         )
         if (shown_to - shown_from).days >= 75:
             middle = shown_from + (shown_to - shown_from) / 2
-            drawing.add(String(plot.x_of(middle), plot.y0 - 9, str(year), fontName=FONT,
-                               fontSize=_FONT_SIZE, fillColor=MUTED, textAnchor="middle"))  # fmt: skip
+            drawing.add(
+                String(
+                    plot.x_of(middle),
+                    plot.y0 - 9,
+                    str(year),
+                    fontName=FONT,
+                    fontSize=_FONT_SIZE,
+                    fillColor=MUTED,
+                    textAnchor="middle",
+                )
+            )
 
 
 def _legend(names: Sequence[str], width: float) -> Drawing:
@@ -215,8 +266,17 @@ def _legend(names: Sequence[str], width: float) -> Drawing:
         y = legend.height - row * row_h + 2
         style = STYLES[i % len(STYLES)]
         colour = colors.HexColor(style.colour)
-        legend.add(Line(x, y + 2.5, x + 18, y + 2.5, strokeColor=colour, strokeWidth=style.width,
-                        strokeDashArray=list(style.dash) if style.dash else None))  # fmt: skip
+        legend.add(
+            Line(
+                x,
+                y + 2.5,
+                x + 18,
+                y + 2.5,
+                strokeColor=colour,
+                strokeWidth=style.width,
+                strokeDashArray=list(style.dash) if style.dash else None,
+            )
+        )
         legend.add(_marker(style.marker, x + 9, y + 2.5, colour))
         legend.add(String(x + 22, y, name, fontName=FONT, fontSize=7, fillColor=INK))
     return legend

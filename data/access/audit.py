@@ -51,9 +51,10 @@ def ensure_head(conn: Connection) -> None:
     h = db.audit_head
     if conn.execute(select(h.c.id).where(h.c.id == 1)).first() is None:
         conn.execute(
-            insert(h).values(id=1, volgnummer=0, hash=GENESIS, anker_volgnummer=0,
-                             anker_hash=GENESIS, purge=0)
-        )  # fmt: skip
+            insert(h).values(
+                id=1, volgnummer=0, hash=GENESIS, anker_volgnummer=0, anker_hash=GENESIS, purge=0
+            )
+        )
 
 
 def seal_unchained(conn: Connection) -> int:
@@ -81,8 +82,13 @@ def audit(
 
     Never put cell values of partner files, passwords or other personal data in ``details``.
     """
-    _append(conn, tijdstip or datetime.now(UTC), gebruiker[:_GEBRUIKER_MAX] or "?",
-            actie[:_ACTIE_MAX], details)  # fmt: skip
+    _append(
+        conn,
+        tijdstip or datetime.now(UTC),
+        gebruiker[:_GEBRUIKER_MAX] or "?",
+        actie[:_ACTIE_MAX],
+        details,
+    )
 
 
 def _append(
@@ -105,9 +111,10 @@ def _append(
     a = db.audit_log
     if row_id is None:
         conn.execute(
-            insert(a).values(tijdstip=moment, gebruiker=gebruiker, actie=actie, details=details,
-                             **values)
-        )  # fmt: skip
+            insert(a).values(
+                tijdstip=moment, gebruiker=gebruiker, actie=actie, details=details, **values
+            )
+        )
     else:
         conn.execute(update(a).where(a.c.id == row_id).values(**values))
     conn.execute(update(h).where(h.c.id == 1).values(hash=digest))
@@ -165,8 +172,16 @@ def verify(conn: Connection | Engine) -> Verification:
         return result
     result.kop_hash, result.anker = head.hash, int(head.anker_volgnummer)
     expected, previous = int(head.anker_volgnummer) + 1, head.anker_hash
-    query = select(a.c.id, a.c.tijdstip, a.c.gebruiker, a.c.actie, a.c.details, a.c.volgnummer,
-                   a.c.vorige_hash, a.c.hash).order_by(a.c.volgnummer, a.c.id)  # fmt: skip
+    query = select(
+        a.c.id,
+        a.c.tijdstip,
+        a.c.gebruiker,
+        a.c.actie,
+        a.c.details,
+        a.c.volgnummer,
+        a.c.vorige_hash,
+        a.c.hash,
+    ).order_by(a.c.volgnummer, a.c.id)
     anchor_named = head.anker_volgnummer == 0
     for row in conn.execute(query):
         result.rijen += 1
@@ -196,7 +211,9 @@ def verify(conn: Connection | Engine) -> Verification:
     return result
 
 
-def _check_row(row: Row[*tuple[Any, ...]], expected: int, previous: str, result: Verification) -> None:
+def _check_row(
+    row: Row[*tuple[Any, ...]], expected: int, previous: str, result: Verification
+) -> None:
     volgnummer = row.volgnummer
     if volgnummer is None:
         result.problemen.append(f"rij {row.id} heeft geen volgnummer (buiten de keten).")
@@ -211,8 +228,9 @@ def _check_row(row: Row[*tuple[Any, ...]], expected: int, previous: str, result:
             f"volgnummer {volgnummer}: verwijst niet naar de rij ervoor (volgorde veranderd of "
             "rij ertussen verwijderd)."
         )
-    digest = row_hash(volgnummer, row.tijdstip, row.gebruiker, row.actie, row.details or "",
-                      row.vorige_hash or "")  # fmt: skip
+    digest = row_hash(
+        volgnummer, row.tijdstip, row.gebruiker, row.actie, row.details or "", row.vorige_hash or ""
+    )
     if digest != row.hash:
         result.problemen.append(f"volgnummer {volgnummer}: de inhoud is gewijzigd.")
 
@@ -240,9 +258,10 @@ def purge_before(conn: Connection, moment: datetime) -> tuple[int, str]:
     if last is not None:
         deleted = conn.execute(delete(a).where(cut)).rowcount
         conn.execute(
-            update(h).where(h.c.id == 1).values(anker_volgnummer=last.volgnummer,
-                                                anker_hash=last.hash)
-        )  # fmt: skip
+            update(h)
+            .where(h.c.id == 1)
+            .values(anker_volgnummer=last.volgnummer, anker_hash=last.hash)
+        )
     conn.execute(update(h).where(h.c.id == 1).values(purge=0))
     anchor = conn.execute(select(h.c.anker_volgnummer, h.c.anker_hash).where(h.c.id == 1)).one()
     return deleted, f"anker={anchor.anker_volgnummer}:{anchor.anker_hash}"

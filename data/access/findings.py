@@ -15,8 +15,17 @@ from data.access.audit import audit, writing
 from data.access.users import User
 from geo.areas import buurt_prefix
 
-COLUMNS = ["datum", "signaal", "bron", "zaak_id", "postcode", "huisnummer", "huisletter",
-           "toevoeging", "buurtcode"]  # fmt: skip
+COLUMNS = [
+    "datum",
+    "signaal",
+    "bron",
+    "zaak_id",
+    "postcode",
+    "huisnummer",
+    "huisletter",
+    "toevoeging",
+    "buurtcode",
+]
 
 
 def view_findings(

@@ -57,8 +57,12 @@ def attempt_login(
     with writing(engine, "wijkmonitor-login") as conn:
         locked = locked_until(conn, (name_key, client_key), moment)
         if locked is not None:
-            audit(conn, gebruiker=shown, actie="inloggen geweigerd (geblokkeerd)",
-                  details=f"client={client} tot={locked.isoformat(timespec='minutes')}")  # fmt: skip
+            audit(
+                conn,
+                gebruiker=shown,
+                actie="inloggen geweigerd (geblokkeerd)",
+                details=f"client={client} tot={locked.isoformat(timespec='minutes')}",
+            )
             return Attempt(None, locked)
         user = authenticate(engine, naam, wachtwoord) if naam and wachtwoord else None
         if user is not None:
@@ -66,12 +70,17 @@ def attempt_login(
             audit(conn, gebruiker=user.naam, actie="inloggen", details=f"client={client}")
             return Attempt(user)
         audit(conn, gebruiker=shown, actie="inloggen mislukt", details=f"client={client}")
-        newly = [k for k in (name_key, client_key)
-                 if _count_failure(conn, k, moment, pogingen, window)]  # fmt: skip
+        newly = [
+            k for k in (name_key, client_key) if _count_failure(conn, k, moment, pogingen, window)
+        ]
         for key in newly:
-            audit(conn, gebruiker=shown, actie="geblokkeerd",
-                  details=f"{key.split(':', 1)[0]} na {pogingen} mislukte pogingen, "
-                          f"{blokkade_minuten} minuten, client={client}")  # fmt: skip
+            audit(
+                conn,
+                gebruiker=shown,
+                actie="geblokkeerd",
+                details=f"{key.split(':', 1)[0]} na {pogingen} mislukte pogingen, "
+                f"{blokkade_minuten} minuten, client={client}",
+            )
     return Attempt(None, moment + window if newly else None)
 
 
@@ -104,9 +113,10 @@ def _count_failure(
         return False
     # The lockout starts now; the count starts again after it.
     conn.execute(
-        update(t).where(t.c.sleutel == key).values(geblokkeerd_tot=moment + window, mislukt=0,
-                                                   eerste=moment + window)
-    )  # fmt: skip
+        update(t)
+        .where(t.c.sleutel == key)
+        .values(geblokkeerd_tot=moment + window, mislukt=0, eerste=moment + window)
+    )
     return True
 
 

@@ -21,8 +21,20 @@ def _local(frame: pd.DataFrame) -> pd.DataFrame:
 def import_log(engine: Engine, *, limit: int = 200) -> pd.DataFrame:
     """The newest import-log rows: who, when, file, hash, rows, outcome, message."""
     t = db.import_log
-    query = select(t.c.tijdstip, t.c.gebruiker, t.c.bestand, t.c.sha256, t.c.soort, t.c.rijen,
-                   t.c.uitkomst, t.c.melding).order_by(t.c.id.desc()).limit(limit)  # fmt: skip
+    query = (
+        select(
+            t.c.tijdstip,
+            t.c.gebruiker,
+            t.c.bestand,
+            t.c.sha256,
+            t.c.soort,
+            t.c.rijen,
+            t.c.uitkomst,
+            t.c.melding,
+        )
+        .order_by(t.c.id.desc())
+        .limit(limit)
+    )
     with engine.connect() as conn:
         result = conn.execute(query)
         return _local(pd.DataFrame([tuple(r) for r in result], columns=list(result.keys())))

@@ -15,8 +15,16 @@ from data import db
 from data.access.audit import audit
 from geo.errors import InputError
 
-__all__ = ["ROLES", "User", "add_user", "audit", "authenticate", "disable_user", "load_user",
-           "remove_user"]  # fmt: skip
+__all__ = [
+    "ROLES",
+    "User",
+    "add_user",
+    "audit",
+    "authenticate",
+    "disable_user",
+    "load_user",
+    "remove_user",
+]
 
 ROLES = ("wethouder", "rpf", "analist", "beheerder")
 _HASHER = PasswordHasher()
@@ -144,5 +152,10 @@ def load_user(engine: Engine, naam: str) -> User | None:
                 )
             ).scalars()
             gemeenten += [g for g in members if g not in gemeenten]
-    return User(naam=row.naam, rol=row.rol, gemeenten=tuple(gemeenten), regio=row.regio,
-                wachtwoord_versie=password_version(row.wachtwoord_hash))  # fmt: skip
+    return User(
+        naam=row.naam,
+        rol=row.rol,
+        gemeenten=tuple(gemeenten),
+        regio=row.regio,
+        wachtwoord_versie=password_version(row.wachtwoord_hash),
+    )

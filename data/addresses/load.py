@@ -241,7 +241,8 @@ def addresses_in_gemeenten(
     if not parts:
         return empty_addresses(), 0
     found = pd.concat(parts, ignore_index=True).drop_duplicates("bag_id", keep="last")
-    within = assign_buurt_xy(found["x"].astype(float), found["y"].astype(float),
-                             gemeenten[["code", "geometry"]])  # fmt: skip
+    within = assign_buurt_xy(
+        found["x"].astype(float), found["y"].astype(float), gemeenten[["code", "geometry"]]
+    )
     keep = pd.notna(within)
     return found[keep].reset_index(drop=True), int(np.sum(~keep))

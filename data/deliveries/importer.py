@@ -111,8 +111,9 @@ def _import_one(
     try:
         table = load_table(path, limits)
     except InputError as exc:
-        return refuse(engine, path.name, _raw(path), ONBEKEND, 0, [str(exc)], gebruiker,
-                      log=[str(exc)])  # fmt: skip
+        return refuse(
+            engine, path.name, _raw(path), ONBEKEND, 0, [str(exc)], gebruiker, log=[str(exc)]
+        )
     say(f"{path.name}: controleren ({len(table.frame)} rijen)")
     checked = validate(
         table.frame,
@@ -125,14 +126,30 @@ def _import_one(
     )
     rijen = len(table.frame)
     if not checked.geldig:
-        return refuse(engine, table.bestand, table.inhoud, checked.soort, rijen,
-                      checked.problemen, gebruiker, log=checked.log)  # fmt: skip
+        return refuse(
+            engine,
+            table.bestand,
+            table.inhoud,
+            checked.soort,
+            rijen,
+            checked.problemen,
+            gebruiker,
+            log=checked.log,
+        )
     say(f"{path.name}: opslaan")
     try:
         import_id, vervangen = _store(engine, table, checked, vervang, gebruiker, gemeenten)
     except Repeated as exc:
-        return refuse(engine, table.bestand, table.inhoud, checked.soort, rijen, exc.problems,
-                      gebruiker, log=exc.problems)  # fmt: skip
+        return refuse(
+            engine,
+            table.bestand,
+            table.inhoud,
+            checked.soort,
+            rijen,
+            exc.problems,
+            gebruiker,
+            log=exc.problems,
+        )
     return Outcome(table.bestand, checked.soort, rijen, True, [], import_id, vervangen)
 
 
@@ -170,8 +187,12 @@ def refuse(
             melding="\n".join(log) if log is not None else f"{len(problemen)} problemen",
             gebruiker=gebruiker,
         )
-        audit(conn, gebruiker=gebruiker, actie="import geweigerd",
-              details=f"{Path(bestand).name} ({soort}, {rijen} rijen, import {import_id})")  # fmt: skip
+        audit(
+            conn,
+            gebruiker=gebruiker,
+            actie="import geweigerd",
+            details=f"{Path(bestand).name} ({soort}, {rijen} rijen, import {import_id})",
+        )
     return Outcome(bestand, soort, rijen, False, problemen, import_id)
 
 
@@ -208,8 +229,12 @@ def _store(
         )
         if vervangen:
             _note_replaced(conn, import_id, len(rows), vervangen)
-        audit(conn, gebruiker=gebruiker, actie="import",
-              details=f"{table.bestand} ({checked.soort}, {len(rows)} rijen, import {import_id})")  # fmt: skip
+        audit(
+            conn,
+            gebruiker=gebruiker,
+            actie="import",
+            details=f"{table.bestand} ({checked.soort}, {len(rows)} rijen, import {import_id})",
+        )
         return import_id, vervangen
 
     return locked_transaction(engine, sorted(rows["bron"].unique()), work)

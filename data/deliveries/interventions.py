@@ -87,8 +87,12 @@ def import_interventions(
             gebruiker=gebruiker,
         )
         store.save_interventions(conn, rows)
-        audit(conn, gebruiker=gebruiker, actie="import",
-              details=f"{table.bestand} ({SOORT}, {rijen} rijen, import {import_id})")  # fmt: skip
+        audit(
+            conn,
+            gebruiker=gebruiker,
+            actie="import",
+            details=f"{table.bestand} ({SOORT}, {rijen} rijen, import {import_id})",
+        )
         return import_id
 
     import_id = locked_transaction(engine, [SOORT], work)

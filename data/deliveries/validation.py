@@ -46,8 +46,19 @@ LOCATIONS: dict[str, tuple[str, ...]] = {
     "wgs84": ("lat", "lon"),
 }
 LOCATION_COLUMN = {"bag": "bag_id", "adres": "postcode", "rd": "x", "wgs84": "lat"}
-FINDING_COLUMNS = (*FINDING_REQUIRED, "zaak_id", "bag_id", "postcode", "huisnummer", "huisletter",
-                   "toevoeging", "x", "y", "lat", "lon")  # fmt: skip
+FINDING_COLUMNS = (
+    *FINDING_REQUIRED,
+    "zaak_id",
+    "bag_id",
+    "postcode",
+    "huisnummer",
+    "huisletter",
+    "toevoeging",
+    "x",
+    "y",
+    "lat",
+    "lon",
+)
 _AGGREGATE_MARKERS = frozenset(AGGREGATE_COLUMNS) - {"bron"}
 _FINDING_MARKERS = frozenset(FINDING_COLUMNS) - {"bron"}
 _TO_RD = Transformer.from_crs(WGS84, RD, always_xy=True)
@@ -274,8 +285,14 @@ def _location_methods(frame: pd.DataFrame, problems: Problems) -> pd.Series:
     for name, cols in LOCATIONS.items():
         full = filled[cols[0]] & filled[cols[-1]]
         methode = methode.where(methode.notna() | ~full, name)
-    pairs = (("postcode", "huisnummer"), ("huisnummer", "postcode"), ("x", "y"), ("y", "x"),
-             ("lat", "lon"), ("lon", "lat"))  # fmt: skip
+    pairs = (
+        ("postcode", "huisnummer"),
+        ("huisnummer", "postcode"),
+        ("x", "y"),
+        ("y", "x"),
+        ("lat", "lon"),
+        ("lon", "lat"),
+    )
     first = next(c for c in ("bag_id", "postcode", "x", "lat") if c in frame.columns)
     for rij in methode.index[methode.isna()]:
         half = next((b for a, b in pairs if filled[a][rij] and not filled[b][rij]), None)

@@ -49,10 +49,15 @@ def findings_frame(engine: Engine, rng: np.random.Generator) -> pd.DataFrame:
         for k, bag_id in enumerate(sorted(visited), start=1):
             signals = ["controle"] + [s for s, p in KANSEN.items() if rng.random() < p]
             rows += [
-                {"bag_id": bag_id, "datum": avond, "signaal": s, "bron": "gemeente",
-                 "zaak_id": f"DEMO-{n}-{k:03d}-{s[:4]}"}
+                {
+                    "bag_id": bag_id,
+                    "datum": avond,
+                    "signaal": s,
+                    "bron": "gemeente",
+                    "zaak_id": f"DEMO-{n}-{k:03d}-{s[:4]}",
+                }
                 for s in signals
-            ]  # fmt: skip
+            ]
     return pd.DataFrame(rows)
 
 

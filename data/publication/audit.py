@@ -48,9 +48,13 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
     data = pub.data
     published = pub.published(indicator)
     cells, memberships = raw_cells(
-        data.signals, data.deliveries, data.plain_areas, indicator=indicator,
-        regions=data.cluster.regions, groups=published.groups,
-    )  # fmt: skip
+        data.signals,
+        data.deliveries,
+        data.plain_areas,
+        indicator=indicator,
+        regions=data.cluster.regions,
+        groups=published.groups,
+    )
     out = [_attack(indicator, cells, memberships, published.table)]
     if delivered_noemer(data.signals, indicator):
         noemers = cells.assign(teller=cells["noemer"])

@@ -51,8 +51,19 @@ from indicators.comparison import ring_buurten
 from indicators.disclosure import MISSING, SECRET, SHOWN, disclose
 from indicators.periods import granularities
 
-PUBLISHED_COLUMNS = ["code", "level", "parent_code", "gemeentecode", "periode", "granulariteit",
-                     "indicator", "teller_publ", "noemer_publ", "waarde_publ", "status"]  # fmt: skip
+PUBLISHED_COLUMNS = [
+    "code",
+    "level",
+    "parent_code",
+    "gemeentecode",
+    "periode",
+    "granulariteit",
+    "indicator",
+    "teller_publ",
+    "noemer_publ",
+    "waarde_publ",
+    "status",
+]
 MIN_NOEMER = 50.0
 PER_CONTROLE = catalogue.ILLEGALE_BEWONING_PER_CONTROLE
 
@@ -155,8 +166,13 @@ class Published:
     groups: pd.DataFrame
 
 
-def publish_indicator(data: ClusterData, indicator: str, *, base: Published | None = None,
-                      effort: Published | None = None) -> Published:  # fmt: skip
+def publish_indicator(
+    data: ClusterData,
+    indicator: str,
+    *,
+    base: Published | None = None,
+    effort: Published | None = None,
+) -> Published:
     """Protect and publish one indicator of a cluster.
 
     ``illegale_bewoning_per_controle`` is derived from two published counts and needs
@@ -169,13 +185,18 @@ def publish_indicator(data: ClusterData, indicator: str, *, base: Published | No
         return _per_controle(base, effort, card.schaal)
     groups = _groups(data, indicator)
     cells, memberships = raw_cells(
-        data.signals, data.deliveries, data.plain_areas, indicator=indicator,
-        regions=data.cluster.regions, groups=groups,
-    )  # fmt: skip
+        data.signals,
+        data.deliveries,
+        data.plain_areas,
+        indicator=indicator,
+        regions=data.cluster.regions,
+        groups=groups,
+    )
     counts = disclose(cells, memberships)
     if delivered_noemer(data.signals, indicator):
-        noemers = disclose(cells.assign(teller=cells["noemer"], indicator=indicator + ":noemer"),
-                           memberships)  # fmt: skip
+        noemers = disclose(
+            cells.assign(teller=cells["noemer"], indicator=indicator + ":noemer"), memberships
+        )
         noemer = noemers["teller_publ"]
     else:
         noemer = cells["noemer"].astype(float)  # a public key figure (NaN: unknown)

@@ -24,8 +24,16 @@ from indicators.comparison import choose_controls
 from indicators.periods import GRANULARITIES
 from indicators.rates import indicator_table
 
-CELL_COLUMNS = ["code", "level", "parent_code", "gemeentecode", "periode", "indicator",
-                "teller", "noemer"]  # fmt: skip
+CELL_COLUMNS = [
+    "code",
+    "level",
+    "parent_code",
+    "gemeentecode",
+    "periode",
+    "indicator",
+    "teller",
+    "noemer",
+]
 GROUP_COLUMNS = ["code", "interventie", "rol", "start", "indicator", "leden"]
 GROUP_ROLES = ("behandeld", "cohort", "ring", "controle")
 # Housing pressure, never a target of enforcement: no group series, no effect analysis.
@@ -152,24 +160,42 @@ def group_members(
     if indicator in NO_EFFECT_ANALYSIS:
         return pd.DataFrame(rows, columns=GROUP_COLUMNS)
     for item in interventions:
-        rows.append((group_code(item.id, "behandeld"), item.id, "behandeld", item.first_start,
-                     indicator, item.buurten))  # fmt: skip
+        rows.append(
+            (
+                group_code(item.id, "behandeld"),
+                item.id,
+                "behandeld",
+                item.first_start,
+                indicator,
+                item.buurten,
+            )
+        )
         cohorts = item.cohorts
         if len(cohorts) > 1:
             for start, codes in cohorts.items():
-                rows.append((group_code(item.id, "cohort", start), item.id, "cohort", start,
-                             indicator, codes))  # fmt: skip
+                rows.append(
+                    (
+                        group_code(item.id, "cohort", start),
+                        item.id,
+                        "cohort",
+                        start,
+                        indicator,
+                        codes,
+                    )
+                )
         if item.ring:
             rows.append((group_code(item.id, "ring"), item.id, "ring", None, indicator, item.ring))
         controls = controls_for(panel, buurten, item)
         if controls:
-            rows.append((group_code(item.id, "controle"), item.id, "controle", None, indicator,
-                         controls))  # fmt: skip
+            rows.append(
+                (group_code(item.id, "controle"), item.id, "controle", None, indicator, controls)
+            )
     return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
 
-def monthly_panel(signals: pd.DataFrame, deliveries: pd.DataFrame, areas: pd.DataFrame,
-                  indicator: str) -> pd.DataFrame:  # fmt: skip
+def monthly_panel(
+    signals: pd.DataFrame, deliveries: pd.DataFrame, areas: pd.DataFrame, indicator: str
+) -> pd.DataFrame:
     """Raw buurt rows of the finest period with data: what comparison buurten are chosen on."""
     for granularity in GRANULARITIES:
         table = indicator_table(

@@ -140,7 +140,9 @@ def effect_for_intervention(
     row = _intervention(conn, interventie_id)
     gemeente = gemeente_of(str(row["buurtcodes"][0]))
     if pub is None:
-        pub = open_publication(conn, gemeenten=[gemeente], indicators=[indicator, catalogue.CONTROLES])
+        pub = open_publication(
+            conn, gemeenten=[gemeente], indicators=[indicator, catalogue.CONTROLES]
+        )
     groups = pub.groups(indicator, interventie_id)
     if groups.empty:
         raise InputError(
@@ -253,9 +255,14 @@ def _donors(
             "'did' of een langere periode (--periode-per kwartaal of jaar)."
         )
     used = rows[rows["code"].isin(donors)]
-    panel = pd.DataFrame({"code": used["code"], "periode": used["periode"],
-                          "teller": used["teller_publ"].astype(float),
-                          "noemer": used["noemer_publ"].astype(float)})  # fmt: skip
+    panel = pd.DataFrame(
+        {
+            "code": used["code"],
+            "periode": used["periode"],
+            "teller": used["teller_publ"].astype(float),
+            "noemer": used["noemer_publ"].astype(float),
+        }
+    )
     return donors, panel
 
 
@@ -289,7 +296,7 @@ def _relabel(
             ),
         }
         for c in result.cohorten
-    ]  # fmt: skip
+    ]
     return dataclasses.replace(
         result,
         periode_per=granularity,
@@ -314,5 +321,12 @@ def granularity_of(result: EffectResult) -> str:
     return result.periode_per
 
 
-__all__ = ["METHODES", "NO_EFFECT_ANALYSIS", "check_request", "effect_for_intervention",
-           "granularity_of", "group_code", "group_panel"]  # fmt: skip
+__all__ = [
+    "METHODES",
+    "NO_EFFECT_ANALYSIS",
+    "check_request",
+    "effect_for_intervention",
+    "granularity_of",
+    "group_code",
+    "group_panel",
+]

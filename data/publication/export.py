@@ -184,19 +184,31 @@ def _write_layers(
 ) -> None:
     options = {"SPATIAL_INDEX": "YES"}
     pyogrio.write_dataframe(
-        buurten, path, layer="buurten", driver="GPKG", promote_to_multi=True,
+        buurten,
+        path,
+        layer="buurten",
+        driver="GPKG",
+        promote_to_multi=True,
         dataset_options={"VERSION": "1.3"},  # older QGIS/GDAL (3.6) read 1.4 only partly
         layer_options={**options, "DESCRIPTION": "Buurten (CBS / Kadaster) met kerncijfers"},
-    )  # fmt: skip
+    )
     pyogrio.write_dataframe(
-        values, path, layer="indicatorwaarden", driver="GPKG", append=False,
+        values,
+        path,
+        layer="indicatorwaarden",
+        driver="GPKG",
+        append=False,
         layer_options={"DESCRIPTION": "Gepubliceerde indicatorwaarden per buurt en periode"},
-    )  # fmt: skip
+    )
     pyogrio.write_dataframe(
-        interventies, path, layer="interventies", driver="GPKG", promote_to_multi=True,
+        interventies,
+        path,
+        layer="interventies",
+        driver="GPKG",
+        promote_to_multi=True,
         geometry_type="MultiPolygon",
         layer_options={**options, "DESCRIPTION": "Interventies: hun buurten samengevoegd"},
-    )  # fmt: skip
+    )
 
 
 def layer_names(path: Path) -> list[str]:

@@ -38,8 +38,12 @@ class PlannedPower:
     def to_json_dict(self) -> dict[str, object]:
         """``{"indicator", "eenheid", "buurten", "mde": {"12", "24", "36"}, ...}``."""
         inner = self.result.to_json_dict()
-        return {"indicator": self.indicator, "eenheid": inner.pop("eenheid"),
-                "buurten": self.buurten, **inner}  # fmt: skip
+        return {
+            "indicator": self.indicator,
+            "eenheid": inner.pop("eenheid"),
+            "buurten": self.buurten,
+            **inner,
+        }
 
 
 def planned_lines(pub: ClusterPublication, indicator: str, buurten: Sequence[str]) -> pd.DataFrame:
@@ -103,7 +107,11 @@ def planned_power(
         raise InputError("Onbekende buurt(en): " + ", ".join(unknown))
     panel = planned_lines(pub, indicator, codes)
     result = minimum_detectable_effect(
-        panel, treated=["behandeld"], controls=["controle"], eenheid=card.eenheid,
-        schaal=card.schaal, hoger_is_slechter=card.hoger_is_slechter,
-    )  # fmt: skip
+        panel,
+        treated=["behandeld"],
+        controls=["controle"],
+        eenheid=card.eenheid,
+        schaal=card.schaal,
+        hoger_is_slechter=card.hoger_is_slechter,
+    )
     return PlannedPower(card.code, codes, result)

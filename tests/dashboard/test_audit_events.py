@@ -37,9 +37,15 @@ def test_command_line_actions_are_audited_and_the_chain_holds(
         )
     engine.dispose()
     assert actions == [
-        "gebieden geladen", "import", "import geweigerd", "export", "gebruiker opgeslagen",
-        "gebruiker uitgeschakeld", "gebruiker verwijderd", "purge",
-    ]  # fmt: skip
+        "gebieden geladen",
+        "import",
+        "import geweigerd",
+        "export",
+        "gebruiker opgeslagen",
+        "gebruiker uitgeschakeld",
+        "gebruiker verwijderd",
+        "purge",
+    ]
     capsys.readouterr()
     assert main([*run, "audit-log", "verify"]) == 0
     assert "Auditlog in orde: 8 regels" in capsys.readouterr().out

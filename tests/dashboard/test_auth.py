@@ -172,8 +172,14 @@ def test_no_way_to_another_gemeentes_addresses(users_url: str) -> None:
     user = load_user(engine, "analist-beesel")
     assert user is not None
     with pytest.raises(PermissionError):  # and the data layer refuses on its own
-        view_findings(engine, user, gemeente="GM0983", buurtcode=None, van=date(2019, 1, 1),
-                      tot=date(2026, 1, 1))  # fmt: skip
+        view_findings(
+            engine,
+            user,
+            gemeente="GM0983",
+            buurtcode=None,
+            van=date(2019, 1, 1),
+            tot=date(2026, 1, 1),
+        )
     with engine.connect() as conn:
         details = conn.execute(select(db.audit_log.c.details)).scalars().all()
     assert not any("gemeente=GM0983" in d for d in details)

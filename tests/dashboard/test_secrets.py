@@ -21,9 +21,13 @@ def test_serve_prints_the_database_url_without_its_password(tmp_path: Path) -> N
     env.pop("WIJKMONITOR_DEMO_LOGIN", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "serve", "--port", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         assert process.stderr is not None
         line = process.stderr.readline()

@@ -36,8 +36,9 @@ def url(demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     engine = db.make_engine(url)
     with engine.begin() as conn:
         add_user(conn, "wh-venlo", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
-        add_user(conn, "j.jansen@venlo.nl", rol="wethouder", wachtwoord=PASSWORD,
-                 gemeenten=["GM0983"])  # fmt: skip
+        add_user(
+            conn, "j.jansen@venlo.nl", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"]
+        )
     engine.dispose()
     monkeypatch.setenv("WIJKMONITOR_DB", url)
     monkeypatch.setenv("WIJKMONITOR_TILES", "none")

@@ -78,8 +78,14 @@ class PdokServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def add(self, path: str, body: Body, *, query: Mapping[str, str | None] | None = None,
-            **options: object) -> Route:  # fmt: skip
+    def add(
+        self,
+        path: str,
+        body: Body,
+        *,
+        query: Mapping[str, str | None] | None = None,
+        **options: object,
+    ) -> Route:
         route = Route(path=path, query=dict(query or {}), body=body, **options)  # type: ignore[arg-type]
         with self._lock:
             self.routes.append(route)
@@ -175,8 +181,12 @@ def _wfs_slice(query: Mapping[str, str]) -> bytes:
 
 def serve_wfs(server: PdokServer) -> None:
     """The WFS buurten layer of 2024, sliced by ``startIndex``/``count`` like a WFS 2.0 server."""
-    server.add(WFS, _wfs_slice, query={"typeNames": "wijkenbuurten:buurten", "request": "GetFeature"},
-               headers={"Content-Type": "application/json"})  # fmt: skip
+    server.add(
+        WFS,
+        _wfs_slice,
+        query={"typeNames": "wijkenbuurten:buurten", "request": "GetFeature"},
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def serve_bag(server: PdokServer, *, rd: bool = True, content_crs: bool = True) -> None:

@@ -34,15 +34,17 @@ def _listed(capsys: pytest.CaptureFixture[str], url: str) -> list[dict[str, obje
     return json.loads(capsys.readouterr().out)
 
 
-def test_geopackage_with_three_layers(venlo: gpd.GeoDataFrame, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_geopackage_with_three_layers(
+    venlo: gpd.GeoDataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "wijkenbuurten_2024_v1.gpkg"
     buurten = venlo.rename(columns={"code": "buurtcode", "name": "buurtnaam"})
     buurten["wijkcode"] = buurten["parent_code"]
     buurten["gemeentecode"] = "GM0983"
     buurten["aantal_inwoners"] = 100
-    buurten[["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "aantal_inwoners", "geometry"]].to_file(
-        path, layer="buurten", driver="GPKG")  # fmt: skip
+    buurten[
+        ["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "aantal_inwoners", "geometry"]
+    ].to_file(path, layer="buurten", driver="GPKG")
     wijken = buurten.dissolve("wijkcode").reset_index()[["wijkcode", "geometry"]]
     wijken["wijknaam"] = "Wijk " + wijken["wijkcode"].str[-2:]
     wijken.to_file(path, layer="wijken", driver="GPKG")
@@ -59,8 +61,9 @@ def test_geopackage_with_three_layers(venlo: gpd.GeoDataFrame, tmp_path: Path,
     assert wijk["name"] == "Wijk 25" and wijk["inwoners"] == 200
 
 
-def test_cbs_shapefile_zip(venlo: gpd.GeoDataFrame, tmp_path: Path,
-                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cbs_shapefile_zip(
+    venlo: gpd.GeoDataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "shp"
     folder.mkdir()
     shp = venlo.rename(columns={"code": "BU_CODE", "name": "BU_NAAM"})
@@ -68,7 +71,8 @@ def test_cbs_shapefile_zip(venlo: gpd.GeoDataFrame, tmp_path: Path,
     shp["AANT_INW"] = -99997  # secret in the source: missing, never a number
     shp["WONINGEN"] = 40
     shp[["BU_CODE", "BU_NAAM", "GM_CODE", "AANT_INW", "WONINGEN", "geometry"]].to_file(
-        folder / "buurt_2023_v1.shp")  # fmt: skip
+        folder / "buurt_2023_v1.shp"
+    )
     archive = tmp_path / "WijkBuurtkaart_2023_v1.zip"
     with zipfile.ZipFile(archive, "w") as out:
         for part in folder.iterdir():
@@ -86,8 +90,9 @@ def test_3d_geometries_become_2d(venlo: gpd.GeoDataFrame) -> None:
     assert not shapely.has_z(areas.geometry.to_numpy()).any()
 
 
-def test_wrong_crs_is_refused_clearly(venlo: gpd.GeoDataFrame, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_wrong_crs_is_refused_clearly(
+    venlo: gpd.GeoDataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """RD metres labelled as WGS84 lon/lat: refused, not silently placed in the sea."""
     wrong = venlo.head(5).rename(columns={"code": "statcode"}).set_crs(4326, allow_override=True)
     path = tmp_path / "buurten_2024.geojson"

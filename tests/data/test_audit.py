@@ -40,8 +40,14 @@ def test_a_revealed_cell_is_found(demo_publication: ClusterPublication) -> None:
     indicator = "woningsplitsing"
     published = demo_publication.published(indicator)
     data = demo_publication.data
-    cells, _ = raw_cells(data.signals, data.deliveries, data.plain_areas, indicator=indicator,
-                         regions=data.cluster.regions, groups=published.groups)  # fmt: skip
+    cells, _ = raw_cells(
+        data.signals,
+        data.deliveries,
+        data.plain_areas,
+        indicator=indicator,
+        regions=data.cluster.regions,
+        groups=published.groups,
+    )
     raw = cells["teller"].to_numpy(dtype=float)
     secret = np.flatnonzero(
         published.table["teller_publ"].isna().to_numpy() & (raw > 0) & (raw < 5)
@@ -65,8 +71,14 @@ def beesel(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     shutil.copy(demo_url.removeprefix("sqlite:///"), path)
     engine = db.make_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        for table in (db.signals, db.deliveries, db.intervention_buurten, db.interventions,
-                      db.region_gemeenten, db.regions):  # fmt: skip
+        for table in (
+            db.signals,
+            db.deliveries,
+            db.intervention_buurten,
+            db.interventions,
+            db.region_gemeenten,
+            db.regions,
+        ):
             conn.execute(delete(table))
         conn.execute(delete(db.areas).where(db.areas.c.gemeentecode != "GM0889"))
     yield engine
@@ -81,13 +93,22 @@ def test_random_gemeenten_pass(beesel: Engine, seed: int, density: float, months
     rng = np.random.default_rng(seed)
     buurten = store.load_areas(beesel, levels=["buurt"])["code"].tolist()
     periods = [f"{2022 + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
-    rows = [(b, p, float(rng.poisson(density * 6)) if rng.random() < 0.8 else 0.0)
-            for b in buurten for p in periods]  # fmt: skip
+    rows = [
+        (b, p, float(rng.poisson(density * 6)) if rng.random() < 0.8 else 0.0)
+        for b in buurten
+        for p in periods
+    ]
     signals = pd.DataFrame(rows, columns=["buurtcode", "periode", "teller"]).assign(
         indicator="illegale_bewoning", noemer=np.nan, bron="gemeente", soort="aggregaat"
     )
-    deliveries = pd.DataFrame({"bron": "gemeente", "gemeentecode": "GM0889",
-                               "indicator": "illegale_bewoning", "periode": periods})  # fmt: skip
+    deliveries = pd.DataFrame(
+        {
+            "bron": "gemeente",
+            "gemeentecode": "GM0889",
+            "indicator": "illegale_bewoning",
+            "periode": periods,
+        }
+    )
     treated = sorted(rng.choice(buurten, size=int(rng.integers(1, 4)), replace=False).tolist())
     with beesel.begin() as conn:
         for table in (db.signals, db.deliveries, db.intervention_buurten, db.interventions):
@@ -95,9 +116,22 @@ def test_random_gemeenten_pass(beesel: Engine, seed: int, density: float, months
         store.save_signals(conn, signals, import_id=None)
         store.save_deliveries(conn, deliveries, import_id=None)
         start = date(2022 + months // 24, 1 + (months // 2) % 12, 1)
-        store.save_interventions(conn, pd.DataFrame([{
-            "id": "proef", "naam": "Proef", "soort": "controleavond", "start": start,
-            "eind": None, "partners": ["gemeente"], "buurtcodes": treated}]))  # fmt: skip
+        store.save_interventions(
+            conn,
+            pd.DataFrame(
+                [
+                    {
+                        "id": "proef",
+                        "naam": "Proef",
+                        "soort": "controleavond",
+                        "start": start,
+                        "eind": None,
+                        "partners": ["gemeente"],
+                        "buurtcodes": treated,
+                    }
+                ]
+            ),
+        )
     pub = open_publication(beesel, gemeenten=["GM0889"], indicators=["illegale_bewoning"])
     [result] = audit_indicator(pub, "illegale_bewoning")
     assert result.ok, result

@@ -70,11 +70,14 @@ def test_rows_cannot_be_changed_or_deleted_by_plain_sql(engine: Engine) -> None:
         ("DELETE FROM audit_log WHERE volgnummer = 5", "laatste rijen"),
         # two rows swap places: each keeps its own hash but now follows the wrong row (through
         # a free number: the unique index is checked row by row)
-        ("UPDATE audit_log SET volgnummer = 99 WHERE volgnummer = 2; "
-         "UPDATE audit_log SET volgnummer = 2 WHERE volgnummer = 3; "
-         "UPDATE audit_log SET volgnummer = 3 WHERE volgnummer = 99", "volgorde"),
+        (
+            "UPDATE audit_log SET volgnummer = 99 WHERE volgnummer = 2; "
+            "UPDATE audit_log SET volgnummer = 2 WHERE volgnummer = 3; "
+            "UPDATE audit_log SET volgnummer = 3 WHERE volgnummer = 99",
+            "volgorde",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_changed_removed_or_reordered_row_fails_verify(
     engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str], tamper: str, expected: str
 ) -> None:
@@ -95,11 +98,17 @@ def test_purge_keeps_the_chain_verifiable_with_its_own_term(
 ) -> None:
     with writing(engine) as conn:
         for year in (2019, 2020, 2023, 2025):
-            audit(conn, gebruiker="oud", actie="inloggen", details=str(year),
-                  tijdstip=datetime(year, 6, 1, tzinfo=UTC))  # fmt: skip
+            audit(
+                conn,
+                gebruiker="oud",
+                actie="inloggen",
+                details=str(year),
+                tijdstip=datetime(year, 6, 1, tzinfo=UTC),
+            )
     # data term 30 days, audit term 5 years: only the rows before 24-11-2021 go
-    summary = purge(engine, bewaartermijn_dagen=30, audit_bewaartermijn_dagen=1826,
-                    today=date(2026, 11, 24))  # fmt: skip
+    summary = purge(
+        engine, bewaartermijn_dagen=30, audit_bewaartermijn_dagen=1826, today=date(2026, 11, 24)
+    )
     assert summary.auditlog == 2 and summary.audit_grens == date(2021, 11, 24)
     with engine.connect() as conn:
         details = conn.execute(select(db.audit_log.c.details).order_by(db.audit_log.c.volgnummer))

@@ -13,9 +13,21 @@ from data.cells import neutralise
 
 @pytest.mark.parametrize(
     "value",
-    ['=HYPERLINK("http://x.example","klik")', "+31 77 123", "-2+3", "@SUM(A1)", "\t=1+1",
-     "\r=1", "=1", "-", "+", "- Klingerberg", "-1,2,3", "-.5"],
-)  # fmt: skip
+    [
+        '=HYPERLINK("http://x.example","klik")',
+        "+31 77 123",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1+1",
+        "\r=1",
+        "=1",
+        "-",
+        "+",
+        "- Klingerberg",
+        "-1,2,3",
+        "-.5",
+    ],
+)
 def test_formula_like_text_gets_an_apostrophe(value: str) -> None:
     assert neutralise(value) == "'" + value
 

@@ -71,10 +71,12 @@ def test_semicolon_decimal_comma_windows_1252_crlf(engine: Engine) -> None:
     assert set(rows["soort"]) == {"aggregaat"}
     delivered = store.load_deliveries(engine)
     # A delivered 0 is a 0: 2025-02 is recorded although its only teller is 0.
-    assert {("gemeente", "controles", "2025-01"), ("gemeente", "controles", "2025-02"),
-            ("uwv", "uitkering_afwijking", "2025-Q1"), ("riec", "eigenaar_concentratie", "2025")} == set(
-        delivered[["bron", "indicator", "periode"]].itertuples(index=False, name=None)
-    )  # fmt: skip
+    assert {
+        ("gemeente", "controles", "2025-01"),
+        ("gemeente", "controles", "2025-02"),
+        ("uwv", "uitkering_afwijking", "2025-Q1"),
+        ("riec", "eigenaar_concentratie", "2025"),
+    } == set(delivered[["bron", "indicator", "periode"]].itertuples(index=False, name=None))
     assert set(delivered["gemeentecode"]) == {"GM0983"}
     with engine.connect() as conn:
         log = conn.execute(select(db.import_log)).one()

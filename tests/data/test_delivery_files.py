@@ -281,8 +281,13 @@ def test_columns_without_a_name(tmp_path: Path) -> None:
     )
     frame, _ = read_table(path)
     assert list(frame.columns) == [
-        "buurtcode", "periode", "indicator", "teller", "bron", "zonder naam (7e kolom)"
-    ]  # fmt: skip
+        "buurtcode",
+        "periode",
+        "indicator",
+        "teller",
+        "bron",
+        "zonder naam (7e kolom)",
+    ]
     assert check(path)[0].startswith(
         "t.csv, kolom zonder naam (7e kolom): onbekende kolom / vrije tekst niet toegestaan"
     )

@@ -52,9 +52,17 @@ def test_layers_and_crs(gpkg: Path) -> None:
     buurten = pyogrio.read_dataframe(gpkg, layer="buurten")
     assert buurten.crs.to_epsg() == 28992
     assert list(buurten.columns) == [
-        "buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "indeling_jaar",
-        "inwoners", "woningen", "huishoudens", "uitkeringen", "geometry",
-    ]  # fmt: skip
+        "buurtcode",
+        "buurtnaam",
+        "wijkcode",
+        "gemeentecode",
+        "indeling_jaar",
+        "inwoners",
+        "woningen",
+        "huishoudens",
+        "uitkeringen",
+        "geometry",
+    ]
     assert len(buurten) == 8 and set(buurten["indeling_jaar"]) == {2014}
     info = subprocess.run(
         ["ogrinfo", "-so", str(gpkg), "buurten"], capture_output=True, text=True, check=True

@@ -42,14 +42,25 @@ def _outputs(engine: Engine, folder: Path) -> dict[str, object]:
     """Every output of Venlo that shows illegale bewoning, as bytes or text."""
     pub = open_publication(engine, gemeenten=["GM0983"])
     gpkg = export_gpkg(engine, folder / "venlo.gpkg", gemeenten=["GM0983"])
-    layer = subprocess.run(["ogr2ogr", "-f", "CSV", "/vsistdout/", str(gpkg), "indicatorwaarden"],
-                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    layer = subprocess.run(
+        ["ogr2ogr", "-f", "CSV", "/vsistdout/", str(gpkg), "indicatorwaarden"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     table = pub.rows(IND, gemeenten=["GM0983"], levels=["buurt", "wijk", "gemeente"])
     download = published_rows(table)
-    pdf = briefing_pdf(engine, wijk="WK098325", indicators=[IND], periode=None,
-                       out=folder / "briefing.pdf", pub=pub)  # fmt: skip
-    pdf_text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                              text=True, check=True).stdout  # fmt: skip
+    pdf = briefing_pdf(
+        engine,
+        wijk="WK098325",
+        indicators=[IND],
+        periode=None,
+        out=folder / "briefing.pdf",
+        pub=pub,
+    )
+    pdf_text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     effect = effect_for_intervention(engine, KLINGERBERG, IND, "did", pub=pub)
     lines = pub.rows(IND, levels=["groep"])
     return {
@@ -92,19 +103,27 @@ def _move(engine: Engine, buurt: str, van: str, naar: str) -> None:
     where = "buurtcode = :b AND periode = :p AND indicator = :i AND bron = :bron AND soort = :s"
     with engine.begin() as conn:
         row = conn.execute(
-            text("SELECT bron, soort FROM signals WHERE buurtcode = :b AND periode = :p AND "
-                 "indicator = :i AND teller >= 1 ORDER BY bron, soort LIMIT 1"),
+            text(
+                "SELECT bron, soort FROM signals WHERE buurtcode = :b AND periode = :p AND "
+                "indicator = :i AND teller >= 1 ORDER BY bron, soort LIMIT 1"
+            ),
             {"b": buurt, "p": van, "i": IND},
-        ).one()  # fmt: skip
+        ).one()
         params = {"b": buurt, "i": IND, "bron": row.bron, "s": row.soort}
         conn.execute(
             text(f"UPDATE signals SET teller = teller - 1 WHERE {where}"), {**params, "p": van}
         )
-        moved = conn.execute(text(f"UPDATE signals SET teller = teller + 1 WHERE {where}"),
-                             {**params, "p": naar})  # fmt: skip
+        moved = conn.execute(
+            text(f"UPDATE signals SET teller = teller + 1 WHERE {where}"), {**params, "p": naar}
+        )
         if moved.rowcount == 0:
-            conn.execute(text("INSERT INTO signals (buurtcode, periode, indicator, teller, bron, soort) "
-                              "VALUES (:b, :p, :i, 1, :bron, :s)"), {**params, "p": naar})  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO signals (buurtcode, periode, indicator, teller, bron, soort) "
+                    "VALUES (:b, :p, :i, 1, :bron, :s)"
+                ),
+                {**params, "p": naar},
+            )
 
 
 def test_secret_changes_that_leave_the_publication_change_no_output(

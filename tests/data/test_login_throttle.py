@@ -29,8 +29,15 @@ def replicas(db_url: str) -> tuple[Engine, Engine]:
 
 
 def _try(engine: Engine, naam: str, wachtwoord: str, client: str, minutes: float = 0):  # type: ignore[no-untyped-def]
-    return attempt_login(engine, naam, wachtwoord, client=client, pogingen=5,
-                         blokkade_minuten=15, now=T0 + timedelta(minutes=minutes))  # fmt: skip
+    return attempt_login(
+        engine,
+        naam,
+        wachtwoord,
+        client=client,
+        pogingen=5,
+        blokkade_minuten=15,
+        now=T0 + timedelta(minutes=minutes),
+    )
 
 
 def test_failures_on_two_replicas_add_up_and_lock_the_name(

@@ -45,9 +45,13 @@ def test_ogc_buurten_follow_next_links_across_hosts(pdok: PdokServer, client: Js
     serve_cbs(pdok)
     messages: list[str] = []
     raw = fetch_cbs_ogc(
-        client, base=pdok.base, jaar=2024, collection="buurten", gemeente="gm0308",
+        client,
+        base=pdok.base,
+        jaar=2024,
+        collection="buurten",
+        gemeente="gm0308",
         progress=messages.append,
-    )  # fmt: skip
+    )
     assert messages == ["pagina 1: 8 buurten", "pagina 2: 16 buurten", "pagina 3: 21 buurten"]
     assert pdok.count(BUURTEN) == 3
     assert pdok.hosts == ["127.0.0.1", "localhost", "127.0.0.1"]  # page 2 came from "localhost"

@@ -34,9 +34,14 @@ def _stored(engine: Engine) -> int:
 
 @pytest.mark.parametrize(
     "value",
-    ["123456782", "ZAAK-123456782", "Jansen.Piet.1980-02-01", "P. Jansen 01-02-1980",
-     "jansen_piet_19800201"],
-)  # fmt: skip
+    [
+        "123456782",
+        "ZAAK-123456782",
+        "Jansen.Piet.1980-02-01",
+        "P. Jansen 01-02-1980",
+        "jansen_piet_19800201",
+    ],
+)
 def test_one_personal_value_in_zaak_id_refuses_the_file_unquoted(
     engine: Engine, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
@@ -113,6 +118,12 @@ def test_the_detectors() -> None:
     assert not has_bsn("09831101")  # 8 digits alone: the column check's (a buurtcode sans BU)
     assert has_name_with_birth_date("van Dijk, J. 1-2-1980")
     assert has_name_with_birth_date("Piet Jansen 1980.02.01")
-    for innocent in ("DEMO-1-001-cont", "CTRL-2024-03-01", "2024-03-01", "Z-2025-00001",
-                     "controle-2024-03-01", "Jansen 1980-02-30"):  # fmt: skip
+    for innocent in (
+        "DEMO-1-001-cont",
+        "CTRL-2024-03-01",
+        "2024-03-01",
+        "Z-2025-00001",
+        "controle-2024-03-01",
+        "Jansen 1980-02-30",
+    ):
         assert not has_name_with_birth_date(innocent), innocent

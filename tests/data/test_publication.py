@@ -28,9 +28,12 @@ def csv(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame
     out = tmp_path_factory.mktemp("publicatie") / "rpf-demo.csv"
     args = argparse.Namespace(regio="rpf-demo", gemeente=None, out=str(out))
     assert cmd_publish(args, Settings(db_url=demo_url)) == 0
-    return pd.read_csv(out, dtype={"code": str, "periode": str, "status": str},
-                       keep_default_na=False, na_values={"teller": [""], "noemer": [""],
-                                                         "waarde": [""]})  # fmt: skip
+    return pd.read_csv(
+        out,
+        dtype={"code": str, "periode": str, "status": str},
+        keep_default_na=False,
+        na_values={"teller": [""], "noemer": [""], "waarde": [""]},
+    )
 
 
 def test_columns_levels_periods_and_statuses(csv: pd.DataFrame) -> None:
@@ -58,8 +61,9 @@ def test_rate_times_noemer_gives_back_only_the_rounded_count(csv: pd.DataFrame) 
     np.testing.assert_allclose(recovered, rated["teller"], rtol=1e-5, atol=1e-3)
 
 
-def test_gemeente_and_region_publish_the_same_rows(demo_url: str, csv: pd.DataFrame,
-                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_gemeente_and_region_publish_the_same_rows(
+    demo_url: str, csv: pd.DataFrame, tmp_path: Path
+) -> None:
     out = tmp_path / "venlo.csv"
     args = argparse.Namespace(regio=None, gemeente=["GM0983"], out=str(out))
     assert cmd_publish(args, Settings(db_url=demo_url)) == 0
@@ -90,9 +94,14 @@ def test_downloads_are_a_subset_of_the_publication(
         rows = demo_publication.rows(indicator, gemeenten=("GM0983",), granularity=granularity)
         rows = rows[rows["level"] != "groep"]
         table = published_rows(rows)
-        from_csv = pd.read_csv(io.BytesIO(csv_bytes(table)), sep=";", decimal=",",
-                               dtype={"periode": str, "status": str}, keep_default_na=False,
-                               na_values={"aantal_afgerond": [""], "waarde": [""]})  # fmt: skip
+        from_csv = pd.read_csv(
+            io.BytesIO(csv_bytes(table)),
+            sep=";",
+            decimal=",",
+            dtype={"periode": str, "status": str},
+            keep_default_na=False,
+            na_values={"aantal_afgerond": [""], "waarde": [""]},
+        )
         from_xlsx = pd.read_excel(io.BytesIO(xlsx_bytes(table)), dtype={"periode": str})
         for download in (from_csv, from_xlsx):
             assert len(download) == len(rows) > 0
@@ -100,12 +109,17 @@ def test_downloads_are_a_subset_of_the_publication(
             ref = reference.loc[pd.MultiIndex.from_frame(download[key])]
             np.testing.assert_array_equal(download["status"], ref["status"])
             # A download may show less (a count beside a withheld rate), never more or other.
-            for mine, theirs, tolerance in (("aantal_afgerond", "teller", 0.0),
-                                            ("waarde", "waarde", 0.05 + 1e-9)):  # fmt: skip
+            for mine, theirs, tolerance in (
+                ("aantal_afgerond", "teller", 0.0),
+                ("waarde", "waarde", 0.05 + 1e-9),
+            ):
                 shown = download[mine].notna().to_numpy()
                 assert ref[theirs].notna().to_numpy()[shown].all(), mine
-                np.testing.assert_allclose(download[mine].to_numpy(float)[shown],
-                                           ref[theirs].to_numpy(float)[shown], atol=tolerance)  # fmt: skip
+                np.testing.assert_allclose(
+                    download[mine].to_numpy(float)[shown],
+                    ref[theirs].to_numpy(float)[shown],
+                    atol=tolerance,
+                )
 
 
 def test_event_study_gives_nothing_beyond_the_published_lines(
@@ -116,16 +130,37 @@ def test_event_study_gives_nothing_beyond_the_published_lines(
     from data.publication.effects import effect_for_intervention
 
     engine = make_engine(demo_url)
-    result = effect_for_intervention(engine, KLINGERBERG, "illegale_bewoning", "did",
-                                     pub=demo_publication, periode_per="kwartaal")  # fmt: skip
+    result = effect_for_intervention(
+        engine,
+        KLINGERBERG,
+        "illegale_bewoning",
+        "did",
+        pub=demo_publication,
+        periode_per="kwartaal",
+    )
     engine.dispose()
-    rows = csv[csv["code"].str.startswith(KLINGERBERG + ":") & (csv["indicator"] == "illegale_bewoning")
-               & (csv["periode"].str.contains("Q"))]  # fmt: skip
-    panel = pd.DataFrame({"code": rows["code"].str.split(":").str[1], "periode": rows["periode"],
-                          "teller": rows["teller"].astype(float),
-                          "noemer": rows["noemer"].astype(float)})  # fmt: skip
-    outsider = estimate_effect(panel, treated=["behandeld"], controls=["controle"], ring=["ring"],
-                               start="2021-Q3", eenheid="per 1.000 woningen", schaal=1000.0)  # fmt: skip
+    rows = csv[
+        csv["code"].str.startswith(KLINGERBERG + ":")
+        & (csv["indicator"] == "illegale_bewoning")
+        & (csv["periode"].str.contains("Q"))
+    ]
+    panel = pd.DataFrame(
+        {
+            "code": rows["code"].str.split(":").str[1],
+            "periode": rows["periode"],
+            "teller": rows["teller"].astype(float),
+            "noemer": rows["noemer"].astype(float),
+        }
+    )
+    outsider = estimate_effect(
+        panel,
+        treated=["behandeld"],
+        controls=["controle"],
+        ring=["ring"],
+        start="2021-Q3",
+        eenheid="per 1.000 woningen",
+        schaal=1000.0,
+    )
     assert outsider.effect == pytest.approx(result.effect)
     assert (outsider.ci_low, outsider.ci_high) == pytest.approx((result.ci_low, result.ci_high))
     pd.testing.assert_frame_equal(
@@ -141,8 +176,14 @@ def test_no_small_group_of_secret_cells(demo_publication: ClusterPublication) ->
     data = demo_publication.data
     for indicator in ("illegale_bewoning", "overbewoning", "niet_gebruik"):
         published = demo_publication.published(indicator)
-        cells, _ = raw_cells(data.signals, data.deliveries, data.plain_areas, indicator=indicator,
-                             regions=data.cluster.regions, groups=published.groups)  # fmt: skip
+        cells, _ = raw_cells(
+            data.signals,
+            data.deliveries,
+            data.plain_areas,
+            indicator=indicator,
+            regions=data.cluster.regions,
+            groups=published.groups,
+        )
         table = published.table.assign(raw=cells["teller"].to_numpy())
         secret = table[table["teller_publ"].isna() & table["raw"].notna()]
         for level, parent in (("buurt", "parent_code"), ("wijk", "parent_code")):

@@ -18,11 +18,22 @@ X, Y = 150_000, 400_000
 
 def _areas(codes: list[str], boxes: list[tuple[int, int]], jaar: int) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
-        {"code": codes, "name": codes, "level": "buurt", "parent_code": "WK000101",
-         "gemeentecode": "GM0001", "indeling_jaar": jaar, "inwoners": 100.0, "huishoudens": 50.0,
-         "woningen": 60.0, "uitkeringen": 10.0, "opmerking": ""},
-        geometry=[box(X + a, Y, X + b, Y + 100) for a, b in boxes], crs=RD,
-    )  # fmt: skip
+        {
+            "code": codes,
+            "name": codes,
+            "level": "buurt",
+            "parent_code": "WK000101",
+            "gemeentecode": "GM0001",
+            "indeling_jaar": jaar,
+            "inwoners": 100.0,
+            "huishoudens": 50.0,
+            "woningen": 60.0,
+            "uitkeringen": 10.0,
+            "opmerking": "",
+        },
+        geometry=[box(X + a, Y, X + b, Y + 100) for a, b in boxes],
+        crs=RD,
+    )
     return frame[AREA_COLUMNS]
 
 
@@ -33,12 +44,25 @@ def test_a_split_buurt_is_rebased_by_its_addresses(sqlite_url: str) -> None:
     links = [
         {"bag_id": f"{i:016d}", "indeling_jaar": 2014, "buurtcode": "BU00010199"} for i in range(10)
     ]
-    links += [{"bag_id": f"{i:016d}", "indeling_jaar": 2024,
-               "buurtcode": "BU00010101" if i < 3 else "BU00010102"} for i in range(10)]  # fmt: skip
-    signals = pd.DataFrame({"buurtcode": ["BU00010199", "BU00019999"], "periode": ["2024-01"] * 2,
-                            "indicator": ["controles"] * 2, "teller": [10.0, 4.0],
-                            "noemer": [np.nan, np.nan], "bron": ["gemeente"] * 2,
-                            "soort": ["aggregaat"] * 2})  # fmt: skip
+    links += [
+        {
+            "bag_id": f"{i:016d}",
+            "indeling_jaar": 2024,
+            "buurtcode": "BU00010101" if i < 3 else "BU00010102",
+        }
+        for i in range(10)
+    ]
+    signals = pd.DataFrame(
+        {
+            "buurtcode": ["BU00010199", "BU00019999"],
+            "periode": ["2024-01"] * 2,
+            "indicator": ["controles"] * 2,
+            "teller": [10.0, 4.0],
+            "noemer": [np.nan, np.nan],
+            "bron": ["gemeente"] * 2,
+            "soort": ["aggregaat"] * 2,
+        }
+    )
     with engine.begin() as conn:
         conn.execute(db.address_buurten.insert(), links)
         store.save_signals(conn, signals, import_id=None)

@@ -66,8 +66,14 @@ def bomb(strings: int = 3_000_000) -> bytes:
 
 def peak_kb(*argv: str) -> tuple[int, int]:
     """Run `wijkmonitor` in a fresh interpreter; its peak memory (kB) and exit status."""
-    done = subprocess.run([sys.executable, "-c", MEASURE, *argv], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     line = next(x for x in done.stdout.splitlines() if x.startswith("PEAK"))
     _, peak, _, code = line.split()
     return int(peak), int(code)
@@ -106,9 +112,14 @@ def test_the_bomb_is_named_and_logged_as_refused(
     [
         ("WIJKMONITOR_MAX_RIJEN", "2", "buurtcode;periode\n" + "BU1;2024\n" * 3, "3 regels"),
         ("WIJKMONITOR_MAX_KOLOMMEN", "3", "a;b;c;d\n1;2;3;4\n", "4 kolommen"),
-        ("WIJKMONITOR_MAX_BESTAND_MB", "1", "a;b\n" + "1;2\n" * 300_000, "meer dan de toegestane 1 MB"),
+        (
+            "WIJKMONITOR_MAX_BESTAND_MB",
+            "1",
+            "a;b\n" + "1;2\n" * 300_000,
+            "meer dan de toegestane 1 MB",
+        ),
     ],
-)  # fmt: skip
+)
 def test_csv_limits_from_the_settings(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -36,8 +36,11 @@ def serve(url: str, folder: Path, *, demo_login: bool) -> Iterator[str]:
     command = [sys.executable, "-m", "dashboard.cli", "--db", url, "serve", "--port", str(port)]
     process = subprocess.Popen(
         command + (["--demo-login"] if demo_login else []),
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -130,8 +133,10 @@ def test_click_on_a_buurt_opens_its_profile(server: str, browser: Browser) -> No
     wait_idle(page)
     # the largest polygon is the easiest to hit in its middle
     sizes = [paths.nth(i).bounding_box() for i in range(paths.count())]
-    index = max(range(len(sizes)), key=lambda i: (sizes[i] or {"width": 0})["width"]
-                * (sizes[i] or {"height": 0})["height"])  # fmt: skip
+    index = max(
+        range(len(sizes)),
+        key=lambda i: (sizes[i] or {"width": 0})["width"] * (sizes[i] or {"height": 0})["height"],
+    )
     paths.nth(index).click(force=True)
     page.wait_for_url("**/wijkprofiel", timeout=60_000)
     wait_idle(page)

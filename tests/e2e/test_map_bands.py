@@ -33,8 +33,14 @@ def test_zooming_in_swaps_to_finer_geometry(browser: Browser) -> None:
     squares = _detailed_squares(20)
     layer = map_layer(squares)
     assert len(layer.bands) >= 3
-    values = pd.DataFrame({"code": squares["code"], "waarde_publ": range(20), "status": "",
-                           "tooltip": squares["code"]})  # fmt: skip
+    values = pd.DataFrame(
+        {
+            "code": squares["code"],
+            "waarde_publ": range(20),
+            "status": "",
+            "tooltip": squares["code"],
+        }
+    )
     html = choropleth(layer, values, title="Test", tiles_url=None).get_root().render()
 
     def answer(route: Route) -> None:

@@ -96,8 +96,9 @@ def test_beheerder_uploads_a_file(server: str, browser: Browser) -> None:
     page.locator("h1", has_text="Data").wait_for(timeout=60_000)
     settle(page)
     upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-    upload.set_input_files([str(FIXTURES / "agg_puntkomma_decimaalkomma.csv"),
-                            str(FIXTURES / "agg_bsn_kolom.csv")])  # fmt: skip
+    upload.set_input_files(
+        [str(FIXTURES / "agg_puntkomma_decimaalkomma.csv"), str(FIXTURES / "agg_bsn_kolom.csv")]
+    )
     page.get_by_role("button", name="Importeren").click()
     page.get_by_text("agg_puntkomma_decimaalkomma.csv: geaccepteerd").wait_for(timeout=60_000)
     page.get_by_text("agg_bsn_kolom.csv: geweigerd").wait_for(timeout=60_000)

@@ -106,8 +106,12 @@ def test_serve_refuses_the_demo_login_on_real_data_or_all_interfaces(
     command = [sys.executable, "-m", "dashboard.cli", "--db"]
     everywhere = subprocess.run(
         [*command, demo_url, "serve", "--demo-login", "--adres", "0.0.0.0"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert everywhere.returncode == 2
     assert "alleen op localhost" in everywhere.stderr
     delivery = tmp_path / "uwv.csv"
@@ -115,8 +119,14 @@ def test_serve_refuses_the_demo_login_on_real_data_or_all_interfaces(
         "buurtcode;periode;indicator;teller;bron\nBU09832501;2025-06;uitkering_afwijking;3;uwv\n"
     )
     assert main(["--db", url, "import", str(delivery)]) == 0
-    real = subprocess.run([*command, url, "serve", "--demo-login"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    real = subprocess.run(
+        [*command, url, "serve", "--demo-login"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert real.returncode == 2
     assert "echte gegevens" in real.stderr
 
@@ -136,11 +146,26 @@ def test_the_variable_alone_gives_no_session_on_real_data(
     env = dict(os.environ, WIJKMONITOR_DB=url, WIJKMONITOR_DEMO_LOGIN="1", WIJKMONITOR_TILES="none")
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

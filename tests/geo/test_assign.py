@@ -203,8 +203,9 @@ def test_grid_shortcut_through_assign_buurt_keeps_rows_and_flags(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(assign_module, "GRID_MIN_POINTS", 0)
-    points = _points([(100_100.0, 400_100.0), (100_100.0, 400_150.0), (99_000.0, 400_050.0)],
-                     index=[5, 9, 2])  # fmt: skip
+    points = _points(
+        [(100_100.0, 400_100.0), (100_100.0, 400_150.0), (99_000.0, 400_050.0)], index=[5, 9, 2]
+    )
     points.loc[10] = [f"{10:016d}", None]
     result = assign_buurt(points, _grid())
     assert list(result.index) == [5, 9, 2, 10]

@@ -15,11 +15,13 @@ X, Y = 150_000, 400_000
 
 
 def test_address_weights_follow_the_addresses() -> None:
-    links = pd.DataFrame({
-        "bag_id": ["a", "b", "c", "d", "a", "b", "c", "d"],
-        "indeling_jaar": [2014] * 4 + [2024] * 4,
-        "buurtcode": ["BU1"] * 4 + ["BU1", "BU1", "BU1", "BU2"],
-    })  # fmt: skip
+    links = pd.DataFrame(
+        {
+            "bag_id": ["a", "b", "c", "d", "a", "b", "c", "d"],
+            "indeling_jaar": [2014] * 4 + [2024] * 4,
+            "buurtcode": ["BU1"] * 4 + ["BU1", "BU1", "BU1", "BU2"],
+        }
+    )
     weights = address_weights(links, van=2014, naar=2024)
     assert weights.to_dict("records") == [
         {"van_code": "BU1", "naar_code": "BU1", "gewicht": 0.75},
@@ -39,10 +41,15 @@ def test_area_weights_of_a_split_buurt() -> None:
 
 
 def test_rebase_preserves_totals_and_passes_other_rows() -> None:
-    signals = pd.DataFrame({
-        "buurtcode": ["BU1", "BU3"], "periode": ["2024-01", "2024-01"], "indicator": ["x", "x"],
-        "teller": [8.0, 5.0], "noemer": [np.nan, 40.0],
-    })  # fmt: skip
+    signals = pd.DataFrame(
+        {
+            "buurtcode": ["BU1", "BU3"],
+            "periode": ["2024-01", "2024-01"],
+            "indicator": ["x", "x"],
+            "teller": [8.0, 5.0],
+            "noemer": [np.nan, 40.0],
+        }
+    )
     weights = pd.DataFrame(
         {"van_code": ["BU1", "BU1"], "naar_code": ["BU1", "BU2"], "gewicht": [0.75, 0.25]}
     )

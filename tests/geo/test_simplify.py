@@ -124,10 +124,13 @@ def test_national_layer_for_the_browser_is_under_3_mb(national: gpd.GeoDataFrame
 def test_values_are_rounded_and_missing_values_are_null() -> None:
     squares = gpd.GeoDataFrame(
         {"code": ["BU00000001", "BU00000002", "BU00000003"]},
-        geometry=[box(150_000, 450_000, 151_000, 451_000), box(151_000, 450_000, 152_000, 451_000),
-                  Polygon()],
+        geometry=[
+            box(150_000, 450_000, 151_000, 451_000),
+            box(151_000, 450_000, 152_000, 451_000),
+            Polygon(),
+        ],
         crs=RD,
-    )  # fmt: skip
+    )
     values = pd.Series({"BU00000001": 12.345, "BU00000003": 1.0})
     layer = json.loads(geojson_for_zoom(map_coverage(squares), zoom=12, values=values))
     props = [f["properties"] for f in layer["features"]]

@@ -7,10 +7,20 @@ from pathlib import Path
 from indicators import catalogue
 
 CONTRACT_CODES = {
-    "controles", "illegale_bewoning", "illegale_bewoning_per_controle", "woningsplitsing",
-    "brandonveilig", "overbewoning", "brp_afwijking", "arbeidsmigranten", "uitkering_afwijking",
-    "toeslag_afwijking", "niet_gebruik", "eigenaar_concentratie", "doorverwijzing_zorg",
-}  # fmt: skip
+    "controles",
+    "illegale_bewoning",
+    "illegale_bewoning_per_controle",
+    "woningsplitsing",
+    "brandonveilig",
+    "overbewoning",
+    "brp_afwijking",
+    "arbeidsmigranten",
+    "uitkering_afwijking",
+    "toeslag_afwijking",
+    "niet_gebruik",
+    "eigenaar_concentratie",
+    "doorverwijzing_zorg",
+}
 
 
 def test_codes_are_the_contracts() -> None:

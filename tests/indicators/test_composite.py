@@ -11,9 +11,13 @@ from indicators.composite import profile_rows
 
 def table(area: float, gemeente: float, status: str = "") -> pd.DataFrame:
     return pd.DataFrame(
-        {"code": ["BU00010101", "GM0001"], "periode": ["2024", "2024"],
-         "waarde_publ": [area if status == "" else np.nan, gemeente], "status": [status, ""]}
-    )  # fmt: skip
+        {
+            "code": ["BU00010101", "GM0001"],
+            "periode": ["2024", "2024"],
+            "waarde_publ": [area if status == "" else np.nan, gemeente],
+            "status": [status, ""],
+        }
+    )
 
 
 def test_composite_is_the_mean_of_published_indexes() -> None:
@@ -36,7 +40,11 @@ def test_composite_is_the_mean_of_published_indexes() -> None:
 
 
 def test_no_published_parts_gives_missing_composite() -> None:
-    rows = profile_rows({"niet_gebruik": table(0, 1.0, status="x")}, code="BU00010101",
-                        gemeente="GM0001", periode="2024")  # fmt: skip
+    rows = profile_rows(
+        {"niet_gebruik": table(0, 1.0, status="x")},
+        code="BU00010101",
+        gemeente="GM0001",
+        periode="2024",
+    )
     composite = rows[rows["indicator"] == "samengesteld:sociaal-maatschappelijk"].iloc[0]
     assert composite["gebied"] == "." and composite["eenheid"].endswith("0 van 4 onderdelen")

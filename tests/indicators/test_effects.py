@@ -159,8 +159,12 @@ def test_event_study_per_period() -> None:
     rows = result.to_json_dict()["event_study"]
     assert isinstance(rows, list) and len(rows) == 48
     assert rows[24]["periode"] == "2021-01" and set(rows[24]) == {
-        "periode", "effect", "ci_low", "ci_high", "fase"
-    }  # fmt: skip
+        "periode",
+        "effect",
+        "ci_low",
+        "ci_high",
+        "fase",
+    }
 
 
 # --- warnings ----------------------------------------------------------------------------------
@@ -230,8 +234,13 @@ def test_bad_input() -> None:
 
 def test_placebo_sets_all_combinations_or_a_fixed_sample() -> None:
     assert placebo_sets(4, 2, max_sets=10).tolist() == [
-        [0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]
-    ]  # fmt: skip
+        [0, 1],
+        [0, 2],
+        [0, 3],
+        [1, 2],
+        [1, 3],
+        [2, 3],
+    ]
     drawn = placebo_sets(40, 8, max_sets=300)
     assert drawn.shape == (300, 8) and len({tuple(r) for r in drawn}) == 300
     assert (np.diff(drawn, axis=1) > 0).all()

@@ -20,8 +20,14 @@ from indicators.effects import estimate_effect
 from indicators.synth import estimate_synth
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "effects"
-PROP99_PYSYNCON = {"Utah": 0.394, "Montana": 0.232, "Nevada": 0.205, "Connecticut": 0.109,
-                   "New Hampshire": 0.045, "Colorado": 0.015}  # fmt: skip
+PROP99_PYSYNCON = {
+    "Utah": 0.394,
+    "Montana": 0.232,
+    "Nevada": 0.205,
+    "Connecticut": 0.109,
+    "New Hampshire": 0.045,
+    "Colorado": 0.015,
+}
 
 
 def prop99() -> pd.DataFrame:
@@ -63,11 +69,18 @@ def test_prop99_synth_matches_pysyncon() -> None:
     years = list(range(1970, 1989))
     data = panel.assign(year=panel["periode"].astype(int))
     prep = Dataprep(
-        foo=data, predictors=[], predictors_op="mean", time_predictors_prior=years,
-        special_predictors=[("teller", [y], "mean") for y in years], dependent="teller",
-        unit_variable="code", time_variable="year", treatment_identifier="California",
-        controls_identifier=sorted(set(panel["code"]) - {"California"}), time_optimize_ssr=years,
-    )  # fmt: skip
+        foo=data,
+        predictors=[],
+        predictors_op="mean",
+        time_predictors_prior=years,
+        special_predictors=[("teller", [y], "mean") for y in years],
+        dependent="teller",
+        unit_variable="code",
+        time_variable="year",
+        treatment_identifier="California",
+        controls_identifier=sorted(set(panel["code"]) - {"California"}),
+        time_optimize_ssr=years,
+    )
     reference = Synth()
     reference.fit(dataprep=prep, custom_V=np.ones(len(years)))
     theirs = reference.weights(round=6)

@@ -33,8 +33,13 @@ def test_auto_meets_the_standard_on_the_product_path(
     scenario: str, periode_per: str, factor: float
 ) -> None:
     simulation = load_simulation()
-    study = simulation.run_product(estimate_effect, scenario=scenario, factor=factor,
-                                   seeds=range(SEEDS[scenario]), periode_per=periode_per)  # fmt: skip
+    study = simulation.run_product(
+        estimate_effect,
+        scenario=scenario,
+        factor=factor,
+        seeds=range(SEEDS[scenario]),
+        periode_per=periode_per,
+    )
     print(study)
     # 20+ counted periods: the time-series t-test. In the small gemeente per month half the
     # comparison line is secret; a shorter series then goes to conformal inference, whose
@@ -53,9 +58,14 @@ def test_the_time_series_interval_is_narrower_than_the_conformal_one() -> None:
     simulation = load_simulation()
     widths = {}
     for inferentie in ("tijdreeks", "conformeel"):
-        study = simulation.run_product(estimate_effect, scenario="demo", factor=0.6,
-                                       seeds=range(30), periode_per="kwartaal",
-                                       inferentie=inferentie)  # fmt: skip
+        study = simulation.run_product(
+            estimate_effect,
+            scenario="demo",
+            factor=0.6,
+            seeds=range(30),
+            periode_per="kwartaal",
+            inferentie=inferentie,
+        )
         widths[inferentie] = study.mean_width
         assert 0.9 <= study.coverage <= 1.0
     assert widths["tijdreeks"] < 0.65 * widths["conformeel"]
@@ -63,11 +73,19 @@ def test_the_time_series_interval_is_narrower_than_the_conformal_one() -> None:
 
 def test_one_comparison_line_gives_t_intervals_for_every_period() -> None:
     simulation = load_simulation()
-    sim = simulation.product_path(simulation.draw(3, **simulation.PRODUCT_SCENARIOS["demo"]),
-                                  "kwartaal")  # fmt: skip
-    result = estimate_effect(sim.panel, treated=sim.treated, controls=sim.controls,
-                             ring=sim.ring, start=sim.start, eenheid=UNIT, schaal=1000.0,
-                             n_vergelijkingsbuurten=40)  # fmt: skip
+    sim = simulation.product_path(
+        simulation.draw(3, **simulation.PRODUCT_SCENARIOS["demo"]), "kwartaal"
+    )
+    result = estimate_effect(
+        sim.panel,
+        treated=sim.treated,
+        controls=sim.controls,
+        ring=sim.ring,
+        start=sim.start,
+        eenheid=UNIT,
+        schaal=1000.0,
+        n_vergelijkingsbuurten=40,
+    )
     assert result.inferentie == "tijdreeks" and math.isfinite(result.se)
     assert result.ci_low < result.effect < result.ci_high < 0
     study = result.event_study
@@ -83,10 +101,17 @@ def test_one_comparison_line_gives_t_intervals_for_every_period() -> None:
 
 def test_warnings_count_the_buurten_behind_summed_lines() -> None:
     simulation = load_simulation()
-    sim = simulation.product_path(simulation.draw(1, **simulation.PRODUCT_SCENARIOS["klein"]),
-                                  "kwartaal")  # fmt: skip
-    options = {"treated": sim.treated, "controls": sim.controls, "ring": sim.ring,
-               "start": sim.start, "eenheid": UNIT, "schaal": 1000.0}  # fmt: skip
+    sim = simulation.product_path(
+        simulation.draw(1, **simulation.PRODUCT_SCENARIOS["klein"]), "kwartaal"
+    )
+    options = {
+        "treated": sim.treated,
+        "controls": sim.controls,
+        "ring": sim.ring,
+        "start": sim.start,
+        "eenheid": UNIT,
+        "schaal": 1000.0,
+    }
     counted = estimate_effect(sim.panel, ring_buurten=12, n_vergelijkingsbuurten=5, **options)  # type: ignore[arg-type]
     warnings = counted.waarschuwingen
     assert any(
@@ -107,12 +132,19 @@ def test_warnings_count_the_buurten_behind_summed_lines() -> None:
 
 def test_staggered_cohorts_against_one_comparison_line() -> None:
     simulation = load_simulation()
-    sim = simulation.product_path(simulation.draw(5, **simulation.PRODUCT_SCENARIOS["gespreid"]),
-                                  "kwartaal")  # fmt: skip
+    sim = simulation.product_path(
+        simulation.draw(5, **simulation.PRODUCT_SCENARIOS["gespreid"]), "kwartaal"
+    )
     assert sim.treated == ["cohort:2021-09", "cohort:2022-09"]
     assert sim.start == {"cohort:2021-09": "2021-Q3", "cohort:2022-09": "2022-Q3"}
-    result = estimate_effect(sim.panel, treated=sim.treated, controls=sim.controls,
-                             start=sim.start, eenheid=UNIT, schaal=1000.0)  # fmt: skip
+    result = estimate_effect(
+        sim.panel,
+        treated=sim.treated,
+        controls=sim.controls,
+        start=sim.start,
+        eenheid=UNIT,
+        schaal=1000.0,
+    )
     assert result.inferentie == "tijdreeks"
     cohorts = result.cohorten
     assert [c["start"] for c in cohorts] == ["2021-Q3", "2022-Q3"]
@@ -142,10 +174,17 @@ def test_auto_rule() -> None:
 
 def test_short_post_period_takes_conformal_inference_with_t_bands_in_the_event_study() -> None:
     simulation = load_simulation()
-    sim = simulation.product_path(simulation.draw(2, **simulation.PRODUCT_SCENARIOS["kort"]),
-                                  "kwartaal")  # fmt: skip
-    result = estimate_effect(sim.panel, treated=sim.treated, controls=sim.controls,
-                             start=sim.start, eenheid=UNIT, schaal=1000.0)  # fmt: skip
+    sim = simulation.product_path(
+        simulation.draw(2, **simulation.PRODUCT_SCENARIOS["kort"]), "kwartaal"
+    )
+    result = estimate_effect(
+        sim.panel,
+        treated=sim.treated,
+        controls=sim.controls,
+        start=sim.start,
+        eenheid=UNIT,
+        schaal=1000.0,
+    )
     assert (result.pre_perioden, result.post_perioden) == (10, 3)
     assert result.inferentie == "conformeel" and result.n_permutaties > 0
     assert np.isfinite(result.event_study[["ci_low", "ci_high"]].to_numpy()).all()
@@ -156,8 +195,11 @@ def test_conformal_inference_stays_honest_in_a_small_gemeente() -> None:
     for factor in (0.6, 1.0):
         study = simulation.run_study(
             lambda *a, **k: estimate_effect(*a, inferentie="conformeel", **k),
-            methode="did", seeds=range(60), factor=factor, scenario="klein",
-        )  # fmt: skip
+            methode="did",
+            seeds=range(60),
+            factor=factor,
+            scenario="klein",
+        )
         assert study.inferentie == "conformeel" and 0.90 <= study.coverage <= 0.99
         assert factor != 1.0 or study.rejection <= 0.10
 
@@ -166,15 +208,28 @@ def test_the_synthetic_control_has_no_time_series_test() -> None:
     simulation = load_simulation()
     sim = simulation.simulate_panel(0, n_treated=3, n_ring=12, n_controls=5)
     with pytest.raises(InputError, match="inferentie"):
-        estimate_synth(sim.panel, treated=sim.treated, controls=sim.controls, start=sim.start,
-                       eenheid=UNIT, schaal=1000.0, inferentie="tijdreeks")  # fmt: skip
+        estimate_synth(
+            sim.panel,
+            treated=sim.treated,
+            controls=sim.controls,
+            start=sim.start,
+            eenheid=UNIT,
+            schaal=1000.0,
+            inferentie="tijdreeks",
+        )
 
 
 def test_power_is_deterministic_positive_and_in_the_panel_periods() -> None:
     simulation = load_simulation()
     sim = simulation.simulate_panel(0, factor=1.0, n_treated=3, n_ring=12, n_controls=5)
-    options = {"treated": sim.treated, "controls": sim.controls, "eenheid": UNIT,
-               "schaal": 1000.0, "start": "2021-09", "n_sim": 200}  # fmt: skip
+    options = {
+        "treated": sim.treated,
+        "controls": sim.controls,
+        "eenheid": UNIT,
+        "schaal": 1000.0,
+        "start": "2021-09",
+        "n_sim": 200,
+    }
     first = minimum_detectable_effect(sim.panel, **options)  # type: ignore[arg-type]
     assert first == minimum_detectable_effect(sim.panel, **options)  # type: ignore[arg-type]
     assert first.perioden == {12: 12, 24: 24, 36: 36} and first.pre_perioden == 32

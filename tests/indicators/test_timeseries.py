@@ -46,8 +46,9 @@ def test_without_lags_the_per_period_bands_have_the_closed_form() -> None:
     pre, post = gap[pair.pre], gap[pair.post]
     s2 = (((pre - pre.mean()) ** 2).sum() + ((post - post.mean()) ** 2).sum()) / 22
     q = stats.t.ppf(0.975, 22)
-    effect, low, high = pointwise_hac([pair], np.ones((1, 24)), model="additief",
-                                      alpha=0.05, lags=0)  # fmt: skip
+    effect, low, high = pointwise_hac(
+        [pair], np.ones((1, 24)), model="additief", alpha=0.05, lags=0
+    )
     assert effect == pytest.approx(gap - pre.mean())
     expected = np.where(pair.pre, np.sqrt(s2 * (1 - 1 / 10)), np.sqrt(s2 * (1 + 1 / 10))) * q
     assert (high - effect) == pytest.approx(expected) and (effect - low) == pytest.approx(expected)
@@ -115,8 +116,9 @@ def test_hac_variance_and_df_match_the_dense_computation(model: str, lags: int) 
         valid = np.ones(t, dtype=bool)
         valid[rng.integers(0, t)] = False
         pre = (np.arange(t) < start) & valid
-        pairs.append(Pair(2 * y0 + rng.normal(0, 0.5, t), y0, 100 + rng.random(t), pre,
-                          ~pre & valid))  # fmt: skip
+        pairs.append(
+            Pair(2 * y0 + rng.normal(0, 0.5, t), y0, 100 + rng.random(t), pre, ~pre & valid)
+        )
     fits = [fit(p, model) for p in pairs]
     for chosen in (pairs[:1], pairs):
         chosen_fits = fits[: len(chosen)]
