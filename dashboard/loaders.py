@@ -169,8 +169,7 @@ def map_rows(
             url, gemeente, catalogue.ILLEGALE_BEWONING_PER_CONTROLE, granularity
         )
     shapes = areas(url, gemeente, jaar)
-    return views.map_rows(
-        shapes.loc[shapes["level"] == level, ["code", "name"]],
+    values = views.map_frame(
         table,
         shapes.set_index("code")["name"],
         indicator=indicator,
@@ -179,6 +178,7 @@ def map_rows(
         effort=effort_table,
         effort_rate=effort_rate,
     )
+    return views.map_rows(shapes.loc[shapes["level"] == level, ["code", "name"]], values)
 
 
 def key_figures(url: str, gemeente: str) -> tuple[str, str, pd.DataFrame] | None:

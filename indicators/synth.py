@@ -137,6 +137,20 @@ def _refit_pvalue(
     return low, high, pvalue(0.0), len(perms)
 
 
+def _twin_pair(design: Design, group: Wide, path: Floats) -> Pair:
+    """The group's rate against its synthetic twin's ``path``, weighted by noemer in the
+    periods where both are seen."""
+    teller, noemer = group.total()
+    seen = (noemer > 0) & np.isfinite(path)
+    return Pair(
+        rate(teller, noemer, design.schaal),
+        path,
+        np.where(seen, noemer, 0.0),
+        design.pre & seen,
+        design.post & seen,
+    )
+
+
 def _synth_group(
     donors: Donors, group: Wide, *, inferentie: str, max_placebos: int, alpha: float, with_x: bool
 ) -> tuple[Inference, Floats, Floats, float | None]:
@@ -156,15 +170,7 @@ def _synth_group(
         )
         return main, path, donor_w, rmspe_p(gaps, design.pre, design.post)
     _, _, path, donor_w = _gaps(donors, group, sets[:0], with_x)
-    teller, noemer = group.total()
-    seen = (noemer > 0) & np.isfinite(path)
-    pair = Pair(
-        rate(teller, noemer, design.schaal),
-        path,
-        np.where(seen, noemer, 0.0),
-        design.pre & seen,
-        design.post & seen,
-    )
+    pair = _twin_pair(design, group, path)
     main = conformal_inference(pair, design, model="additief", alpha=alpha, t_bands=False)
     if len(donor_w) > 1:
         low, high, p, n_perm = _refit_pvalue(pair, donors.rates, alpha, donors.model)
@@ -316,15 +322,8 @@ def _staggered(
         gaps, weights, path, donor_w = _gaps(
             own, d.treated, chunk if placebo else chunk[:0], with_x
         )
-        teller, noemer = d.treated.total()
-        seen = (noemer > 0) & np.isfinite(path)
-        pair = Pair(
-            rate(teller, noemer, d.schaal),
-            path,
-            np.where(seen, noemer, 0.0),
-            d.pre & seen,
-            d.post & seen,
-        )
+        pair = _twin_pair(d, d.treated, path)
+        noemer = d.treated.total()[1]
         fitted.append(
             Cohort(s, codes, d, pair, gaps if placebo else None, weights if placebo else None)
         )

@@ -71,31 +71,10 @@ def map_frame(
     return out.reset_index(drop=True)
 
 
-def map_rows(
-    shapes: pd.DataFrame,
-    disclosed: pd.DataFrame,
-    names: pd.Series,
-    *,
-    indicator: str,
-    periode: str,
-    level: str = "buurt",
-    effort: pd.DataFrame | None = None,
-    effort_rate: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """``map_frame`` for every area in ``shapes`` (``code`` and optionally ``name``), in its order.
-
-    An area without a published row is missing ('.') and its tooltip is its name (or, without
-    a ``name`` column, its code). The other arguments are those of ``map_frame``.
-    """
-    values = map_frame(
-        disclosed,
-        names,
-        indicator=indicator,
-        periode=periode,
-        level=level,
-        effort=effort,
-        effort_rate=effort_rate,
-    )
+def map_rows(shapes: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """The ``map_frame`` rows ``values`` for every area in ``shapes`` (``code`` and optionally
+    ``name``), in its order: an area without a published row is missing ('.') and its tooltip
+    is its name (or, without a ``name`` column, its code)."""
     shown = shapes.merge(values, on="code", how="left")
     shown["status"] = shown["status"].fillna(".")
     shown["tooltip"] = shown["tooltip"].fillna(shown["name" if "name" in shown else "code"])

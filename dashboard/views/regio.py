@@ -11,7 +11,7 @@ from dashboard.components.tables import download_buttons
 from data.regions import load_regions
 from indicators import catalogue
 from indicators.periods import label
-from indicators.views import map_rows, periods_with_data, region_rows
+from indicators.views import map_frame, map_rows, periods_with_data, region_rows
 
 
 def render() -> None:
@@ -70,13 +70,9 @@ def render() -> None:
     with left:
         buurten = table.loc[table["level"] == "buurt", ["code"]].drop_duplicates()
         members_jaar = tuple(sorted(indelingen.items()))
-        shown = map_rows(
-            buurten,
-            table,
-            loaders.area_names(selection.url, members_jaar),
-            indicator=selection.indicator,
-            periode=periode,
-        )
+        area_names = loaders.area_names(selection.url, members_jaar)
+        values = map_frame(table, area_names, indicator=selection.indicator, periode=periode)
+        shown = map_rows(buurten, values)
         layer = loaders.map_layer(selection.url, members_jaar)
         fmap = choropleth(
             layer,

@@ -126,18 +126,13 @@ def test_map_rows_keeps_every_area_and_marks_the_missing() -> None:
 
     hits = disclosed([("BU00010101", "buurt", "2024", 2.5, "")])
     shapes = pd.DataFrame({"code": ["BU00010101", "BU00010102"], "name": ["Noord", "Zuid"]})
-    shown = map_rows(
-        shapes, hits, shapes.set_index("code")["name"], indicator="controles", periode="2024"
-    )
+    names = shapes.set_index("code")["name"]
+    shown = map_rows(shapes, map_frame(hits, names, indicator="controles", periode="2024"))
     assert list(shown["code"]) == ["BU00010101", "BU00010102"]
     assert list(shown["status"]) == ["", "."]
     assert shown.loc[1, "tooltip"] == "Zuid"
     only_codes = map_rows(
-        shapes[["code"]],
-        hits,
-        pd.Series({"BU00010101": "Noord"}),
-        indicator="controles",
-        periode="2024",
+        shapes[["code"]], map_frame(hits, names, indicator="controles", periode="2024")
     )
     assert only_codes.loc[1, "tooltip"] == "BU00010102"
     classes = pd.DataFrame({"code": ["BU00010101"], "gi_klasse": ["hotspot (99%)"]})
