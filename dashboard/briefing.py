@@ -103,12 +103,18 @@ def _intervention(engine: Engine, gem: GemeenteCijfers, wijk: str) -> pd.Series 
 def _effect(
     engine: Engine, gem: GemeenteCijfers, intervention: pd.Series | None, indicator: str
 ) -> tuple[Any | None, str | None]:
-    """The effect estimate of the intervention on ``indicator``, or (None, why not)."""
+    """The effect estimate of the intervention on ``indicator``, or (None, why not). For an
+    intervention that has not started by the peildatum: its power (``PlannedPower.result``)."""
     if intervention is None:
         return None, None
     from data.publication.effects import effect_for_intervention
+    from data.publication.power import planned_power
 
     try:
+        peildatum = store.peildatum(engine) or date.today()
+        if intervention["start"] > peildatum:
+            codes = list(intervention["buurtcodes"])
+            return planned_power(engine, codes, indicator, pub=gem.pub).result, None
         result = effect_for_intervention(
             engine, str(intervention["id"]), indicator, "did", pub=gem.pub
         )
@@ -191,7 +197,7 @@ def _trend_column(
         (names[wijk], area_series(table, wijk, periods)),
         (gem.naam, area_series(table, gem.code, periods)),
     ]
-    if result is not None and result.controle:
+    if result is not None and getattr(result, "controle", None):
         code = group_code(result.interventie, "controle")
         series.append(
             (f"Vergelijkingsbuurten ({len(result.controle)})", area_series(table, code, periods))

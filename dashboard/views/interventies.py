@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, context, loaders
+from dashboard.components import effect_panels
 from dashboard.components.charts import PLOTLY_CONFIG, event_study_chart, trend_chart
 from dashboard.components.maps import choropleth
 from data.publication.cells import group_code
@@ -56,6 +57,8 @@ def render() -> None:
                        format_func=lambda m: "Verschil-in-verschillen" if m == "did" else "Synthetische controle")  # fmt: skip
     periode_per = st.radio("Effect per", ["maand", "kwartaal", "jaar"], horizontal=True,
                            key="effect_periode", format_func=str.capitalize)  # fmt: skip
+    row = own.set_index("id").loc[chosen]
+    effect_panels.power(selection, row, indicator)
     try:
         result = loaders.effect(
             selection.url, selection.gemeente, chosen, indicator, methode, periode_per
@@ -64,7 +67,8 @@ def render() -> None:
         st.info(str(exc))
         return
     _result(result)
-    _charts(selection, result, indicator, own.set_index("id").loc[chosen])
+    effect_panels.cohorts(result)
+    _charts(selection, result, indicator, row)
 
 
 def _result(result: EffectResult) -> None:

@@ -96,6 +96,11 @@ INTERVENTIE_SOORT = "wijkaanpak"
 INTERVENTIE_START = date(2021, 9, 1)
 INTERVENTIE_PARTNERS = ("gemeente", "uwv", "belastingdienst", "nla", "politie")
 BEHANDELD = ("BU09832501", "BU09832502")  # Klingerberg-Zuid, Klingerberg-Noord
+# The aanpak's second stage, a year later, in a wijk that does not touch Klingerberg: a staggered
+# rollout, estimated per stage (cohort) and together. Its buurten have Klingerberg's mean rates
+# (chosen for the same reason) and the same effects from their own start.
+FASE2_START = date(2022, 9, 1)
+FASE2 = ("BU09833101", "BU09833102", "BU09833103", "BU09833104", "BU09833105")  # Wijk 31 Tegelen-C.
 START_PERIODE = f"{INTERVENTIE_START.year}-{INTERVENTIE_START.month:02d}"
 PRE_PERIODES = tuple(p for p in MAANDEN if p < START_PERIODE)  # 2019-01..2021-08: 32
 POST_PERIODES = tuple(p for p in MAANDEN if p >= START_PERIODE)  # 2021-09..2024-12: 40
@@ -267,13 +272,13 @@ def seizoen(indicator: str, periode: str) -> float:
     return factor
 
 
-def _maanden_na_start(periode: str) -> int:
+def _maanden_na_start(periode: str, start: date = INTERVENTIE_START) -> int:
     jaar, maand = int(periode[:4]), int(periode[5:7])
-    return (jaar - INTERVENTIE_START.year) * 12 + (maand - INTERVENTIE_START.month)
+    return (jaar - start.year) * 12 + (maand - start.month)
 
 
 def expected_effect(indicator: str) -> float:
-    """The true effect on ``indicator`` in the treated buurten, in the catalogue's unit.
+    """The true effect on ``indicator`` in Klingerberg (the first stage), in the catalogue's unit.
 
     The average over ``POST_PERIODES`` of the treated buurten' expected rate minus their
     counterfactual expected rate (the same without the intervention), weighted by woningen,
@@ -295,6 +300,20 @@ def expected_effect(indicator: str) -> float:
         for p in POST_PERIODES
     ]
     return float(np.mean(verschillen))
+
+
+def expected_effect_fase2(indicator: str) -> float:
+    """The true effect on ``indicator`` in the second stage (``FASE2`` from ``FASE2_START``), in
+    the catalogue's unit per month, averaged over its post months; its buurten share one rate,
+    so the woningen weights cancel."""
+    effect = EFFECTEN.get(indicator)
+    if effect is None:
+        return 0.0
+    rate = float(np.mean(KLINGERBERG_BASIS[indicator]))
+    start = f"{FASE2_START.year}-{FASE2_START.month:02d}"
+    post = [p for p in MAANDEN if p >= start]
+    return float(np.mean([rate * seizoen(indicator, p) * (effect.at(_maanden_na_start(p, FASE2_START)) - 1.0)
+                          for p in post]))  # fmt: skip
 
 
 # Per 1.000 woningen per month: -0.747 (see docs/demo.md).
@@ -347,7 +366,7 @@ def build_demo(
     raw_wijken = gpd.read_file(FILES / WIJK_FILE, engine="pyogrio")
     buurten = normalise_areas(raw_buurten, jaar=INDELING_JAAR)
     wijken = normalise_areas(raw_wijken, jaar=INDELING_JAAR)
-    missing = [b for b in BEHANDELD if b not in set(buurten["code"])]
+    missing = [b for b in (*BEHANDELD, *FASE2) if b not in set(buurten["code"])]
     if missing:
         raise WijkmonitorError(f"Demobuurten ontbreken in {BUURT_FILE}: {', '.join(missing)}")
     buurten = _with_key_figures(buurten, rng)
@@ -431,7 +450,8 @@ def _count(engine: Engine, table: object) -> int:
 
 
 def intervention_frame() -> pd.DataFrame:
-    """The demo's one intervention, in the shape ``store.save_interventions`` takes."""
+    """The demo's one intervention, in two stages, in the shape ``store.save_interventions``
+    takes (``starts``: each buurt's own start)."""
     return pd.DataFrame(
         [
             {
@@ -441,7 +461,11 @@ def intervention_frame() -> pd.DataFrame:
                 "start": INTERVENTIE_START,
                 "eind": None,
                 "partners": list(INTERVENTIE_PARTNERS),
-                "buurtcodes": list(BEHANDELD),
+                "buurtcodes": sorted([*BEHANDELD, *FASE2]),
+                "starts": {
+                    **{b: INTERVENTIE_START for b in BEHANDELD},
+                    **{b: FASE2_START for b in FASE2},
+                },
             }
         ]
     )
@@ -624,6 +648,7 @@ def _buurt_rates(
         rate = np.clip(mean * np.exp(sd * z - sd**2 / 2), low, high)
         for j, code in enumerate(BEHANDELD):
             rate[codes == code] = KLINGERBERG_BASIS[indicator][j]
+        rate[np.isin(codes, FASE2)] = float(np.mean(KLINGERBERG_BASIS[indicator]))
         rates[indicator] = rate
     mean, sd = PROBLEEMADRESSEN_PER_1000
     problemen = mean * np.exp(sd * druk - sd**2 / 2)
@@ -637,12 +662,14 @@ def _buurt_rates(
 def _effect_matrix(codes: np.ndarray, ring: Sequence[str], indicator: str) -> np.ndarray:
     """buurt x month multiplier of the intervention (treated) and the waterbed (ring)."""
     matrix = np.ones((len(codes), len(MAANDEN)))
-    k = np.array([_maanden_na_start(p) for p in MAANDEN])
-    for group, effects in ((BEHANDELD, EFFECTEN), (tuple(ring), WATERBED)):
+    stages = ((BEHANDELD, EFFECTEN, INTERVENTIE_START), (FASE2, EFFECTEN, FASE2_START),
+              (tuple(ring), WATERBED, INTERVENTIE_START))  # fmt: skip
+    for group, effects, start in stages:
         effect = effects.get(indicator)
         if effect is not None:
             rows = np.isin(codes, group)
-            matrix[rows] = np.array([effect.at(int(m)) for m in k])
+            k = [_maanden_na_start(p, start) for p in MAANDEN]
+            matrix[rows] = np.array([effect.at(m) for m in k])
     return matrix
 
 

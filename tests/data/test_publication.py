@@ -121,11 +121,13 @@ def test_event_study_gives_nothing_beyond_the_published_lines(
     engine.dispose()
     rows = csv[csv["code"].str.startswith(KLINGERBERG + ":") & (csv["indicator"] == "illegale_bewoning")
                & (csv["periode"].str.contains("Q"))]  # fmt: skip
-    panel = pd.DataFrame({"code": rows["code"].str.split(":").str[1], "periode": rows["periode"],
+    panel = pd.DataFrame({"code": rows["code"].str.split(":", n=1).str[1], "periode": rows["periode"],
                           "teller": rows["teller"].astype(float),
                           "noemer": rows["noemer"].astype(float)})  # fmt: skip
-    outsider = estimate_effect(panel, treated=["behandeld"], controls=["controle"], ring=["ring"],
-                               start="2021-Q3", eenheid="per 1.000 woningen", schaal=1000.0)  # fmt: skip
+    # Two stages: the outsider estimates each published stage line from its own start.
+    stages = {"cohort:2021-09": "2021-Q3", "cohort:2022-09": "2022-Q3"}
+    outsider = estimate_effect(panel, treated=list(stages), controls=["controle"], ring=["ring"],
+                               start=stages, eenheid="per 1.000 woningen", schaal=1000.0)  # fmt: skip
     assert outsider.effect == pytest.approx(result.effect)
     assert (outsider.ci_low, outsider.ci_high) == pytest.approx((result.ci_low, result.ci_high))
     pd.testing.assert_frame_equal(
