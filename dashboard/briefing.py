@@ -34,7 +34,7 @@ from dashboard.pdf.figures import (
 )
 from dashboard.pdf.maps import wijk_map
 from dashboard.pdf.trend import trend_drawing
-from data import store
+from data import meta, store
 from data.publication.cells import group_code
 from data.publication.read import ClusterPublication
 from geo.areas import gemeente_of
@@ -104,12 +104,18 @@ def _intervention(engine: Engine, gem: GemeenteCijfers, wijk: str) -> pd.Series 
 def _effect(
     engine: Engine, gem: GemeenteCijfers, intervention: pd.Series | None, indicator: str
 ) -> tuple[Any | None, str | None]:
-    """The effect estimate of the intervention on ``indicator``, or (None, why not)."""
+    """The effect estimate of the intervention on ``indicator``, or (None, why not). For an
+    intervention that has not started by the peildatum: its power (``PlannedPower.result``)."""
     if intervention is None:
         return None, None
     from data.publication.effects import effect_for_intervention
+    from data.publication.power import planned_power
 
     try:
+        peildatum = meta.peildatum(engine) or date.today()
+        if intervention["start"] > peildatum:
+            codes = list(intervention["buurtcodes"])
+            return planned_power(engine, codes, indicator, pub=gem.pub).result, None
         result = effect_for_intervention(
             engine, str(intervention["id"]), indicator, "did", pub=gem.pub
         )
@@ -192,7 +198,7 @@ def _trend_column(
         (names[wijk], area_series(table, wijk, periods)),
         (gem.naam, area_series(table, gem.code, periods)),
     ]
-    if result is not None and result.controle:
+    if result is not None and getattr(result, "controle", None):
         code = group_code(result.interventie, "controle")
         series.append(
             (f"Vergelijkingsbuurten ({len(result.controle)})", area_series(table, code, periods))

@@ -70,12 +70,8 @@ def format_power(planned: PlannedPower) -> str:
         f"Hoe groot moet een effect op {planned.indicator} zijn om het te zien "
         f"(80% kans, 5%-niveau), {len(planned.buurten)} buurten:",
     ]
-    for months, size in result.mde.items():
-        shown = (
-            "niet te zien"
-            if size == float("inf")
-            else f"{nl(size)} {result.eenheid} per {result.granulariteit}"
-        )
+    for months, size in planned.per_month().items():
+        shown = "niet te zien" if size == float("inf") else f"{nl(size)} {result.eenheid} per maand"
         lines.append(f"  na {months} maanden: {shown}")
     lines += [f"  - {w}" for w in result.waarschuwingen]
     lines.append(

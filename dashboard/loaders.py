@@ -19,6 +19,7 @@ from data import db, store
 from data import meta as stored_meta
 from data.publication.cells import group_code
 from data.publication.effects import effect_for_intervention
+from data.publication.power import PlannedPower, planned_power
 from data.publication.read import ClusterPublication, open_publication
 from data.publication.scope import Cluster, cluster_of
 from data.settings import Settings, from_env
@@ -265,6 +266,12 @@ def effect(
     return effect_for_intervention(
         engine(url), interventie, indicator, methode, periode_per=periode_per, pub=pub
     )
+
+
+@st.cache_data(show_spinner="Onderscheidingsvermogen berekenen...")
+def power(url: str, gemeente: str, buurten: tuple[str, ...], indicator: str) -> PlannedPower:
+    """How large an effect on ``buurten`` must be to be seen (``data.publication.power``)."""
+    return planned_power(engine(url), list(buurten), indicator, pub=publication(url, (gemeente,)))
 
 
 @st.cache_data(show_spinner="Briefing maken (PDF)...", max_entries=20)

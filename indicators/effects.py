@@ -102,6 +102,7 @@ CONTRACT_KEYS = (
     "inferentie",
     "event_study",
 )
+PERIOD_KEY = "periode_per"  # added to the contract's keys: the period the rates are per
 COHORT_KEY = "cohorten"  # in the JSON only when the start is staggered
 MAX_PLACEBOS = 1000
 
@@ -180,7 +181,7 @@ class EffectResult:
             elif isinstance(value, list):
                 value = list(value)
             out[key] = value
-        out["periode_per"] = self.periode_per
+        out[PERIOD_KEY] = self.periode_per
         if self.cohorten:
             out[COHORT_KEY] = [_cohort_json(c) for c in self.cohorten]
         return out
@@ -298,6 +299,14 @@ def estimate_effect(
         labels=(interventie, indicator),
         counts=(ring_buurten, n_vergelijkingsbuurten),
     )
+    if listed:
+        note = (
+            f"De aanpak begon in {len(listed)} fasen op verschillende momenten: elke fase is "
+            "apart geschat tegen buurten die nooit behandeld zijn (gestapelde verschil-in-"
+            "verschillen, Callaway en Sant'Anna), en het effect is het gewogen gemiddelde van "
+            "de fasen. Een al behandelde buurt is nooit vergelijking."
+        )
+        result = dataclasses.replace(result, waarschuwingen=[*result.waarschuwingen, note])
     return dataclasses.replace(result, model=model, cohorten=listed)
 
 

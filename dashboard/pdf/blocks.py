@@ -209,15 +209,59 @@ def effect_flowables(
     if result is None:
         out.append(p(f"Geen effectschatting voor {card.naam.lower()}: {error}", BODY))
         return out
-    out.append(Paragraph(_effect_line(result, card), BODY))
-    for warning in result.waarschuwingen:
+    if hasattr(result, "mde"):  # a planned intervention: what it will be able to show
+        out.append(Paragraph(_power_line(result, card), BODY))
+        warnings = result.waarschuwingen
+    else:
+        out.append(Paragraph(_effect_line(result, card), BODY))
+        out.extend(
+            Paragraph(safe(_cohort_line(c)), BULLET, bulletText="•") for c in result.cohorten
+        )
+        warnings = result.waarschuwingen
+    for warning in warnings:
         out.append(Paragraph(safe(warning), BULLET, bulletText="•"))
     return out
 
 
+_PLURAL = {"maand": "maanden", "kwartaal": "kwartalen", "jaar": "jaren"}
+
+
+def _cohort_line(cohort: dict[str, object]) -> str:
+    effect, low, high = (
+        float(str(cohort.get(k))) if cohort.get(k) is not None else math.nan
+        for k in ("effect", "ci_low", "ci_high")
+    )
+    buurten = cohort.get("behandeld")
+    n = len(buurten) if isinstance(buurten, list) else 0
+    return (
+        f"Fase vanaf {cohort.get('start')} ({n} buurten): {_number(effect)} "
+        f"(95%-interval {_number(low)} tot {_number(high)})."
+    )
+
+
+def _power_line(power: Any, card: catalogue.Indicator) -> str:
+    per = power.granulariteit
+    sizes = "; ".join(
+        f"na {months} maanden {'niet te zien' if not math.isfinite(size) else _number(size)}"
+        for months, size in power.mde.items()
+    )
+    return (
+        f"De aanpak is nog niet begonnen. Hoe groot moet het effect op {card.naam.lower()} zijn "
+        f"om het te kunnen zien (80% kans, 5%-niveau), in {safe(power.eenheid)} per {per}: "
+        f"<b>{safe(sizes)}</b>. Kleinere effecten kunnen er zijn, maar zijn in deze buurten "
+        "niet van toeval te onderscheiden."
+    )
+
+
 def _intervention_line(row: pd.Series) -> str:
     soort = SOORTEN.get(str(row["soort"]), str(row["soort"]))
-    parts = [f"{soort}, gestart {nl_date(row['start'])}"]
+    starts = row.get("starts")
+    stages = sorted(set(starts.values())) if isinstance(starts, dict) and starts else []
+    if len(stages) > 1:
+        dates = ", ".join(nl_date(s) for s in stages)
+        parts = [f"{soort}, in {len(stages)} fasen gestart op {dates}"]
+    else:
+        parts = [f"{soort}, gestart {nl_date(row['start'])}"]
     if row.get("eind") is not None and not pd.isna(row["eind"]):
         parts.append(f"geëindigd {nl_date(row['eind'])}")
     if row["partners"]:
@@ -238,17 +282,19 @@ def _p_text(value: float | None) -> str:
 
 
 def _effect_line(result: Any, card: catalogue.Indicator) -> str:
+    per = str(result.periode_per)
     unit = (
-        f"{result.eenheid} per maand" if card.noemer in catalogue.DENOMINATORS else result.eenheid
+        f"{result.eenheid} per {per}" if card.noemer in catalogue.DENOMINATORS else result.eenheid
     )
     method = METHOD_NAMES.get(result.methode, result.methode)
+    plural = _PLURAL.get(per, per)
     text = (
         f"Geschat effect op {card.naam.lower()}: <b>{_number(result.effect)} {safe(unit)}</b> "
         f"(95%-interval {_number(result.ci_low)} tot {_number(result.ci_high)}; "
-        f"{_p_text(result.p_value)}), gemiddeld over {result.post_perioden} maanden na de start, "
-        f"tegen {len(result.controle)} vergelijkingsbuurten ({method}). Negatief betekent: lager "
-        "dan het zonder aanpak naar verwachting was geweest. "
-        f"Toets op gelijke trends in de {result.pre_perioden} maanden vóór de start: "
+        f"{_p_text(result.p_value)}), gemiddeld over {result.post_perioden} {plural} na de "
+        f"start, tegen {len(result.controle)} vergelijkingsbuurten ({method}). Negatief "
+        "betekent: lager dan het zonder aanpak naar verwachting was geweest. "
+        f"Toets op gelijke trends in de {result.pre_perioden} {plural} vóór de start: "
         f"{_p_text(result.pre_trend_p)}."
     )
     if result.ring:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, context, loaders
+from dashboard.components import effect_panels
 from dashboard.components.charts import PLOTLY_CONFIG, trend_chart
 from dashboard.components.effect import effect_summary, event_study_panel, group_map
 from data.publication.effects import NO_EFFECT_ANALYSIS, granularity_of
@@ -56,6 +57,8 @@ def render() -> None:
         key="effect_periode",
         format_func=str.capitalize,
     )
+    row = own.set_index("id").loc[chosen]
+    effect_panels.power(selection, row, indicator)
     try:
         result = loaders.effect(
             selection.url, selection.gemeente, chosen, indicator, methode, periode_per
@@ -64,7 +67,8 @@ def render() -> None:
         st.info(str(exc))
         return
     effect_summary(result)
-    _charts(selection, result, indicator, own.set_index("id").loc[chosen])
+    effect_panels.cohorts(result)
+    _charts(selection, result, indicator, row)
 
 
 def _charts(

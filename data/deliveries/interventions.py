@@ -4,6 +4,10 @@ Columns ``id, naam, soort, buurtcodes, start`` and optionally ``eind`` and ``par
 dialects and date formats of partner deliveries. All or nothing: every problem is reported with
 its row and column, and a refused file leaves only its import-log row. Interventions with an id
 already stored are replaced.
+
+An intervention rolled out in stages has one row per stage with the same ``id``, ``naam`` and
+``soort``: each row's buurten start at that row's ``start``. The stages become one intervention
+whose ``start`` is the first stage's and whose ``starts`` give each buurt its own.
 """
 
 from __future__ import annotations
@@ -83,7 +87,7 @@ def import_interventions(
             soort=SOORT,
             rijen=rijen,
             uitkomst="geaccepteerd",
-            melding=f"{rijen} interventies: {', '.join(rows['id'])}",
+            melding=f"{len(rows)} interventies ({rijen} rijen): {', '.join(rows['id'])}",
             gebruiker=gebruiker,
         )
         store.save_interventions(conn, rows)
@@ -143,11 +147,77 @@ def validate_interventions(
             else pd.Series(None, index=frame.index, dtype="object")
         )
     _check_period(out, problems)
-    check_duplicates(out[["id"]], problems, "zelfde id", usable=out["id"].notna())
+    check_duplicates(
+        out[["id", "start"]],
+        problems,
+        "zelfde id en start",
+        usable=out["id"].notna() & out["start"].notna(),
+    )
     out["partners"] = out["partners"].map(lambda v: v if isinstance(v, list) else [])
+    _check_stages(out, problems)
     if log is not None:
         log.extend(problems.log_messages())
-    return out.reset_index(drop=True), problems.messages()
+    if problems.messages():
+        return out.reset_index(drop=True), problems.messages()
+    return _merge_stages(out), []
+
+
+def _check_stages(out: pd.DataFrame, problems: Problems) -> None:
+    """Rows of one id are stages: the same naam and soort, each buurt in one stage only."""
+    for _, stages in out[out["id"].notna()].groupby("id", sort=False):
+        if len(stages) < 2:
+            continue
+        rows = [int(str(r)) for r in stages.index]
+        first = rows[0]
+        for rij, (_, row) in zip(rows[1:], stages.iloc[1:].iterrows(), strict=True):
+            for kolom in ("naam", "soort"):
+                if row[kolom] is not None and row[kolom] != stages.iloc[0][kolom]:
+                    problems.add(
+                        rij,
+                        kolom,
+                        f"een fase van interventie {row['id']} heeft "
+                        f"een andere {kolom} dan rij {first}.",
+                    )
+        seen: dict[str, int] = {}
+        for rij, codes in zip(rows, stages["buurtcodes"], strict=True):
+            for code in codes if isinstance(codes, list) else []:
+                if code in seen:
+                    problems.add(
+                        rij,
+                        "buurtcodes",
+                        f"buurt {code} staat al in een fase "
+                        f"van deze interventie (rij {seen[code]}).",
+                    )
+                else:
+                    seen[code] = rij
+
+
+def _merge_stages(out: pd.DataFrame) -> pd.DataFrame:
+    """One row per intervention: the first start, every stage's buurten with their own start
+    (``starts``), the last end (none when a stage has none), the partners of all stages."""
+    merged = []
+    for _, stages in out.groupby("id", sort=False):
+        stages = stages.sort_values("start", kind="stable")
+        first = stages.iloc[0]
+        ends = list(stages["eind"])
+        partners = sorted({x for v in stages["partners"] for x in v}, key=str.lower)
+        merged.append(
+            {
+                "id": first["id"],
+                "naam": first["naam"],
+                "soort": first["soort"],
+                "start": first["start"],
+                "eind": None if any(e is None or pd.isna(e) for e in ends) else max(ends),
+                "partners": partners if len(stages) > 1 else list(first["partners"]),
+                "buurtcodes": sorted(b for v in stages["buurtcodes"] for b in v),
+                "starts": {
+                    b: s
+                    for s, v in zip(stages["start"], stages["buurtcodes"], strict=True)
+                    for b in v
+                },
+            }
+        )
+    return pd.DataFrame(merged)
 
 
 def _check_period(out: pd.DataFrame, problems: Problems) -> None:

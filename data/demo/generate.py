@@ -24,6 +24,8 @@ from data.demo.params import (
     DRUK_CORRELATIE,
     EFFECTEN,
     EIGENAAR_AANDEEL,
+    FASE2,
+    FASE2_START,
     GEMEENTE,
     INTERVENTIE_ID,
     INTERVENTIE_NAAM,
@@ -57,7 +59,8 @@ from indicators import catalogue
 
 
 def intervention_frame() -> pd.DataFrame:
-    """The demo's one intervention, in the shape ``store.save_interventions`` takes."""
+    """The demo's one intervention, in two stages, in the shape ``store.save_interventions``
+    takes (``starts``: each buurt's own start)."""
     return pd.DataFrame(
         [
             {
@@ -67,7 +70,11 @@ def intervention_frame() -> pd.DataFrame:
                 "start": INTERVENTIE_START,
                 "eind": None,
                 "partners": list(INTERVENTIE_PARTNERS),
-                "buurtcodes": list(BEHANDELD),
+                "buurtcodes": sorted([*BEHANDELD, *FASE2]),
+                "starts": {
+                    **{b: INTERVENTIE_START for b in BEHANDELD},
+                    **{b: FASE2_START for b in FASE2},
+                },
             }
         ]
     )
@@ -243,6 +250,7 @@ def _buurt_rates(
         rate = np.clip(mean * np.exp(sd * z - sd**2 / 2), low, high)
         for j, code in enumerate(BEHANDELD):
             rate[codes == code] = KLINGERBERG_BASIS[indicator][j]
+        rate[np.isin(codes, FASE2)] = float(np.mean(KLINGERBERG_BASIS[indicator]))
         rates[indicator] = rate
     mean, sd = PROBLEEMADRESSEN_PER_1000
     problemen = mean * np.exp(sd * druk - sd**2 / 2)
@@ -256,12 +264,16 @@ def _buurt_rates(
 def _effect_matrix(codes: np.ndarray, ring: Sequence[str], indicator: str) -> np.ndarray:
     """buurt x month multiplier of the intervention (treated) and the waterbed (ring)."""
     matrix = np.ones((len(codes), len(MAANDEN)))
-    k = np.array([maanden_na_start(p) for p in MAANDEN])
-    for group, effects in ((BEHANDELD, EFFECTEN), (tuple(ring), WATERBED)):
+    stages = (
+        (BEHANDELD, EFFECTEN, INTERVENTIE_START),
+        (FASE2, EFFECTEN, FASE2_START),
+        (tuple(ring), WATERBED, INTERVENTIE_START),
+    )
+    for group, effects, start in stages:
         effect = effects.get(indicator)
         if effect is not None:
             rows = np.isin(codes, group)
-            matrix[rows] = np.array([effect.at(int(m)) for m in k])
+            matrix[rows] = np.array([effect.at(maanden_na_start(p, start)) for p in MAANDEN])
     return matrix
 
 

@@ -70,6 +70,11 @@ INTERVENTIE_SOORT = "wijkaanpak"
 INTERVENTIE_START = date(2021, 9, 1)
 INTERVENTIE_PARTNERS = ("gemeente", "uwv", "belastingdienst", "nla", "politie")
 BEHANDELD = ("BU09832501", "BU09832502")  # Klingerberg-Zuid, Klingerberg-Noord
+# The aanpak's second stage, a year later, in a wijk that does not touch Klingerberg: a staggered
+# rollout, estimated per stage (cohort) and together. Its buurten have Klingerberg's mean rates
+# (chosen for the same reason) and the same effects from their own start.
+FASE2_START = date(2022, 9, 1)
+FASE2 = ("BU09833101", "BU09833102", "BU09833103", "BU09833104", "BU09833105")  # Wijk 31
 START_PERIODE = f"{INTERVENTIE_START.year}-{INTERVENTIE_START.month:02d}"
 PRE_PERIODES = tuple(p for p in MAANDEN if p < START_PERIODE)  # 2019-01..2021-08: 32
 POST_PERIODES = tuple(p for p in MAANDEN if p >= START_PERIODE)  # 2021-09..2024-12: 40
@@ -241,13 +246,13 @@ def seizoen(indicator: str, periode: str) -> float:
     return factor
 
 
-def maanden_na_start(periode: str) -> int:
+def maanden_na_start(periode: str, start: date = INTERVENTIE_START) -> int:
     jaar, maand = int(periode[:4]), int(periode[5:7])
-    return (jaar - INTERVENTIE_START.year) * 12 + (maand - INTERVENTIE_START.month)
+    return (jaar - start.year) * 12 + (maand - start.month)
 
 
 def expected_effect(indicator: str) -> float:
-    """The true effect on ``indicator`` in the treated buurten, in the catalogue's unit.
+    """The true effect on ``indicator`` in Klingerberg (the first stage), in the catalogue's unit.
 
     The average over ``POST_PERIODES`` of the treated buurten' expected rate minus their
     counterfactual expected rate (the same without the intervention), weighted by woningen,
@@ -269,6 +274,26 @@ def expected_effect(indicator: str) -> float:
         for p in POST_PERIODES
     ]
     return float(np.mean(verschillen))
+
+
+def expected_effect_fase2(indicator: str) -> float:
+    """The true effect on ``indicator`` in the second stage (``FASE2`` from ``FASE2_START``), in
+    the catalogue's unit per month, averaged over its post months; its buurten share one rate,
+    so the woningen weights cancel."""
+    effect = EFFECTEN.get(indicator)
+    if effect is None:
+        return 0.0
+    rate = float(np.mean(KLINGERBERG_BASIS[indicator]))
+    start = f"{FASE2_START.year}-{FASE2_START.month:02d}"
+    post = [p for p in MAANDEN if p >= start]
+    return float(
+        np.mean(
+            [
+                rate * seizoen(indicator, p) * (effect.at(maanden_na_start(p, FASE2_START)) - 1.0)
+                for p in post
+            ]
+        )
+    )
 
 
 # Per 1.000 woningen per month: -0.747 (see docs/demo.md).

@@ -42,6 +42,7 @@ from data.demo.generate import (
 from data.demo.params import (
     BEHANDELD,
     BUURT_FILE,
+    FASE2,
     INDELING_JAAR,
     PEILDATUM,
     RING_BUFFER_M,
@@ -105,7 +106,7 @@ def build_demo(
     raw_wijken = gpd.read_file(FILES / WIJK_FILE, engine="pyogrio")
     buurten = normalise_areas(raw_buurten, jaar=INDELING_JAAR)
     wijken = normalise_areas(raw_wijken, jaar=INDELING_JAAR)
-    missing = [b for b in BEHANDELD if b not in set(buurten["code"])]
+    missing = [b for b in (*BEHANDELD, *FASE2) if b not in set(buurten["code"])]
     if missing:
         raise WijkmonitorError(f"Demobuurten ontbreken in {BUURT_FILE}: {', '.join(missing)}")
     buurten = with_key_figures(buurten, rng)

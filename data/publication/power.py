@@ -11,6 +11,7 @@ two lines, the way the effect itself will be estimated on the published group li
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from data.publication.effects import check_request
 from data.publication.read import ClusterPublication, open_publication
 from geo.areas import gemeente_of, parent_of
 from geo.errors import InputError
+from indicators import catalogue
 from indicators.power import PowerResult, minimum_detectable_effect
 
 GRANULARITY = "kwartaal"  # buurt months are mostly secret; quarters keep most of the detail
@@ -35,13 +37,30 @@ class PlannedPower:
     buurten: list[str]
     result: PowerResult
 
+    def per_month(self) -> dict[int, float]:
+        """The minimum detectable effects per month, as the contract gives them: a rate per
+        quarter of a count is three monthly rates (a ratio such as '%' stays as it is)."""
+        card = catalogue.get(self.indicator)
+        months = {"maand": 1, "kwartaal": 3, "jaar": 12}[self.result.granulariteit]
+        factor = months if card.noemer in catalogue.DENOMINATORS else 1
+        return {h: size / factor for h, size in self.result.mde.items()}
+
     def to_json_dict(self) -> dict[str, object]:
-        """``{"indicator", "eenheid", "buurten", "mde": {"12", "24", "36"}, ...}``."""
+        """``{"indicator", "eenheid", "buurten", "mde": {"12", "24", "36"}, ...}``: ``mde`` per
+        month (the contract), ``mde_per_periode`` in the periods of the series
+        (``granulariteit``)."""
         inner = self.result.to_json_dict()
+        per_period = inner.pop("mde")
+        mde = {
+            str(h): round(v, 3) + 0.0 if math.isfinite(v) else None
+            for h, v in self.per_month().items()
+        }
         return {
             "indicator": self.indicator,
             "eenheid": inner.pop("eenheid"),
             "buurten": self.buurten,
+            "mde": mde,
+            "mde_per_periode": per_period,
             **inner,
         }
 

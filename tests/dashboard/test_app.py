@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -135,13 +136,36 @@ def test_interventies_shows_register_effect_and_warnings(app: AppTest) -> None:
     assert not at.exception
     assert at.dataframe[0].value["id"].tolist() == ["venlo-klingerberg-2021"]
     metric = at.metric[0].value
-    assert metric.startswith("-0,") and "per 1.000 woningen" in metric
+    assert re.match(r"-\d+,\d\d per 1\.000 woningen", metric), metric
     warnings = " ".join(w.value for w in at.warning)
     assert "regressie naar het gemiddelde" in warnings and "Waterbedeffect" in warnings
     assert len(at.get("plotly_chart")) == 2 and len(at.get("component_instance")) == 1
+    stages = at.dataframe[1].value  # two stages, each with its own estimate
+    assert stages["Start"].tolist() == ["2021-Q3", "2022-Q3"] and stages["Buurten"].tolist() == [
+        2,
+        5,
+    ]
     at.radio(key="effect_methode").set_value("synth").run()
-    assert not at.exception and at.metric[0].value.startswith("-0,")
+    assert not at.exception and at.metric[0].value.startswith("-")
     assert "arbeidsmigranten" not in at.selectbox(key="effect_indicator").options
+
+
+def test_interventies_power_on_request(app: AppTest) -> None:
+    at = app.run()
+    at.switch_page("views/interventies.py").run()
+    assert at.multiselect(key="power_buurten").value == [
+        "BU09832501",
+        "BU09832502",
+        "BU09833101",
+        "BU09833102",
+        "BU09833103",
+        "BU09833104",
+        "BU09833105",
+    ]
+    at.toggle(key="power_aan").set_value(True).run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert {"Na 12 maanden", "Na 24 maanden", "Na 36 maanden"} <= set(labels)
 
 
 def test_cached_figures_hold_until_the_data_changes(

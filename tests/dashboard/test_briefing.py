@@ -153,7 +153,7 @@ def test_effect_with_interval_and_every_warning(briefing: Path, engine) -> None:
     result = effect_for_intervention(engine, "venlo-klingerberg-2021", "illegale_bewoning", "did")
     flat = " ".join(pdf_text(briefing, layout=False).split())
     interval = (
-        f"{format_cell(result.effect, '', decimals=2)} per 1.000 woningen per maand "
+        f"{format_cell(result.effect, '', decimals=2)} per 1.000 woningen per {result.periode_per} "
         f"(95%-interval {format_cell(result.ci_low, '', decimals=2)} tot "
         f"{format_cell(result.ci_high, '', decimals=2)}"
     )
@@ -163,6 +163,52 @@ def test_effect_with_interval_and_every_warning(briefing: Path, engine) -> None:
     for warning in result.waarschuwingen:
         assert " ".join(warning.split()) in flat
     assert "Start aanpak sep 2021" in flat
+    assert "in 2 fasen gestart op 01-09-2021, 01-09-2022" in flat
+    assert "Fase vanaf 2021-Q3 (2 buurten)" in flat and "Fase vanaf 2022-Q3 (5 buurten)" in flat
+
+
+def test_a_planned_intervention_shows_what_it_could_detect(demo_url: str, tmp_path: Path) -> None:
+    """Before its start, a briefing gives the minimum detectable effect, not an effect."""
+    import shutil
+    from datetime import date
+
+    import pandas as pd
+
+    from dashboard.briefing import briefing_pdf
+    from data import store
+
+    copy = tmp_path / "gepland.db"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    with engine.begin() as conn:
+        store.save_interventions(
+            conn,
+            pd.DataFrame(
+                [
+                    {
+                        "id": "venlo-zuid-2025",
+                        "naam": "Aanpak Venlo-Zuid",
+                        "soort": "wijkaanpak",
+                        "start": date(2025, 6, 1),
+                        "eind": None,
+                        "partners": ["gemeente"],
+                        "buurtcodes": ["BU09831201", "BU09831202"],
+                    }
+                ]
+            ),
+        )
+    out = briefing_pdf(
+        engine,
+        wijk="WK098312",
+        indicators=["illegale_bewoning"],
+        periode=None,
+        out=tmp_path / "gepland.pdf",
+    )
+    engine.dispose()
+    flat = " ".join(pdf_text(out, layout=False).split())
+    assert "De aanpak is nog niet begonnen" in flat and "80% kans" in flat
+    assert re.search(r"na 36 maanden -?\d+,\d\d", flat), flat
+    assert "Geschat effect" not in flat
 
 
 def test_wijk_without_intervention(demo_url: str, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

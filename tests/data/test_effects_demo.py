@@ -1,6 +1,7 @@
-"""The demo's known Klingerberg effect, through the data layer and the CLI face, estimated from
-the published group lines: quarters (the treated buurten are mostly secret per month), counts
-rounded to 5, the interval from the time series."""
+"""The demo's known effects, through the data layer and the CLI face, estimated from the published
+group lines: quarters (the treated buurten are mostly secret per month), counts rounded to 5, the
+interval from the time series; two stages (Klingerberg 2021, Tegelen-Centrum a year later)
+estimated per stage and together."""
 
 from __future__ import annotations
 
@@ -13,13 +14,19 @@ from sqlalchemy import Engine
 
 from dashboard.cli_effect import cmd_effect
 from data import db
-from data.demo.params import BEHANDELD, EXPECTED_EFFECT_ILLEGALE_BEWONING, INTERVENTIE_ID
+from data.demo.params import (
+    BEHANDELD,
+    EXPECTED_EFFECT_ILLEGALE_BEWONING,
+    FASE2,
+    INTERVENTIE_ID,
+    expected_effect_fase2,
+)
 from data.publication.effects import effect_for_intervention
 from data.settings import Settings
 from geo.errors import InputError
 from indicators.effects import CONTRACT_KEYS, MEER_CONTROLES, REGRESSIE, EffectResult
 
-RING = [  # docs/demo.md
+RING = [  # around Klingerberg, where the demo puts a waterbed (docs/demo.md)
     "BU09832202",
     "BU09832203",
     "BU09832402",
@@ -43,17 +50,26 @@ def result(engine: Engine) -> EffectResult:
     return effect_for_intervention(engine, INTERVENTIE_ID, "illegale_bewoning", "did")
 
 
-def test_klingerberg_effect_recovered(result: EffectResult) -> None:
-    # The built-in effect is per month; per quarter it is about three times as large.
-    per_quarter = 3 * EXPECTED_EFFECT_ILLEGALE_BEWONING
+def test_both_stages_recovered(result: EffectResult) -> None:
+    # The built-in effects are per month; per quarter they are about three times as large.
+    klingerberg = 3 * EXPECTED_EFFECT_ILLEGALE_BEWONING
+    tegelen = 3 * expected_effect_fase2("illegale_bewoning")
     assert result.periode_per == "kwartaal" and result.inferentie == "tijdreeks"
-    assert result.ci_low <= per_quarter <= result.ci_high
+    assert (
+        result.ci_low <= min(klingerberg, tegelen) and max(klingerberg, tegelen) <= result.ci_high
+    )
     assert result.effect < 0 and result.ci_high - result.ci_low < 6
-    assert result.behandeld == list(BEHANDELD) == ["BU09832501", "BU09832502"]
-    assert result.ring == RING
-    assert not set(result.controle) & (set(RING) | set(BEHANDELD))
+    assert result.behandeld == sorted([*BEHANDELD, *FASE2])
+    assert set(RING) <= set(result.ring)
+    assert not set(result.controle) & (set(result.ring) | set(result.behandeld))
     assert len(result.controle) >= 10
     assert (result.pre_perioden, result.post_perioden) == (10, 14)
+    first, second = result.cohorten
+    assert (first["start"], first["behandeld"]) == ("2021-Q3", list(BEHANDELD))
+    assert (second["start"], second["behandeld"]) == ("2022-Q3", list(FASE2))
+    for cohort, truth in ((first, klingerberg), (second, tegelen)):
+        assert cohort["ci_low"] <= truth <= cohort["ci_high"]  # type: ignore[operator]
+    assert any("Callaway en Sant'Anna" in w for w in result.waarschuwingen)
 
 
 def test_synthetic_control_uses_published_lines_only(engine: Engine) -> None:
@@ -69,6 +85,7 @@ def test_synthetic_control_uses_published_lines_only(engine: Engine) -> None:
 def test_contract_json(result: EffectResult) -> None:
     data = result.to_json_dict()
     assert set(CONTRACT_KEYS) <= set(data) and data["periode_per"] == "kwartaal"
+    assert [c["start"] for c in data["cohorten"]] == ["2021-Q3", "2022-Q3"]
     assert {"periode", "effect", "ci_low", "ci_high"} <= set(data["event_study"][0])
     assert data["interventie"] == INTERVENTIE_ID and data["indicator"] == "illegale_bewoning"
     assert data["eenheid"] == "per 1.000 woningen"
@@ -79,7 +96,7 @@ def test_warnings(result: EffectResult) -> None:
     text = "\n".join(result.waarschuwingen)
     assert REGRESSIE in text and "lag het cijfer in de behandelde buurten hoger" in text
     assert MEER_CONTROLES in text
-    assert "Waterbedeffect: in de ring van 8" in text
+    assert f"Waterbedeffect: in de ring van {len(result.ring)} " in text
     assert "gepubliceerde groepsreeksen" in text and "Per maand zijn de behandelde" in text
     assert result.ring_effect is not None
 
@@ -131,7 +148,7 @@ def test_cli_text(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "synthetische controle" in out and "per 1.000 woningen per kwartaal" in out
     assert "95%-interval -" in out and "," in out.splitlines()[1]  # Dutch decimals
-    assert "vergelijkingsbuurten: " in out and "ring (waterbed, apart gehouden): 8" in out
+    assert "vergelijkingsbuurten: " in out and "ring (waterbed, apart gehouden): 18" in out
     assert sum(line.startswith("  - ") for line in out.splitlines()) >= 3
 
 

@@ -74,12 +74,52 @@ def test_every_problem_is_named_and_nothing_is_stored(engine: Engine) -> None:
         "interventies_fout.csv, rij 3, kolom soort",
         "interventies_fout.csv, rij 3, kolom buurtcodes",
         "interventies_fout.csv, rij 3, kolom eind",
-        "interventies_fout.csv, rij 4",
+        "interventies_fout.csv, rij 4, kolom naam",
+        "interventies_fout.csv, rij 4, kolom soort",
         "interventies_fout.csv, rij 4, kolom start",
     ]
     assert "onbekende buurtcode 'BU09839999'" in outcome.problemen[2]
-    assert "dubbele regel: zelfde id als rij 2" in outcome.problemen[4]
-    assert "bestaat niet" in outcome.problemen[5]
+    # A second row of id goed-1 is a stage: it must keep the first row's naam and soort.
+    assert "andere naam dan rij 2" in outcome.problemen[4]
+    assert "andere soort dan rij 2" in outcome.problemen[5]
+    assert "bestaat niet" in outcome.problemen[6]
+
+
+def test_stages_are_one_intervention_with_a_start_per_buurt(engine: Engine, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "fasen.csv",
+        "id;naam;soort;buurtcodes;start;eind;partners\n"
+        "w-1;Wijkaanpak;wijkaanpak;BU09831103;1-9-2023;;gemeente|nla\n"
+        "w-1;Wijkaanpak;wijkaanpak;BU09831101 BU09831102;1-9-2022;;gemeente|politie\n",
+    )
+    outcome = import_interventions(engine, path)
+    assert outcome.geaccepteerd, outcome.problemen
+    [row] = store.load_interventions(engine).itertuples(index=False)
+    assert (row.id, row.start, row.eind) == ("w-1", date(2022, 9, 1), None)
+    assert row.buurtcodes == ["BU09831101", "BU09831102", "BU09831103"]
+    assert row.starts == {
+        "BU09831101": date(2022, 9, 1),
+        "BU09831102": date(2022, 9, 1),
+        "BU09831103": date(2023, 9, 1),
+    }
+    assert row.partners == ["gemeente", "nla", "politie"]
+
+
+def test_a_buurt_in_two_stages_or_a_repeated_stage_is_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "fasen.csv",
+        "id,naam,soort,buurtcodes,start\n"
+        "w-1,Wijkaanpak,wijkaanpak,BU09831101,2022-09-01\n"
+        "w-1,Wijkaanpak,wijkaanpak,BU09831101 BU09831102,2023-09-01\n"
+        "w-1,Wijkaanpak,wijkaanpak,BU09831103,2022-09-01\n",
+    )
+    before = snapshot(engine)
+    outcome = import_interventions(engine, path)
+    assert_refused_cleanly(engine, before, outcome)
+    assert "rij 3, kolom buurtcodes: buurt BU09831101 staat al in een fase" in outcome.problemen[0]
+    assert "rij 4: dubbele regel: zelfde id en start als rij 2" in outcome.problemen[1]
 
 
 def test_banned_and_unknown_columns_but_naam_is_the_name(engine: Engine, tmp_path: Path) -> None:

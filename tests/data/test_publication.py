@@ -146,18 +146,20 @@ def test_event_study_gives_nothing_beyond_the_published_lines(
     ]
     panel = pd.DataFrame(
         {
-            "code": rows["code"].str.split(":").str[1],
+            "code": rows["code"].str.split(":", n=1).str[1],
             "periode": rows["periode"],
             "teller": rows["teller"].astype(float),
             "noemer": rows["noemer"].astype(float),
         }
     )
+    # Two stages: the outsider estimates each published stage line from its own start.
+    stages = {"cohort:2021-09": "2021-Q3", "cohort:2022-09": "2022-Q3"}
     outsider = estimate_effect(
         panel,
-        treated=["behandeld"],
+        treated=list(stages),
         controls=["controle"],
         ring=["ring"],
-        start="2021-Q3",
+        start=stages,
         eenheid="per 1.000 woningen",
         schaal=1000.0,
     )

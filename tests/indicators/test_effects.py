@@ -23,6 +23,7 @@ from indicators._placebo import critical_value, placebo_p, placebo_sets
 from indicators.effects import (
     CONTRACT_KEYS,
     MEER_CONTROLES,
+    PERIOD_KEY,
     REGRESSIE,
     EffectResult,
     estimate_effect,
@@ -136,7 +137,7 @@ def test_missing_months_are_dropped_and_end_limits_the_post_period() -> None:
 def test_json_has_exactly_the_contract_keys() -> None:
     result = estimate(noisy_panel(2, treated_factor=0.5))
     data = result.to_json_dict()
-    assert tuple(data) == CONTRACT_KEYS
+    assert tuple(data) == (*CONTRACT_KEYS, PERIOD_KEY)
     assert data["methode"] == "did" and data["eenheid"] == UNIT
     assert isinstance(data["effect"], float) and data["effect"] == round(result.effect, 3)
     assert data["ci_low"] < data["effect"] < data["ci_high"] < 0

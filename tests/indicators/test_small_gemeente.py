@@ -17,7 +17,7 @@ import pytest
 
 from geo.errors import InputError
 from indicators.did import MIN_ARRANGEMENTS, resolve_inferentie
-from indicators.effects import COHORT_KEY, CONTRACT_KEYS, estimate_effect
+from indicators.effects import COHORT_KEY, CONTRACT_KEYS, PERIOD_KEY, estimate_effect
 from indicators.power import minimum_detectable_effect
 from indicators.synth import estimate_synth
 from tests.indicators.test_effects import load_simulation
@@ -95,7 +95,7 @@ def test_one_comparison_line_gives_t_intervals_for_every_period() -> None:
     assert any(w.startswith("Het interval komt uit de tijdreeks") for w in result.waarschuwingen)
     assert not any(w.startswith("Weinig vergelijkingsbuurten") for w in result.waarschuwingen)
     data = result.to_json_dict()
-    assert tuple(data) == CONTRACT_KEYS and data["inferentie"] == "tijdreeks"
+    assert tuple(data) == (*CONTRACT_KEYS, PERIOD_KEY) and data["inferentie"] == "tijdreeks"
     assert all(row["ci_low"] is not None for row in data["event_study"])  # type: ignore[union-attr, index]
 
 
@@ -155,7 +155,7 @@ def test_staggered_cohorts_against_one_comparison_line() -> None:
     study = result.event_study
     assert np.isfinite(study[["ci_low", "ci_high"]].to_numpy()).all() and len(study) == 24
     data = result.to_json_dict()
-    assert tuple(data) == (*CONTRACT_KEYS, COHORT_KEY)
+    assert tuple(data) == (*CONTRACT_KEYS, PERIOD_KEY, COHORT_KEY)
 
 
 def test_auto_rule() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.effects import CONTRACT_KEYS, REGRESSIE
+from indicators.effects import CONTRACT_KEYS, PERIOD_KEY, REGRESSIE
 from indicators.synth import estimate_synth, rmspe_p, synth_weights
 from tests.indicators.test_effects import exact_panel, load_simulation, noisy_panel
 
@@ -81,7 +81,7 @@ def test_result_shape_like_did() -> None:
         schaal=1000.0,
     )
     data = result.to_json_dict()
-    assert tuple(data) == CONTRACT_KEYS and data["methode"] == "synth"
+    assert tuple(data) == (*CONTRACT_KEYS, PERIOD_KEY) and data["methode"] == "synth"
     assert data["ci_low"] < data["effect"] < data["ci_high"] < 0  # type: ignore[operator]
     assert result.ring == controls[16:] and result.ring_effect is not None
     assert REGRESSIE in result.waarschuwingen[0]
