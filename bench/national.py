@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -81,12 +82,22 @@ def run_step(name: str, cache: Path) -> dict[str, object]:
     """One step in a fresh process; its RESULT line, or the error."""
     command = [sys.executable, str(Path(__file__).resolve()), "--step", name, "--cache", str(cache)]
     began = time.perf_counter()
+    # A session of its own: on a timeout the step's worker processes are stopped with it.
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=STEP_TIMEOUT_S, cwd=ROOT
-        )
+        stdout, stderr = process.communicate(timeout=STEP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         return {"step": name, "fout": f"afgebroken na {STEP_TIMEOUT_S} s"}
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             result: dict[str, object] = json.loads(line[7:])
