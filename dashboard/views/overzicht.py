@@ -23,12 +23,15 @@ def render() -> None:
         return
     card = catalogue.get(selection.indicator)
     st.title(f"Overzicht {selection.gemeente_naam}")
-    _key_figures(selection)
+    # The key figures stand above the map but are filled after it: the map is sent first.
+    figures = st.container()
     table = loaders.disclosed(
         selection.url, selection.gemeente, selection.indicator, selection.granularity
     )
     periods = periods_with_data(table)
     if not periods:
+        with figures:
+            _key_figures(selection)
         st.info(f"Voor {card.naam} is nog niets geleverd.")
         return
     periode = st.select_slider(
@@ -93,6 +96,8 @@ def render() -> None:
             "Dikke rand: buurten met een lopende aanpak. Grijs gestreept: x (geheim, kleine "
             "aantallen). Wit gestreept: . (niet geleverd). Bron: partners; kaart CBS / Kadaster."
         )
+    with figures:
+        _key_figures(selection)
     with right:
         st.subheader("Tabel")
         columns = {"name": level.capitalize(), "code": "Code", "waarde_tekst": card.eenheid}
