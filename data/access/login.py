@@ -60,7 +60,7 @@ def attempt_login(
             audit(conn, gebruiker=shown, actie="inloggen geweigerd (geblokkeerd)",
                   details=f"client={client} tot={locked.isoformat(timespec='minutes')}")  # fmt: skip
             return Attempt(None, locked)
-        user = authenticate(engine, naam, wachtwoord) if naam and wachtwoord else None
+        user = authenticate(conn, naam, wachtwoord) if naam and wachtwoord else None
         if user is not None:
             conn.execute(delete(db.login_attempts).where(db.login_attempts.c.sleutel == name_key))
             audit(conn, gebruiker=user.naam, actie="inloggen", details=f"client={client}")
