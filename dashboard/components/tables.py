@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pandas as pd
 import streamlit as st
 
@@ -11,23 +9,32 @@ from dashboard import auth
 from dashboard.downloads import check_downloadable, csv_bytes, xlsx_bytes
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _files(table: pd.DataFrame) -> tuple[bytes, bytes]:
+    """The table as CSV and XLSX, made once per table for every session (a few kB each)."""
+    return csv_bytes(table), xlsx_bytes(table)
+
+
 def download_buttons(table: pd.DataFrame, *, name: str, key: str) -> None:
     """Two buttons side by side: the (already disclosed) table as CSV and as XLSX.
 
-    The files are made when a button is clicked, not on every run: building the XLSX took
-    0,35 s of each page load of Overzicht (bench/serve_to_map.py), time in which the server
-    sent nothing else, for a file few visitors download. Short labels, so that they stay
-    readable in a narrow column beside a map.
+    The files are made once per table and shared by every session: building the XLSX took
+    0,35 s of every page load of Overzicht (bench/serve_to_map.py). Pages call this after the
+    map, so a first visitor's map is on its way while they are made. (Files made on the click,
+    ``data=callable``, failed under load: Streamlit drops a made file that no session refers
+    to after two script runs of any session, and 16 of 30 visitors at once got HTTP 404,
+    bench/load.py.) Short labels, so that they stay readable in a narrow column beside a map.
     """
-    check_downloadable(table)  # refuse address data now, not only when clicked
+    check_downloadable(table)
+    csv, xlsx = _files(table)
     left, right = st.columns(2)
     with left:
-        st.download_button("CSV", partial(csv_bytes, table), file_name=f"{name}.csv",
+        st.download_button("CSV", csv, file_name=f"{name}.csv",
                            mime="text/csv", key=f"{key}_csv", icon=":material/download:",
                            on_click=auth.audit_action, args=("download", f"{name}.csv"))  # fmt: skip
     with right:
         st.download_button(
-            "Excel", partial(xlsx_bytes, table), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
+            "Excel", xlsx, file_name=f"{name}.xlsx", key=f"{key}_xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
             on_click=auth.audit_action, args=("download", f"{name}.xlsx"),
