@@ -11,7 +11,7 @@ at the same moment:
   inloggen     Gebruikersnaam, Wachtwoord, Inloggen -> the Overzicht with its map (+ map files)
   overzicht    choose Venlo -> its map
   indicator    choose another indicator -> the map anew
-  excel        the Excel file of the Overzicht table (made on the click)
+  excel        the Excel file of the Overzicht table
   regio        the Regio page: three gemeenten on one map
   wijkprofiel  the Wijkprofiel page: the trend charts
   briefing     make the wijkbriefing (PDF) and download it
