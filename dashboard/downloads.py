@@ -69,7 +69,8 @@ def published_rows(table: pd.DataFrame, names: Mapping[str, str] | None = None) 
     return out.reset_index(drop=True)
 
 
-def _check(table: pd.DataFrame) -> None:
+def check_downloadable(table: pd.DataFrame) -> None:
+    """Raise InputError when ``table`` has address columns: those are never downloaded."""
     found = sorted(ADDRESS_COLUMNS & {str(c).lower() for c in table.columns})
     if found:
         raise InputError(
@@ -90,7 +91,7 @@ def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(table: pd.DataFrame, *, decimals: int = 1) -> bytes:
     """CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM, empty for no value;
     formula-like text defused."""
-    _check(table)
+    check_downloadable(table)
     table = spreadsheet_safe(table)
     text = table.to_csv(
         sep=";",
@@ -106,7 +107,7 @@ def csv_bytes(table: pd.DataFrame, *, decimals: int = 1) -> bytes:
 def xlsx_bytes(table: pd.DataFrame, *, sheet: str = "Cijfers", decimals: int = 1) -> bytes:
     """An XLSX workbook with one sheet: a bold header, numbers as numbers, empty for no value;
     formula-like text is written as text."""
-    _check(table)
+    check_downloadable(table)
     table = spreadsheet_safe(table)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

@@ -3,6 +3,11 @@
 Cached results hold until the stored data changes: ``refresh`` (called on every run) compares
 ``data.meta.data_version`` with the version the caches were filled from, at most every 15 s,
 and drops them all when it moved (an import from the CLI or the Data page, a purge, new areas).
+
+The large ones (a cluster's inputs, its published indicator tables, the rows a page asks for)
+share one budget in megabytes (``Settings.cache_mb``, WIJKMONITOR_CACHE_MB), not a count of
+entries: a national table is 200 MB, a gemeente's under 1 MB. Nothing kept here is needed by
+another replica: each fills its own from the database.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from data import db, store
 from data import meta as stored_meta
 from data.publication.cells import group_code
 from data.publication.effects import effect_for_intervention
+from data.publication.memory import TableMemory
 from data.publication.power import PlannedPower, planned_power
 from data.publication.read import ClusterPublication, open_publication
 from data.publication.scope import Cluster, cluster_of
@@ -55,12 +61,23 @@ def _filled_from() -> dict[str, str]:
     return {}
 
 
+@st.cache_resource(show_spinner=False)
+def memory(budget_mb: int) -> TableMemory:
+    """The budget of this server process for published tables, shared by every session."""
+    return TableMemory(budget_mb * 1024 * 1024)
+
+
+def _memory() -> TableMemory:
+    return memory(settings().cache_mb)
+
+
 def refresh(url: str) -> None:
     """Drop every cached table when the stored data changed since the caches were filled."""
     version = data_version(url)
     filled = _filled_from()
     if filled.setdefault(url, version) != version:
         st.cache_data.clear()
+        _memory().clear()
         filled[url] = version
 
 
@@ -111,13 +128,17 @@ def area_names(url: str, members: tuple[tuple[str, int], ...]) -> pd.Series:
     return names
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
 def _publication(url: str, cluster: Cluster, version: str) -> ClusterPublication:
     """The publication of one cluster at one data version, shared by every session.
 
-    Indicators are published on first use and kept; a new data version is a new object.
+    Kept in the budget (its inputs counted); its indicators are published on first use and
+    kept there too; a new data version is a new object.
     """
-    return open_publication(engine(url), cluster=cluster)
+    mem = _memory()
+    return mem.get_or_make(
+        ("cluster", url, cluster, version),
+        lambda: open_publication(engine(url), cluster=cluster, memory=mem),
+    )
 
 
 @st.cache_data(show_spinner=False)
@@ -130,10 +151,19 @@ def publication(url: str, gemeenten: tuple[str, ...]) -> ClusterPublication:
     return _publication(url, _cluster(url, gemeenten), data_version(url))
 
 
-@st.cache_data(show_spinner="Cijfers berekenen...", max_entries=256)
 def published(url: str, gemeenten: tuple[str, ...], indicator: str) -> pd.DataFrame:
-    """Published rows of one indicator for ``gemeenten`` (areas and group series, all periods)."""
-    return publication(url, gemeenten).rows(indicator, gemeenten=gemeenten)
+    """Published rows of one indicator for ``gemeenten`` (areas and group series, all periods).
+
+    Shared by every session (kept in the budget); never change the frame returned.
+    """
+    key = ("rows", url, data_version(url), gemeenten, indicator)
+    found = _memory().get(key)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    with st.spinner("Cijfers berekenen..."):
+        return _memory().get_or_make(
+            key, lambda: publication(url, gemeenten).rows(indicator, gemeenten=gemeenten)
+        )
 
 
 @st.cache_data(show_spinner=False)

@@ -20,6 +20,7 @@ DEFAULT_DB = "sqlite:///wijkmonitor.db"
 FILES = Path(__file__).resolve().parent / "files"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PREFIX = "WIJKMONITOR_"
+MIN_CACHE_MB = 64
 
 T = TypeVar("T")
 
@@ -60,6 +61,9 @@ class Settings:
     blokkade_minuten: int = 15
     # Behind a reverse proxy every user has the proxy's address: only then use X-Forwarded-For.
     vertrouw_proxy: bool = False
+    # Memory a dashboard process may keep for published tables, in MB (one national indicator
+    # table: about 200 MB; a gemeente's: under 1 MB). Least recently used goes first.
+    cache_mb: int = 1024
     demo_login: bool = False
     debug: bool = False
     upload: UploadLimits = field(default_factory=UploadLimits)
@@ -133,6 +137,16 @@ def _text(name: str, value: str) -> str:
     return text
 
 
+def _cache_megabytes(name: str, value: str) -> int:
+    text = value.strip().replace("_", "")
+    if not text.isdigit() or int(text) < MIN_CACHE_MB:
+        raise SettingsError(
+            f"{name}={value!r}: geef het geheugen voor tabellen in megabyte, een geheel getal "
+            f"van {MIN_CACHE_MB} of meer zonder eenheid (bijvoorbeeld 1024 voor 1 GB)."
+        )
+    return int(text)
+
+
 def _megabytes(name: str, value: str) -> int:
     return _positive_int(name, value) * 1024 * 1024
 
@@ -168,6 +182,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         login_pogingen=_read(env, "LOGIN_POGINGEN", _positive_int, base.login_pogingen),
         blokkade_minuten=_read(env, "BLOKKADE_MINUTEN", _positive_int, base.blokkade_minuten),
         vertrouw_proxy=_read(env, "VERTROUW_PROXY", _flag, False),
+        cache_mb=_read(env, "CACHE_MB", _cache_megabytes, base.cache_mb),
         demo_login=_read(env, "DEMO_LOGIN", _flag, False),
         debug=_read(env, "DEBUG", _flag, False),
         upload=upload,

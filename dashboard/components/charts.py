@@ -43,14 +43,14 @@ PLOTLY_BUNDLE = _plotly_bundle()
 
 
 def preload_plotly_js() -> str:
-    """JavaScript that starts loading Streamlit's Plotly bundle as soon as a page opens.
+    """JavaScript that loads Streamlit's Plotly bundle once the page's map has been drawn.
 
     Streamlit fetches and compiles that bundle only when the first chart's data has arrived,
-    which put about 1.4 s between the page title and its first chart (bench/serve_to_map.py).
-    Importing the same module as the page opens lets the browser do that work (about 0.7 s of
-    compiling) while the page's data is computed, not later when the user switches an
-    indicator or opens a page with charts; Streamlit's own import then finds the module ready.
-    Measured (bench/serve_to_map.py): Overzicht -> Wijkprofiel through the menu 1.9 s -> 0.7 s.
+    which put about 1.4 s between a page title and its first chart; loading it ahead lets a
+    later page with charts find it ready (Overzicht -> Wijkprofiel through the menu: 1.9 s ->
+    0.7 s, bench/serve_to_map.py). But a new visitor's browser fetched (4.7 MB) and compiled
+    (0.7-0.9 s of its main thread) the bundle while the map was still on its way: the
+    download starts when the first buurt polygon is drawn, or after 4 s on a page without a map.
     Empty when the bundle is not where Streamlit keeps it (charts then load the usual way).
     """
     if PLOTLY_BUNDLE is None:
@@ -58,9 +58,15 @@ def preload_plotly_js() -> str:
     return (
         "(function () { if (window.wmPlotly) { return; } "
         'var main = document.querySelector(\'script[type="module"][src*="static/js/index"]\'); '
-        "if (!main) { return; } window.wmPlotly = true; "
+        "if (!main) { return; } window.wmPlotly = true; var started = Date.now(); "
+        "function drawn() { var frames = document.querySelectorAll('iframe'); "
+        "for (var i = 0; i < frames.length; i++) { try { var doc = frames[i].contentDocument; "
+        "if (doc && doc.querySelector('.leaflet-overlay-pane path')) { return true; } "
+        "} catch (e) { } } return false; } "
+        "var timer = setInterval(function () { "
+        "if (!drawn() && Date.now() - started < 4000) { return; } clearInterval(timer); "
         f"import(new URL({json.dumps('./' + PLOTLY_BUNDLE)}, main.src).href)"
-        ".catch(function () { window.wmPlotly = false; }); })();"
+        ".catch(function () { window.wmPlotly = false; }); }, 200); })();"
     )
 
 

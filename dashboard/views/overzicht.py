@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, context, loaders
 from dashboard.components.maps import HOTSPOT_COLOURS, choropleth, open_clicked
-from dashboard.components.metrics import metric_row
+from dashboard.components.metrics import gemeente_key_figures
 from dashboard.components.tables import download_buttons
 from dashboard.components.widgets import level_choice
 from dashboard.downloads import published_rows
@@ -25,17 +25,14 @@ def render() -> None:
         return
     card = catalogue.get(selection.indicator)
     st.title(f"Overzicht {selection.gemeente_naam}")
-    key = loaders.key_figures(selection.url, selection.gemeente)
-    if key is not None:
-        jaar, vorig, figures = key
-        st.caption(
-            f"Kerncijfers {selection.gemeente_naam}, {jaar} (verschil met {vorig}), per jaar"
-        )
-        metric_row(figures)
+    # The key figures stand above the map but are filled after it: the map is sent first.
+    figures = st.container()
     args = (selection.url, selection.gemeente, selection.indicator, selection.granularity)
     table = loaders.disclosed(*args)
     periods = periods_with_data(table)
     if not periods:
+        with figures:
+            gemeente_key_figures(selection.url, selection.gemeente, selection.gemeente_naam)
         st.info(f"Voor {card.naam} is nog niets geleverd.")
         return
     periode = st.select_slider(
@@ -86,6 +83,8 @@ def render() -> None:
             "Dikke rand: buurten met een lopende aanpak. Grijs gestreept: x (geheim, kleine "
             "aantallen). Wit gestreept: . (niet geleverd). Bron: partners; kaart CBS / Kadaster."
         )
+    with figures:
+        gemeente_key_figures(selection.url, selection.gemeente, selection.gemeente_naam)
     with right:
         st.subheader("Tabel")
         columns = {"name": level.capitalize(), "code": "Code", "waarde_tekst": card.eenheid}

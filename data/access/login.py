@@ -64,7 +64,7 @@ def attempt_login(
                 details=f"client={client} tot={locked.isoformat(timespec='minutes')}",
             )
             return Attempt(None, locked)
-        user = authenticate(engine, naam, wachtwoord) if naam and wachtwoord else None
+        user = authenticate(conn, naam, wachtwoord) if naam and wachtwoord else None
         if user is not None:
             conn.execute(delete(db.login_attempts).where(db.login_attempts.c.sleutel == name_key))
             audit(conn, gebruiker=user.naam, actie="inloggen", details=f"client={client}")

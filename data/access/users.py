@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -125,22 +126,32 @@ def password_version(wachtwoord_hash: str) -> str:
     return hashlib.sha256(wachtwoord_hash.encode()).hexdigest()[:16]
 
 
-def authenticate(engine: Engine, naam: str, wachtwoord: str) -> User | None:
-    """The user when name and password match, else None (same answer for both failures)."""
-    with engine.connect() as conn:
+def _connected(bind: Engine | Connection) -> AbstractContextManager[Connection]:
+    """A connection of ``bind``: the caller's own when given one (no second one from the pool)."""
+    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
+
+
+def authenticate(bind: Engine | Connection, naam: str, wachtwoord: str) -> User | None:
+    """The user when name and password match, else None (same answer for both failures).
+
+    Pass the caller's connection when it holds one: a login holds the login lock on its
+    connection, and asking the pool for another while 30 others wait for that lock emptied the
+    pool (SQLAlchemy's TimeoutError after 30 s, bench/load.py at 30 visitors).
+    """
+    with _connected(bind) as conn:
         row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()
     if row is None or not row.actief:
         _HASHER.hash(wachtwoord)  # spend the same time, so a wrong name is not distinguishable
         return None
     if not _matches(row.wachtwoord_hash, wachtwoord):
         return None
-    return load_user(engine, naam)
+    return load_user(bind, naam)
 
 
-def load_user(engine: Engine, naam: str) -> User | None:
+def load_user(bind: Engine | Connection, naam: str) -> User | None:
     """The stored, active user with the gemeenten of their region resolved, or None (removed,
     disabled or unknown)."""
-    with engine.connect() as conn:
+    with _connected(bind) as conn:
         row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()
         if row is None or not row.actief:
             return None

@@ -24,6 +24,7 @@ from data.publication.build import (
 )
 from data.publication.cache import StoredPublications, cluster_key
 from data.publication.cells import CONTROLS_OF, GROUP_COLUMNS
+from data.publication.memory import TableMemory
 from data.publication.scope import Cluster, cluster_of
 from indicators import catalogue
 
@@ -42,11 +43,16 @@ def needed_inputs(indicators: Iterable[str]) -> list[str]:
 
 @dataclass
 class ClusterPublication:
-    """The publication of one cluster; indicators are published on first use and kept."""
+    """The publication of one cluster; indicators are published on first use and kept.
+
+    Kept in ``memory`` when given (a server's budget in bytes, shared by every cluster: a
+    dropped indicator is read again from the stored publication), else for the object's life.
+    """
 
     data: ClusterData
     _published: dict[str, Published] = field(default_factory=dict, repr=False)
     stored: StoredPublications | None = field(default=None, repr=False)
+    memory: TableMemory | None = field(default=None, repr=False)
 
     @property
     def cluster(self) -> Cluster:
@@ -54,25 +60,33 @@ class ClusterPublication:
 
     def published(self, indicator: str) -> Published:
         """The publication of one indicator (its table and group members)."""
-        if indicator not in self._published and self.stored is not None:
+        if self.memory is not None:
+            version = self.stored.version if self.stored is not None else id(self)
+            key = ("published", version, cluster_key(self.cluster, indicator))
+            return self.memory.get_or_make(key, lambda: self._publish(indicator))
+        if indicator not in self._published:
+            self._published[indicator] = self._publish(indicator)
+        return self._published[indicator]
+
+    def _publish(self, indicator: str) -> Published:
+        """Read the stored publication of ``indicator``, or publish and store it."""
+        if self.stored is not None:
             found = self.stored.get(cluster_key(self.cluster, indicator))
             if found is not None:
-                self._published[indicator] = Published(*found)
-        if indicator not in self._published:
-            card = catalogue.get(indicator)
-            if card.afgeleid:
-                result = publish_indicator(
-                    self.data,
-                    indicator,
-                    base=self.published(catalogue.ILLEGALE_BEWONING),
-                    effort=self.published(catalogue.CONTROLES),
-                )
-            else:
-                result = publish_indicator(self.data, indicator)
-            self._published[indicator] = result
-            if self.stored is not None:
-                self.stored.put(cluster_key(self.cluster, indicator), result.table, result.groups)
-        return self._published[indicator]
+                return Published(*found)
+        card = catalogue.get(indicator)
+        if card.afgeleid:
+            result = publish_indicator(
+                self.data,
+                indicator,
+                base=self.published(catalogue.ILLEGALE_BEWONING),
+                effort=self.published(catalogue.CONTROLES),
+            )
+        else:
+            result = publish_indicator(self.data, indicator)
+        if self.stored is not None:
+            self.stored.put(cluster_key(self.cluster, indicator), result.table, result.groups)
+        return result
 
     def rows(
         self,
@@ -116,11 +130,13 @@ def open_publication(
     gemeenten: Sequence[str] | None = None,
     cluster: Cluster | None = None,
     indicators: Sequence[str] | None = None,
+    memory: TableMemory | None = None,
 ) -> ClusterPublication:
     """The publication of the cluster holding ``gemeenten`` (or of ``cluster``).
 
     ``indicators`` limits the signals read (all when None); asking for another indicator later
-    then finds no signals, so pass everything the caller will show.
+    then finds no signals, so pass everything the caller will show. ``memory``: where the
+    published tables are kept (a server's budget); None keeps them for the object's life.
     """
     if cluster is None:
         if not gemeenten:
@@ -129,7 +145,8 @@ def open_publication(
     inputs = None if indicators is None else needed_inputs(indicators)
     engine = conn if isinstance(conn, Engine) else conn.engine
     stored = StoredPublications.of(engine)
-    return ClusterPublication(load_cluster(conn, cluster, indicators=inputs), stored=stored)
+    data = load_cluster(conn, cluster, indicators=inputs)
+    return ClusterPublication(data, stored=stored, memory=memory)
 
 
 def publish_all(engine: Engine, cluster: Cluster) -> ClusterPublication:

@@ -68,3 +68,18 @@ def test_failures_spread_over_time_never_lock(replicas: tuple[Engine, Engine]) -
     for i in range(8):  # one typo every 20 minutes: the window starts again each time
         assert _try(a, "wh", "fout", "10.1.1.1", i * 20).geblokkeerd_tot is None
     assert _try(a, "wh", PASSWORD, "10.1.1.1", 170).user is not None
+
+
+def test_a_login_needs_one_connection_of_the_pool(db_url: str) -> None:
+    """A login checks the password on the connection that holds the login lock: with 30
+    visitors waiting for that lock, a second connection from the pool was not to be had."""
+    from sqlalchemy import create_engine
+
+    db.make_engine(db_url).dispose()  # the schema
+    engine = create_engine(db.normalise_url(db_url), pool_size=1, max_overflow=0, pool_timeout=3)
+    with engine.begin() as conn:
+        add_user(conn, "wh", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+    outcome = _try(engine, "wh", PASSWORD, "10.0.0.1")
+    assert outcome.user is not None and outcome.user.naam == "wh"
+    assert _try(engine, "wh", "fout", "10.0.0.1").user is None
+    engine.dispose()

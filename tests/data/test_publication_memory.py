@@ -1,0 +1,80 @@
+"""The memory budget of a dashboard process: a size in bytes, least recently used first, and
+the same published rows whatever the budget."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from data import db
+from data.publication.memory import TableMemory, size_of
+from data.publication.read import open_publication
+
+
+def _frame(rows: int) -> pd.DataFrame:
+    return pd.DataFrame({"code": [f"BU{i:08d}" for i in range(rows)], "waarde": range(rows)})
+
+
+def test_frames_are_sized_with_their_text() -> None:
+    frame = _frame(1000)
+    assert size_of(frame) >= 1000 * (len("BU00000000") + 8)  # the codes' text and the numbers
+    assert size_of(frame.astype({"code": object})) >= 1000 * (len("BU00000000") + 8)
+    assert size_of((frame, frame)) >= 2 * size_of(frame)
+
+
+def test_the_least_recently_used_goes_when_the_budget_is_passed() -> None:
+    one = size_of(_frame(100))
+    memory = TableMemory(budget_bytes=3 * one)
+    for key in "abc":
+        memory.put(key, _frame(100))
+    assert memory.get("a") is not None  # a is now the most recent
+    memory.put("d", _frame(100))
+    assert "b" not in memory and {"a", "c", "d"} <= {k for k in "abcd" if k in memory}
+    assert memory.bytes == 3 * one <= memory.budget_bytes
+
+
+def test_a_value_larger_than_the_budget_is_returned_not_kept() -> None:
+    memory = TableMemory(budget_bytes=1000)
+    made = memory.get_or_make("groot", lambda: _frame(10_000))
+    assert len(made) == 10_000
+    assert "groot" not in memory and memory.bytes == 0
+
+
+def test_concurrent_visitors_make_a_table_once() -> None:
+    memory = TableMemory(budget_bytes=10**8)
+    calls = []
+
+    def make() -> pd.DataFrame:
+        calls.append(1)
+        time.sleep(0.05)
+        return _frame(10)
+
+    threads = [threading.Thread(target=memory.get_or_make, args=("kaart", make)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(memory) == 1
+
+
+def test_a_small_budget_publishes_the_same_rows(demo_url: str) -> None:
+    engine = db.make_engine(demo_url)
+    indicators = ["illegale_bewoning", "controles", "illegale_bewoning_per_controle"]
+    plain = open_publication(engine, gemeenten=["GM0983"], indicators=indicators)
+    small = TableMemory(budget_bytes=size_of(plain.published("controles")) + 1)
+    tight = open_publication(engine, gemeenten=["GM0983"], indicators=indicators, memory=small)
+    for code in [*indicators, "illegale_bewoning"]:
+        pd.testing.assert_frame_equal(
+            tight.rows(code, gemeenten=["GM0983"]), plain.rows(code, gemeenten=["GM0983"])
+        )
+        assert small.bytes <= small.budget_bytes
+    assert len(small) <= 1
+
+
+@pytest.mark.parametrize("budget", [0, -1])
+def test_the_budget_is_positive(budget: int) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        TableMemory(budget_bytes=budget)
