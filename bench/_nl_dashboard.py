@@ -25,22 +25,13 @@ from pathlib import Path
 
 import pandas as pd
 from _nl_steps import Clock, emit
+from _serve import ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-beheerder-wachtwoord"
 REGION = "Nederland (alle gemeenten)"
 PAGE_TIMEOUT_S = 60
 VERSION = 1
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 _MARK_OLD = f"""() => document.querySelectorAll('{FRAME}').forEach(f => {{
     try {{ f.contentWindow.__wmOld = true; }} catch (e) {{}} }})"""

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one run command: set up the machine, (re)build the demo database, serve the dashboard
 # with the demo login on http://localhost:8501 (extra arguments go to `wijkmonitor serve`).
-# The demo build takes a few seconds and refuses to touch a database with real deliveries.
+# The demo build takes a minute or two (it also stores the protected publication, so the first
+# visitor does not wait for it) and refuses to touch a database with real deliveries.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
