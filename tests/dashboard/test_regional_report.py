@@ -86,7 +86,9 @@ def test_gemeente_page_compares_gemeente_and_aandachtswijk(
     venlo_page = pdf_text(overview).split("\f")[2]
     assert "Venlo (GM0983)" in venlo_page
     gem = members[1]
-    expected = [gem.value_text("niet_gebruik", area, "2024") for area in ("GM0983", "WK098325")]
+    # Both stages of the aanpak make an aandachtswijk: Klingerberg and Tegelen-Centrum.
+    areas = ("GM0983", "WK098325", "WK098331")
+    expected = [gem.value_text("niet_gebruik", area, "2024") for area in areas]
     shown = row_numbers(venlo_page, catalogue.get("niet_gebruik").naam)
     assert shown == [c for c in expected if c not in ("x", ".")]
 
@@ -96,7 +98,10 @@ def test_aandachtswijken_are_the_wijken_of_intervention_buurten(
 ) -> None:  # type: ignore[no-untyped-def]
     beesel, venlo = members[0], members[1]
     interventions = store.load_interventions(engine)
-    assert aandachtswijken(venlo, interventions) == {"WK098325": ["venlo-klingerberg-2021"]}
+    assert aandachtswijken(venlo, interventions) == {
+        "WK098325": ["venlo-klingerberg-2021"],
+        "WK098331": ["venlo-klingerberg-2021"],
+    }
     assert aandachtswijken(beesel, interventions) == {}
 
 
