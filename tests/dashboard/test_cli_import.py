@@ -99,7 +99,7 @@ def test_interventions_import(settings: Settings, capsys: pytest.CaptureFixture[
     bad = argparse.Namespace(file=str(FIXTURES / "interventies_fout.csv"))
     assert cmd_interventions_import(bad, settings) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "interventies_fout.csv: geweigerd (6 problemen)"
+    assert err[0] == "interventies_fout.csv: geweigerd (7 problemen)"  # a stage differs twice
     assert all(line.startswith("  interventies_fout.csv, rij ") for line in err[1:])
     engine = make_engine(settings.db_url)
     assert len(store.load_interventions(engine)) == 2

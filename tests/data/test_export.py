@@ -15,6 +15,7 @@ import pytest
 from dashboard.cli_report import cmd_export
 from data import store
 from data.db import make_engine
+from data.demo.params import BEHANDELD, FASE2
 from data.publication.export import VALUE_COLUMNS, export_gpkg, interventions_layer
 from data.publication.read import open_publication
 from data.settings import Settings
@@ -132,7 +133,8 @@ def test_interventies_layer_unites_the_buurten(engine) -> None:  # type: ignore[
     row = layer.iloc[0]
     assert row["id"] == "venlo-klingerberg-2021" and row["start"] == "2021-09-01"
     assert row["eind"] is None and "politie" in row["partners"]
-    buurten = venlo[venlo["code"].isin(["BU09832501", "BU09832502"])]
+    buurten = venlo[venlo["code"].isin([*BEHANDELD, *FASE2])]  # both stages of the aanpak
+    assert len(buurten) == 7
     assert row.geometry.area == pytest.approx(buurten.geometry.area.sum(), rel=1e-6)
 
 

@@ -101,7 +101,13 @@ def test_map_draws_buurt_polygons_offline(server: str, browser: Browser) -> None
     assert "geheim" in frame.locator(".wm-legend").inner_text()
     assert "Demodata (fictief)" in page.inner_text("body")
     assert blocked == [], f"requests outside the app: {blocked[:5]}"
-    # Overzicht has no chart, yet the chart library is already loading for the next page
+    # Overzicht has no chart, yet once its map is drawn the chart library loads for the next
+    # page (a poll of 200 ms after the first polygon: wait for it rather than race it)
+    page.wait_for_function(
+        "name => performance.getEntriesByType('resource').some(e => e.name.endsWith('/' + name))",
+        arg=PLOTLY_BUNDLE,
+        timeout=30_000,
+    )
     loaded = page.evaluate(
         "performance.getEntriesByType('resource').map(e => e.name.split('/').pop())"
     )
