@@ -82,20 +82,31 @@ def split_parts(
     order_e = np.argsort(eq_label, kind="stable")
     starts_v = np.searchsorted(var_label[order_v], np.arange(n_parts + 1))
     starts_e = np.searchsorted(eq_label[order_e], np.arange(n_parts + 1))
+    # Permuted once, the system is block-diagonal: each part is a contiguous block, cut out by
+    # slicing the arrays of the sparse matrix (no fancy indexing per part).
+    blocked = sub[order_e][:, order_v].tocsr()
+    blocked.sort_indices()
+    indptr, indices, data = blocked.indptr, blocked.indices, blocked.data
+    rhs_b, kinds_b = rhs[order_e], kinds[order_e]
+    lo_b, up_b, rows_b = lo[keep][order_v], up[keep][order_v], rows[order_v]
     out = []
     for k in range(n_parts):
-        vars_k = order_v[starts_v[k] : starts_v[k + 1]]
-        if not len(vars_k):
+        v0, v1 = int(starts_v[k]), int(starts_v[k + 1])
+        if v0 == v1:
             continue
-        eqs_k = order_e[starts_e[k] : starts_e[k + 1]]
+        e0, e1 = int(starts_e[k]), int(starts_e[k + 1])
+        a0, a1 = int(indptr[e0]), int(indptr[e1])
+        a = sparse.csr_matrix(
+            (data[a0:a1], indices[a0:a1] - v0, indptr[e0 : e1 + 1] - a0), shape=(e1 - e0, v1 - v0)
+        )
         out.append(
             Part(
-                sub[eqs_k][:, vars_k].tocsr(),
-                rhs[eqs_k],
-                lo[keep][vars_k],
-                up[keep][vars_k],
-                rows[vars_k],
-                frozenset(int(k) for k in kinds[eqs_k]),
+                a,
+                rhs_b[e0:e1],
+                lo_b[v0:v1],
+                up_b[v0:v1],
+                rows_b[v0:v1],
+                frozenset(int(x) for x in np.unique(kinds_b[e0:e1])),
             )
         )
     return out
@@ -224,56 +235,52 @@ class Solver:
 
 
 class Relaxation:
-    """The linear relaxation of one part, with an auxiliary ``y_i <= x_t(i)`` per target, kept in
-    HiGHS so that each round only changes costs and bounds and starts from the last basis."""
+    """The linear relaxation of one part kept in HiGHS, so that each round only changes costs and
+    the upper bounds of the targets ``t``, and starts from the last basis."""
 
     def __init__(self, part: Part, t: Ints) -> None:
-        m, k = part.a.shape[1], len(t)
-        self.m, self.k = m, k
-        link = sparse.hstack(
-            [
-                -sparse.csr_matrix((np.ones(k), (np.arange(k), t)), shape=(k, m)),
-                sparse.identity(k, format="csr"),
-            ]
-        )
-        a = sparse.vstack([sparse.hstack([part.a, sparse.csr_matrix((part.a.shape[0], k))]), link])
-        a = a.tocsc()
+        a = part.a.tocsc()
+        m = a.shape[1]
         h = silent_highs()
         # Rounds change only costs and bounds: simplex from the last basis beats presolving anew.
         h.setOptionValue("presolve", "off")
+        upper = np.where(np.isfinite(part.upper), part.upper, _INF).astype(float)
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = m + k, a.shape[0]
-        lp.col_cost_ = np.zeros(m + k)
-        lp.col_lower_ = np.concatenate([part.lower, np.zeros(k)]).astype(float)
-        upper = np.where(np.isfinite(part.upper), part.upper, _INF)
-        lp.col_upper_ = np.concatenate([upper, np.zeros(k)]).astype(float)
-        lp.row_lower_ = np.concatenate([part.rhs, np.full(k, -_INF)]).astype(float)
-        lp.row_upper_ = np.concatenate([part.rhs, np.zeros(k)]).astype(float)
+        lp.num_col_, lp.num_row_ = m, a.shape[0]
+        lp.col_cost_ = np.zeros(m)
+        lp.col_lower_ = part.lower.astype(float)
+        lp.col_upper_ = upper
+        lp.row_lower_ = part.rhs.astype(float)
+        lp.row_upper_ = part.rhs.astype(float)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data.astype(float)
         h.passModel(lp)
-        self.h, self.t = h, t
+        self.h, self.t, self.m = h, t.astype(np.int32), m
+        self.t_lower, self.t_upper = part.lower[t].astype(float), upper[t]
 
-    def _solve(self, cost: Floats, aux_upper: Floats) -> Floats | None:
-        h, m, k = self.h, self.m, self.k
-        columns = np.arange(m + k, dtype=np.int32)
-        h.changeColsCost(m + k, columns, cost.astype(float))
-        aux = np.arange(m, m + k, dtype=np.int32)
-        h.changeColsBounds(k, aux, np.zeros(k), aux_upper.astype(float))
+    def _solve(self, cost: Floats, t_upper: Floats) -> Floats | None:
+        h = self.h
+        h.changeColsCost(self.m, np.arange(self.m, dtype=np.int32), cost)
+        h.changeColsBounds(len(self.t), self.t, self.t_lower, t_upper)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        return np.asarray(h.getSolution().col_value)[:m]
+        return np.asarray(h.getSolution().col_value)
 
     def lift(self, open_: Bools, need: Floats) -> Floats | None:
-        """Maximise the sum of min(x_t, need) over the open targets."""
-        cost = np.concatenate([np.zeros(self.m), np.where(open_, -1.0, 0.0)])
-        return self._solve(cost, np.where(open_, need, 0.0))
+        """Maximise the sum of the open targets, each capped at its ``need``: every target is
+        lifted just as far as its proof needs, not one far at the cost of the others. The caps
+        only narrow the system, so a solution is one of the whole system; the true counts
+        satisfy them (an open target's seen range holds its count and stays below its need),
+        so the programme is never infeasible."""
+        cost = np.zeros(self.m)
+        np.add.at(cost, self.t[open_], -1.0)
+        return self._solve(cost, np.where(open_, np.minimum(self.t_upper, need), self.t_upper))
 
     def lower(self, open_: Bools) -> Floats | None:
         """Minimise the sum of the open targets."""
-        cost = np.zeros(self.m + self.k)
+        cost = np.zeros(self.m)
         np.add.at(cost, self.t[open_], 1.0)
-        return self._solve(cost, np.zeros(self.k))
+        return self._solve(cost, self.t_upper)

@@ -161,6 +161,9 @@ def protect(
     primary = ~missing & (value > 0) & (value < threshold)
     hidden = suppress(teller, rel, rank, secret=secret, threshold=threshold)
     rounded = np.floor(value / rounding + 0.5) * rounding
+    # A repair only makes more cells secret, so the outsider knows less: a cell shown safe stays
+    # safe (every solution that proved it is still one), and later rounds attack only the rest.
+    proven = np.zeros(len(teller), dtype=bool)
     for _ in range(MAX_REPAIRS):
         shown = ~hidden & ~missing
         lower, upper = bounds(
@@ -169,7 +172,7 @@ def protect(
         lo, hi = propagate(lower, upper, rel)
         broken = np.flatnonzero(primary & ~protected(lo, hi, threshold=threshold))
         if not len(broken):
-            targets = np.flatnonzero(primary).astype(np.int64)
+            targets = np.flatnonzero(primary & ~proven).astype(np.int64)
             # Propagation reads one relation at a time; the linear programme reads them all
             # together (a wijk's year split by quarters and by buurten at once, a group across
             # the hierarchy). Its relaxation is quick enough for a whole cluster.
@@ -183,8 +186,9 @@ def protect(
                 threshold=threshold,
                 integer=False,
             )
-            attacked = ~np.isnan(found.lo)
-            broken = targets[attacked & ~protected(found.lo, found.hi, threshold=threshold)]
+            safe = protected(found.lo, found.hi, threshold=threshold)
+            proven[targets[safe]] = True
+            broken = targets[~safe]
         if not len(broken):
             return hidden
         candidates = shown & (value > 0)

@@ -53,16 +53,6 @@ class Relations:
         return found
 
 
-def _key(frame: pd.DataFrame) -> pd.Series:
-    return (
-        frame["code"].astype(str)
-        + "\x1f"
-        + frame["periode"].astype(str)
-        + "\x1f"
-        + frame["indicator"].astype(str)
-    )
-
-
 def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> Relations:
     """Every complete additive relation among the rows of ``keys``.
 
@@ -74,10 +64,40 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         indicator. A total is complete only when all its members have a row. An optional bool
         column ``groep`` marks totals that cut across the hierarchy (kind ``GROUP``).
     missing : per row, True where the teller was not delivered.
+
+    Notes
+    -----
+    Codes, periods and indicators are numbered once and a row's key is one integer, so the
+    joins run on integers (strings made this the slowest step of a national publication).
     """
     keys = keys.reset_index(drop=True)
     n = len(keys)
-    lookup = pd.Index(_key(keys))
+    members = (
+        memberships[["total", "part"]].astype(str).drop_duplicates()
+        if len(memberships)
+        else pd.DataFrame({"total": [], "part": []}, dtype=str)
+    )
+    codes = pd.Index(
+        pd.unique(
+            np.concatenate(
+                [
+                    keys["code"].astype(str).to_numpy(dtype=object),
+                    members["total"].to_numpy(dtype=object),
+                    members["part"].to_numpy(dtype=object),
+                ]
+            )
+        )
+    )
+    code_id = codes.get_indexer(keys["code"].astype(str)).astype(np.int64)
+    period_id, periods = pd.factorize(keys["periode"].astype(str))
+    indicator_id, indicators = pd.factorize(keys["indicator"].astype(str))
+    n_p, n_i = max(len(periods), 1), max(len(indicators), 1)
+
+    def key(code: Ints, period: Ints, indicator: Ints) -> Ints:
+        out: Ints = (code * n_p + period) * n_i + indicator
+        return out
+
+    lookup = pd.Index(key(code_id, period_id.astype(np.int64), indicator_id.astype(np.int64)))
     totals: list[Ints] = []
     parts: list[Ints] = []
     groups: list[Ints] = []
@@ -103,62 +123,80 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         kinds.extend(np.broadcast_to(np.asarray(kind), total_rows.shape)[ok].tolist())
         offset += int(ok.sum())
 
-    if len(memberships) and n:
-        members = memberships[["total", "part"]].astype(str).drop_duplicates()
-        expected_by_total = members.groupby("total").size()
-        rows = keys.assign(row=np.arange(n))
-        joined = rows.merge(members, left_on="code", right_on="part")
-        area_key = pd.Index(
-            joined["total"] + "\x1f" + joined["periode"].astype(str) + "\x1f" + joined["indicator"]
+    if len(members) and n:
+        m_total = codes.get_indexer(members["total"]).astype(np.int64)
+        m_part = codes.get_indexer(members["part"]).astype(np.int64)
+        expected_by_total = np.bincount(m_total, minlength=len(codes))
+        # Every (row, membership) where the row's code is the membership's part.
+        order = np.argsort(m_part, kind="stable")
+        sorted_part = m_part[order]
+        first = np.searchsorted(sorted_part, code_id, side="left")
+        last = np.searchsorted(sorted_part, code_id, side="right")
+        count = last - first
+        row = np.repeat(np.arange(n, dtype=np.int64), count)
+        within = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(count) - count, count
         )
-        total_row = lookup.get_indexer(area_key)
-        joined = joined.assign(total_row=total_row)[total_row >= 0]
-        if len(joined):
-            group_ids, unique_totals = pd.factorize(joined["total_row"])
+        total_code = m_total[order[np.repeat(first, count) + within]]
+        total_row = lookup.get_indexer(
+            pd.Index(
+                key(total_code, period_id[row].astype(np.int64), indicator_id[row].astype(np.int64))
+            )
+        ).astype(np.int64)
+        found = total_row >= 0
+        row, total_row = row[found], total_row[found]
+        if len(row):
+            group_ids, unique_totals = pd.factorize(total_row)
             total_rows = np.asarray(unique_totals, dtype=np.int64)
-            total_codes = keys["code"].to_numpy()[total_rows]
-            expected = expected_by_total.reindex(total_codes).to_numpy()
-            crossing = set()
+            total_codes = code_id[total_rows]
+            expected = expected_by_total[total_codes]
+            crossing = np.zeros(len(codes), dtype=bool)
             if "groep" in memberships.columns:
-                crossing = set(memberships.loc[memberships["groep"].astype(bool), "total"])
-            area_kind = np.where(pd.Series(total_codes).isin(crossing).to_numpy(), GROUP, AREA)
+                flagged = memberships.loc[memberships["groep"].astype(bool), "total"]
+                crossing[codes.get_indexer(flagged.astype(str))] = True
+            area_kind = np.where(crossing[total_codes], GROUP, AREA)
             add(
                 total_rows,
-                joined["row"].to_numpy(dtype=np.int64),
+                row,
                 group_ids.astype(np.int64),
                 area_kind.astype(np.int64),
-                np.nan_to_num(expected.astype(float)).astype(np.int64),
+                expected.astype(np.int64),
             )
 
     if n:
-        periode = keys["periode"].astype(str)
-        distinct = pd.Series(periode.unique(), dtype=object)
+        distinct = pd.Series(np.asarray(periods, dtype=object), dtype=object)
         is_month = distinct.str.fullmatch(MONTH).to_numpy(dtype=bool)
         is_quarter = distinct.str.fullmatch(QUARTER).to_numpy(dtype=bool)
         month_no = pd.to_numeric(distinct.where(is_month, "0000-01").str[5:7]).to_numpy()
         quarter_of = distinct.str[:4] + "-Q" + pd.Series((month_no - 1) // 3 + 1).astype(str)
-        year = dict(zip(distinct, distinct.str[:4], strict=True))
-        quarter = dict(zip(distinct, quarter_of, strict=True))
-        month_set = set(distinct[is_month])
-        quarter_set = set(distinct[is_quarter])
-        code, ind = keys["code"].astype(str), keys["indicator"].astype(str)
-        for time_kind, part_set, to_total in (
-            (YEAR_MONTHS, month_set, year),
-            (YEAR_QUARTERS, quarter_set, year),
-            (QUARTER_MONTHS, month_set, quarter),
+        # The number of each period's year and quarter among the periods (-1: not in the table).
+        period_index = pd.Index(distinct)
+        year_of = period_index.get_indexer(distinct.str[:4]).astype(np.int64)
+        quarter_index = period_index.get_indexer(quarter_of).astype(np.int64)
+        p_id = period_id.astype(np.int64)
+        for time_kind, is_part_period, to_total in (
+            (YEAR_MONTHS, is_month, year_of),
+            (YEAR_QUARTERS, is_quarter, year_of),
+            (QUARTER_MONTHS, is_month, quarter_index),
         ):
-            is_part = periode.isin(part_set).to_numpy()
+            is_part = is_part_period[p_id]
             if not is_part.any():
                 continue
             part_rows = np.flatnonzero(is_part).astype(np.int64)
-            total_key = (
-                code.iloc[part_rows]
-                + "\x1f"
-                + periode.iloc[part_rows].map(to_total)
-                + "\x1f"
-                + ind.iloc[part_rows]
+            total_period = to_total[p_id[part_rows]]
+            total_row = np.where(
+                total_period >= 0,
+                lookup.get_indexer(
+                    pd.Index(
+                        key(
+                            code_id[part_rows],
+                            np.maximum(total_period, 0),
+                            indicator_id[part_rows].astype(np.int64),
+                        )
+                    )
+                ),
+                -1,
             )
-            total_row = lookup.get_indexer(pd.Index(total_key))
             found = total_row >= 0
             if not found.any():
                 continue

@@ -152,6 +152,8 @@ def _interventions(frame: pd.DataFrame, areas: gpd.GeoDataFrame) -> list[Interve
 
 
 def _groups(data: ClusterData, indicator: str) -> pd.DataFrame:
+    if not data.interventions:  # no group series (and no panel to choose comparisons from)
+        return pd.DataFrame(columns=GROUP_COLUMNS)
     chooser = CONTROLS_OF.get(indicator, indicator)
     buurten = data.plain_areas[data.plain_areas["level"] == "buurt"]
     return group_members(data.interventions, indicator, data.panel(chooser), buurten)
