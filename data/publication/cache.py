@@ -1,22 +1,31 @@
-"""The publication kept in the database, per cluster, indicator and data version.
+"""The publication kept in the database, per cluster and indicator, with what it was made from.
 
 Protecting a cluster's figures takes seconds per indicator; every process that needs them (the
-command line, each dashboard replica, a report) reads the stored result instead, as long as the
-data have not changed (``data.meta.data_version``). Stored as Parquet, never as pickles: a
+command line, each dashboard replica, a report) reads the stored result instead, as long as its
+inputs have not changed (``fingerprint``: the cluster's own signals, deliveries, areas, regions
+and interventions). An import for one gemeente thus publishes only that gemeente's cluster
+again; every other stored publication stays valid. Stored as Parquet, never as pickles: a
 database row is never code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from data import db, meta
+from data import db
+from data.publication.cells import needed_inputs
 from data.publication.scope import Cluster
+
+if TYPE_CHECKING:
+    from data.publication.build import ClusterData
 
 # Bump when the way figures are published changes: older stored publications are then ignored.
 PUBLICATION_VERSION = "2026-11-30.1"
@@ -29,6 +38,31 @@ def cluster_key(cluster: Cluster, indicator: str) -> str:
     return f"{PUBLICATION_VERSION}|{gemeenten}|{regions}|{indicator}"[:500]
 
 
+def _hash_frame(h: hashlib._Hash, frame: pd.DataFrame) -> None:
+    """Feed a frame to ``h`` independent of its row order and index (the sorted row hashes)."""
+    columns = sorted(frame.columns)
+    h.update(repr(columns).encode())
+    if not frame.empty:
+        rows = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+        h.update(np.sort(rows).tobytes())
+
+
+def fingerprint(data: ClusterData, indicator: str) -> str:
+    """One hash of everything the publication of ``indicator`` in ``data``'s cluster is made
+    from, and of the way of publishing (``PUBLICATION_VERSION``). Publishing is deterministic,
+    so equal fingerprints mean equal publications."""
+    h = hashlib.sha256(cluster_key(data.cluster, indicator).encode())
+    names = needed_inputs([indicator])
+    for frame in (data.signals, data.deliveries):
+        if "indicator" in frame.columns:
+            frame = frame[frame["indicator"].isin(names)]
+        _hash_frame(h, frame)
+    _hash_frame(h, data.plain_areas)
+    h.update(repr(data.interventions).encode())
+    h.update(repr(sorted(data.notes.items())).encode())
+    return h.hexdigest()
+
+
 def _parquet(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
@@ -37,31 +71,26 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 
 @dataclass
 class StoredPublications:
-    """Read and write stored publications for one database and data version."""
+    """Read and write stored publications in one database."""
 
     engine: Engine
-    version: str
 
-    @classmethod
-    def of(cls, engine: Engine) -> StoredPublications:
-        return cls(engine, meta.data_version(engine))
-
-    def get(self, key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-        """The stored (table, groups), or None when absent or made from other data."""
+    def get(self, key: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The stored (table, groups), or None when absent or made from other inputs."""
         t = db.publications.c
         with self.engine.connect() as conn:
             row = conn.execute(select(t.versie, t.tabel, t.groepen).where(t.sleutel == key)).first()
-        if row is None or row.versie != self.version:
+        if row is None or row.versie != version:
             return None
         groups = pd.read_parquet(io.BytesIO(row.groepen))
         groups["leden"] = groups["leden"].map(tuple)
         return pd.read_parquet(io.BytesIO(row.tabel)), groups
 
-    def put(self, key: str, table: pd.DataFrame, groups: pd.DataFrame) -> None:
+    def put(self, key: str, version: str, table: pd.DataFrame, groups: pd.DataFrame) -> None:
         """Store (replace) one result; a concurrent writer of the same result may win."""
         values = {
             "sleutel": key,
-            "versie": self.version,
+            "versie": version,
             "tabel": _parquet(table),
             "groepen": _parquet(groups.assign(leden=groups["leden"].map(list))),
         }

@@ -10,7 +10,7 @@ protection must respect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -147,6 +147,17 @@ def controls_for(
     except Exception:  # no pre-period data for the treated buurten: no comparison at all
         return ()
     return tuple(chosen)
+
+
+def needed_inputs(indicators: Iterable[str]) -> list[str]:
+    """The delivered indicators whose signals the publication of ``indicators`` reads (a
+    derived one's parts; the indicator its comparison buurten are chosen on)."""
+    out: set[str] = set()
+    for code in indicators:
+        out.update(catalogue.inputs(code))
+        if code in CONTROLS_OF:
+            out.update(catalogue.inputs(CONTROLS_OF[code]))
+    return sorted(out)
 
 
 def group_members(

@@ -9,7 +9,7 @@ GPKG, download or effect shows it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,23 +22,13 @@ from data.publication.build import (
     load_cluster,
     publish_indicator,
 )
-from data.publication.cache import StoredPublications, cluster_key
-from data.publication.cells import CONTROLS_OF, GROUP_COLUMNS
+from data.publication.cache import StoredPublications, cluster_key, fingerprint
+from data.publication.cells import GROUP_COLUMNS, needed_inputs
 from data.publication.memory import TableMemory
 from data.publication.scope import Cluster, cluster_of
 from indicators import catalogue
 
 CSV_COLUMNS = ["code", "niveau", "periode", "indicator", "teller", "noemer", "waarde", "status"]
-
-
-def needed_inputs(indicators: Iterable[str]) -> list[str]:
-    """The delivered indicators whose signals the publication of ``indicators`` reads."""
-    out: set[str] = set()
-    for code in indicators:
-        out.update(catalogue.inputs(code))
-        if code in CONTROLS_OF:
-            out.update(catalogue.inputs(CONTROLS_OF[code]))
-    return sorted(out)
 
 
 @dataclass
@@ -51,6 +41,7 @@ class ClusterPublication:
 
     data: ClusterData
     _published: dict[str, Published] = field(default_factory=dict, repr=False)
+    _fingerprints: dict[str, str] = field(default_factory=dict, repr=False)
     stored: StoredPublications | None = field(default=None, repr=False)
     memory: TableMemory | None = field(default=None, repr=False)
 
@@ -58,11 +49,16 @@ class ClusterPublication:
     def cluster(self) -> Cluster:
         return self.data.cluster
 
+    def fingerprint(self, indicator: str) -> str:
+        """What the publication of ``indicator`` is made from (``cache.fingerprint``)."""
+        if indicator not in self._fingerprints:
+            self._fingerprints[indicator] = fingerprint(self.data, indicator)
+        return self._fingerprints[indicator]
+
     def published(self, indicator: str) -> Published:
         """The publication of one indicator (its table and group members)."""
         if self.memory is not None:
-            version = self.stored.version if self.stored is not None else id(self)
-            key = ("published", version, cluster_key(self.cluster, indicator))
+            key = ("published", self.fingerprint(indicator), cluster_key(self.cluster, indicator))
             return self.memory.get_or_make(key, lambda: self._publish(indicator))
         if indicator not in self._published:
             self._published[indicator] = self._publish(indicator)
@@ -70,8 +66,9 @@ class ClusterPublication:
 
     def _publish(self, indicator: str) -> Published:
         """Read the stored publication of ``indicator``, or publish and store it."""
+        version = self.fingerprint(indicator)
         if self.stored is not None:
-            found = self.stored.get(cluster_key(self.cluster, indicator))
+            found = self.stored.get(cluster_key(self.cluster, indicator), version)
             if found is not None:
                 return Published(*found)
         card = catalogue.get(indicator)
@@ -85,7 +82,9 @@ class ClusterPublication:
         else:
             result = publish_indicator(self.data, indicator)
         if self.stored is not None:
-            self.stored.put(cluster_key(self.cluster, indicator), result.table, result.groups)
+            self.stored.put(
+                cluster_key(self.cluster, indicator), version, result.table, result.groups
+            )
         return result
 
     def rows(
@@ -144,7 +143,7 @@ def open_publication(
         cluster = cluster_of(conn, gemeenten=gemeenten)
     inputs = None if indicators is None else needed_inputs(indicators)
     engine = conn if isinstance(conn, Engine) else conn.engine
-    stored = StoredPublications.of(engine)
+    stored = StoredPublications(engine)
     data = load_cluster(conn, cluster, indicators=inputs)
     return ClusterPublication(data, stored=stored, memory=memory)
 
