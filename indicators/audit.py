@@ -112,6 +112,35 @@ def _prove(
         new_hi = np.maximum(seen_hi, x[t] if integer else np.floor(x[t] + TOL))
         idle = 0 if (new_lo < seen_lo).any() or (new_hi > seen_hi).any() else idle + 1
         seen_lo, seen_hi = new_lo, new_hi
+    if relaxation is not None:
+        seen_lo, seen_hi = _one_by_one(relaxation, t, seen_lo, seen_hi, threshold)
+    return seen_lo, seen_hi
+
+
+def _one_by_one(
+    relaxation: Relaxation, t: Ints, seen_lo: Floats, seen_hi: Floats, threshold: float
+) -> tuple[Floats, Floats]:
+    """The relaxation's verdict on each target the rounds left open: its minimum (where 0 was
+    not seen), then its maximum capped at what its proof needs. A target still open after both
+    has its relaxation interval exactly (the cap did not bind). Every solution widens the seen
+    ranges of all targets, so later ones are often settled on the way."""
+    for i in np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold)):
+        for side in ("lower", "lift"):
+            if protected(seen_lo[i : i + 1], seen_hi[i : i + 1], threshold=threshold)[0]:
+                break
+            only = np.zeros(len(t), dtype=bool)
+            only[i] = True
+            if side == "lower":
+                if seen_lo[i] <= 0:  # 0 is the least a count can be
+                    continue
+                x = relaxation.lower(only)
+            else:
+                need = MIN_WIDTH if seen_lo[i] <= 0 else max(threshold, seen_lo[i] + MIN_WIDTH)
+                x = relaxation.lift(only, np.full(len(t), float(need)))
+            if x is None:
+                raise RuntimeError("De aanval op de publicatie liep vast.")
+            seen_lo = np.minimum(seen_lo, np.ceil(x[t] - TOL))
+            seen_hi = np.maximum(seen_hi, np.floor(x[t] + TOL))
     return seen_lo, seen_hi
 
 
@@ -175,21 +204,14 @@ def attack(
         seen_lo, seen_hi = _prove(part, local, lo[which], hi[which], threshold, integer)
         lo[which], hi[which] = seen_lo, seen_hi
         rest = np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold))
-        if len(rest):
+        if not integer:  # the relaxation's verdict is in: what is open is its exact interval
+            exact[which[rest]] = True
+        elif len(rest):  # the audit reports the attacker's exact interval
             solver = Solver(part)
             for i in rest:
-                j, w = int(local[i]), which[i]
-                if integer:  # the audit reports the attacker's exact interval
-                    hi[w] = solver.optimum(j, maximise=True, integer=True)
-                    lo[w] = solver.optimum(j, maximise=False, integer=True)
-                    exact[w] = True
-                    continue
-                # The publication's own check needs only a verdict: the side still missing.
-                if lo[w] > 0:  # (0 is exact: no count is below it)
-                    lo[w] = solver.optimum(j, maximise=False, integer=False)
-                if not protected(lo[w : w + 1], hi[w : w + 1], threshold=threshold)[0]:
-                    hi[w] = solver.optimum(j, maximise=True, integer=False)
-                    exact[w] = True
+                hi[which[i]] = solver.optimum(int(local[i]), maximise=True, integer=True)
+                lo[which[i]] = solver.optimum(int(local[i]), maximise=False, integer=True)
+                exact[which[i]] = True
     # Targets that were fixed (a secret cell cannot be, but guard) keep their own bounds.
     if only_kinds is None:
         lo[~in_part], hi[~in_part] = lower[targets[~in_part]], upper[targets[~in_part]]
