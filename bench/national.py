@@ -78,7 +78,7 @@ MEMORY_TARGET_MB = 6 * 1024
 PAGE_TARGET_S = 5
 
 
-def run_step(name: str, cache: Path) -> dict[str, object]:
+def run_step(name: str, cache: Path, timeout: float = STEP_TIMEOUT_S) -> dict[str, object]:
     """One step in a fresh process; its RESULT line, or the error."""
     command = [sys.executable, str(Path(__file__).resolve()), "--step", name, "--cache", str(cache)]
     began = time.perf_counter()
@@ -92,11 +92,11 @@ def run_step(name: str, cache: Path) -> dict[str, object]:
         start_new_session=True,
     )
     try:
-        stdout, stderr = process.communicate(timeout=STEP_TIMEOUT_S)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        return {"step": name, "fout": f"afgebroken na {STEP_TIMEOUT_S} s"}
+        return {"step": name, "fout": f"afgebroken na {timeout:.0f} s"}
     done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -424,6 +424,9 @@ def main() -> None:
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="schrijf alle uitkomsten ook als JSON")
+    parser.add_argument(
+        "--timeout", type=float, default=STEP_TIMEOUT_S, help="seconden per stap (standaard 900)"
+    )
     args = parser.parse_args()
     if args.step:
         _step_main(args.step, args.cache)
@@ -450,7 +453,7 @@ def main() -> None:
                 results[name] = {"step": name, "fout": f"eerst stap {need}"}
                 continue
             print(f"- stap {name} ...", flush=True)
-            results[name] = run_step(name, args.cache)
+            results[name] = run_step(name, args.cache, args.timeout)
             summary = results[name].get("seconds", results[name].get("fout"))
             print(f"  {name}: {summary}", flush=True)
     finally:
