@@ -51,11 +51,18 @@ class Part:
 
 
 def split_parts(
-    rel: Relations, lower: Floats, upper: Floats, variable: Bools, *, split: bool = True
+    rel: Relations,
+    lower: Floats,
+    upper: Floats,
+    variable: Bools,
+    *,
+    split: bool = True,
+    wanted: Bools | None = None,
 ) -> list[Part]:
     """The system split into independent parts (``split``; else one part), fixed cells (mostly
     published zeros) folded into the right-hand side. Relations never cross a calendar year or a
-    cluster, so parts are small."""
+    cluster, so parts are small. ``wanted`` (per row): only the parts holding such a row (with
+    ``split``; most parts of a national table hold no cell under attack)."""
     n = len(lower)
     cols = np.flatnonzero(variable)
     a = equations(rel, n)[:, cols].tocsr()
@@ -89,8 +96,11 @@ def split_parts(
     indptr, indices, data = blocked.indptr, blocked.indices, blocked.data
     rhs_b, kinds_b = rhs[order_e], kinds[order_e]
     lo_b, up_b, rows_b = lo[keep][order_v], up[keep][order_v], rows[order_v]
+    parts = np.arange(n_parts)
+    if wanted is not None:
+        parts = np.unique(var_label[wanted[rows]])
     out = []
-    for k in range(n_parts):
+    for k in parts.tolist():
         v0, v1 = int(starts_v[k]), int(starts_v[k + 1])
         if v0 == v1:
             continue

@@ -144,6 +144,31 @@ def _one_by_one(
     return seen_lo, seen_hi
 
 
+def _one_relation(part: Part, t: Ints) -> tuple[Floats, Floats]:
+    """The exact interval of targets ``t`` in a part of one relation, sum(a_j x_j) = b with
+    a_j = +1 or -1: x_i takes every whole value between b minus the extremes of the other
+    terms (within its own bounds), as linear and integer programmes alike would find."""
+    a = part.a.toarray()[0]
+    b = float(part.rhs[0])
+    low = np.where(a > 0, a * part.lower, a * part.upper)  # each term's least value
+    high = np.where(a > 0, a * part.upper, a * part.lower)
+
+    def others(values: Floats, infinite: float) -> Floats:
+        """Per target: the sum of the other terms' ``values`` (``infinite`` when one is)."""
+        is_inf = np.isinf(values)
+        total = float(np.sum(values[~is_inf]))
+        n_inf = int(is_inf.sum()) - is_inf[t].astype(int)
+        own = np.where(is_inf[t], 0.0, values[t])
+        out: Floats = np.where(n_inf > 0, infinite, total - own)
+        return out
+
+    rest_low, rest_high = others(low, -np.inf), others(high, np.inf)
+    ends = np.stack([(b - rest_high) / a[t], (b - rest_low) / a[t]])  # a_i x_i = b - rest
+    lo = np.maximum(part.lower[t], ends.min(axis=0))
+    hi = np.minimum(part.upper[t], ends.max(axis=0))
+    return np.ceil(lo - TOL), np.floor(hi + TOL)
+
+
 def attack(
     rel: Relations,
     lower: Floats,
@@ -190,7 +215,7 @@ def attack(
     index = np.full(len(lower), -1, dtype=np.int64)
     index[targets] = np.arange(len(targets))
     in_part = np.zeros(len(targets), dtype=bool)
-    for part in split_parts(rel, lower, upper, variable, split=split):
+    for part in split_parts(rel, lower, upper, variable, split=split, wanted=index >= 0):
         found = index[part.rows]
         local = np.flatnonzero(found >= 0).astype(np.int64)
         if not len(local) or (only_kinds is not None and not part.kinds & only_kinds):
@@ -199,6 +224,10 @@ def attack(
         in_part[which] = True
         if part.a.shape[0] == 0:  # a cell in no relation: its own bounds
             lo[which], hi[which] = part.lower[local], part.upper[local]
+            exact[which] = True
+            continue
+        if part.a.shape[0] == 1:  # one relation: its interval in closed form, no solver
+            lo[which], hi[which] = _one_relation(part, local)
             exact[which] = True
             continue
         seen_lo, seen_hi = _prove(part, local, lo[which], hi[which], threshold, integer)
@@ -238,7 +267,9 @@ def blocking(
     """
     found: dict[int, Ints] = {int(r): np.zeros(0, dtype=np.int64) for r in targets}
     wanted = set(found)
-    for part in split_parts(rel, lower, upper, variable):
+    is_target = np.zeros(len(lower), dtype=bool)
+    is_target[targets] = True
+    for part in split_parts(rel, lower, upper, variable, wanted=is_target):
         mine = [(j, int(r)) for j, r in enumerate(part.rows) if int(r) in wanted]
         if not mine or part.a.shape[0] == 0:
             continue
