@@ -312,3 +312,35 @@ def test_no_secret_count_survives_the_attack(table: pd.DataFrame) -> None:
     found, small_sums = attack(table)
     assert small_sums == 0
     assert not found["gebroken"].any(), found[found["gebroken"]]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    counts=st.lists(st.integers(0, 9), min_size=2, max_size=6),
+    secret=st.lists(st.booleans(), min_size=7, max_size=7),
+)
+def test_one_relation_in_closed_form_equals_the_solver(
+    counts: list[int], secret: list[bool]
+) -> None:
+    """A part of one relation (total = sum of parts) is solved without HiGHS; its intervals
+    must be the solver's, for the linear and the integer attack."""
+    from scipy import sparse
+
+    from indicators._lp import Part, Solver
+    from indicators.audit import _one_relation
+
+    values = np.array([sum(counts), *counts], dtype=float)  # the total first
+    n = len(values)
+    hidden = np.array(secret[:n])
+    hidden[0] |= not hidden[1:].any()  # at least one free cell
+    lower = np.where(hidden, 0.0, np.maximum(values - 2, 0.0))  # shown: a rounding interval
+    upper = np.where(hidden, np.inf, values + 2)
+    a = sparse.csr_matrix(np.array([[1.0, *(-np.ones(n - 1))]]))
+    part = Part(a, np.zeros(1), lower, upper, np.arange(n, dtype=np.int64))
+    targets = np.arange(n, dtype=np.int64)
+    lo, hi = _one_relation(part, targets)
+    solver = Solver(part)
+    for integer in (False, True):
+        for j in range(n):
+            assert solver.optimum(j, maximise=False, integer=integer) == lo[j]
+            assert solver.optimum(j, maximise=True, integer=integer) == hi[j]
