@@ -134,9 +134,9 @@ def _connected(bind: Engine | Connection) -> AbstractContextManager[Connection]:
 def authenticate(bind: Engine | Connection, naam: str, wachtwoord: str) -> User | None:
     """The user when name and password match, else None (same answer for both failures).
 
-    Pass the caller's connection when it holds one: a login holds the login lock on its
-    connection, and asking the pool for another while 30 others wait for that lock emptied the
-    pool (SQLAlchemy's TimeoutError after 30 s, bench/load.py at 30 visitors).
+    Pass the caller's connection when it holds one: asking the pool for a second connection
+    while holding a lock that 30 others wait for emptied the pool (SQLAlchemy's TimeoutError
+    after 30 s, bench/load.py at 30 visitors).
     """
     with _connected(bind) as conn:
         row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()

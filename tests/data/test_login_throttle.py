@@ -83,3 +83,49 @@ def test_a_login_needs_one_connection_of_the_pool(db_url: str) -> None:
     assert outcome.user is not None and outcome.user.naam == "wh"
     assert _try(engine, "wh", "fout", "10.0.0.1").user is None
     engine.dispose()
+
+
+def _burst(engine: Engine, tries: list[tuple[str, str, str]]) -> list:  # type: ignore[type-arg]
+    """The attempts ``(naam, wachtwoord, client)`` at the same moment, one thread each."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    start = Barrier(len(tries))
+
+    def one(attempt: tuple[str, str, str]):  # type: ignore[no-untyped-def]
+        start.wait()
+        return _try(engine, *attempt)
+
+    with ThreadPoolExecutor(len(tries)) as pool:
+        return list(pool.map(one, tries))
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_answers_than_the_throttle_allows(
+    replicas: tuple[Engine, Engine],
+) -> None:
+    """Passwords are checked outside the lock, in parallel; their outcome is only given under
+    it. Twelve wrong guesses at once, from twelve addresses: five are answered, the fifth locks
+    the name, seven are refused, and so is the right password afterwards."""
+    a, _ = replicas
+    outcomes = _burst(a, [("wh", f"gok-{i}", f"10.2.0.{i}") for i in range(12)])
+    assert all(o.user is None for o in outcomes)
+    with a.connect() as conn:
+        rows = conn.execute(
+            db.audit_log.select().where(db.audit_log.c.gebruiker == "wh")
+        ).fetchall()
+    actions = [r.actie for r in rows]
+    assert actions.count("inloggen mislukt") == 5
+    assert actions.count("inloggen geweigerd (geblokkeerd)") == 7
+    assert actions.count("geblokkeerd") == 1
+    assert _try(a, "wh", PASSWORD, "10.2.0.99").user is None
+
+
+def test_a_meeting_logs_in_at_once_from_one_address(db_url: str) -> None:
+    """Eight members of one RPF meeting behind one address log in in the same second: all in."""
+    engine = db.make_engine(db_url)
+    with engine.begin() as conn:
+        for i in range(8):
+            add_user(conn, f"raad-{i}", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+    outcomes = _burst(engine, [(f"raad-{i}", PASSWORD, "192.0.2.10") for i in range(8)])
+    assert sorted(o.user.naam for o in outcomes if o.user) == [f"raad-{i}" for i in range(8)]
+    engine.dispose()
