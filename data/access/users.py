@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -29,6 +31,10 @@ __all__ = [
 
 ROLES = ("wethouder", "rpf", "analist", "beheerder")
 _HASHER = PasswordHasher()
+# Hashes checked at once in this process: one per core. Each takes 64 MiB and a core for 0,2 s;
+# thirty logins in the same second would otherwise take 2 GB at once (bench/load.py), and more
+# at once than cores only makes each slower.
+_HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,8 @@ def add_user(
 
 def _matches(wachtwoord_hash: str, wachtwoord: str) -> bool:
     try:
-        return bool(_HASHER.verify(wachtwoord_hash, wachtwoord))
+        with _HASHING:
+            return bool(_HASHER.verify(wachtwoord_hash, wachtwoord))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -141,7 +148,8 @@ def authenticate(bind: Engine | Connection, naam: str, wachtwoord: str) -> User 
     with _connected(bind) as conn:
         row = conn.execute(select(db.users).where(db.users.c.naam == naam)).first()
     if row is None or not row.actief:
-        _HASHER.hash(wachtwoord)  # spend the same time, so a wrong name is not distinguishable
+        with _HASHING:  # spend the same time, so a wrong name is not distinguishable
+            _HASHER.hash(wachtwoord)
         return None
     if not _matches(row.wachtwoord_hash, wachtwoord):
         return None
