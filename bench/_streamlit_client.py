@@ -108,7 +108,13 @@ class Visitor:
             conn.close()
 
     async def get(self, path: str) -> bytes:
-        response = await self.http.get(path)
+        try:
+            response = await self.http.get(path)
+        except httpx.RemoteProtocolError:
+            # A kept-alive connection closed by the proxy (haproxy: 30 s idle) just as the
+            # request went out. A browser sends a GET again on a new connection then; so does
+            # this client, once.
+            response = await self.http.get(path)
         if response.status_code != 200:
             raise VisitError(f"HTTP {response.status_code} voor /{path}")
         return response.content
