@@ -250,6 +250,10 @@ def report(
     for step in STEPS:
         for message in res.errors[step][:3]:
             print(f"  ! {step}: {message}")
+    if Visitor.resent:
+        print(
+            f"  GETs sent again after a kept-alive connection closed unanswered: {Visitor.resent}"
+        )
     sys.stdout.flush()
 
 
