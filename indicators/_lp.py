@@ -1,5 +1,13 @@
 """The linear programmes behind the disclosure audit (``indicators.audit``): the attacker's system
-split into independent parts, and HiGHS models kept warm between objectives.
+written over the base cells only, split into independent parts, and HiGHS models kept warm
+between objectives.
+
+Every count of the table is the sum of the base counts beneath it (a wijk-quarter is the sum of
+its buurt-months), so the attacker's system needs no variable for a total: a published total is
+a row ``lo <= sum of its base cells <= hi``, a secret total no row at all (a sum of counts is
+never negative), and the relations say nothing more once both sides are written in base cells.
+This has the same solutions as the system with a variable per cell (each total's value follows
+from its base cells), with far fewer rows.
 
 Pure: arrays in, arrays out; no database.
 """
@@ -26,100 +34,532 @@ Bools = npt.NDArray[np.bool_]
 
 _INF = highspy.kHighsInf
 TOL = 1e-6
+MAX_DEPTH = 64  # relations nest buurt < wijk < gemeente < regio and month < quarter < year
 
 
-def equations(rel: Relations, n: int) -> sparse.csr_matrix:
-    """One row per relation: +1 for the total, -1 for each part (= 0)."""
-    g = rel.n_groups
-    rows = np.concatenate([np.arange(g), rel.part_group])
-    cols = np.concatenate([rel.total_row, rel.part_row])
-    vals = np.concatenate([np.ones(g), -np.ones(len(rel.part_row))])
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(g, n))
+@dataclass(frozen=True)
+class System:
+    """The attacker's system over base cells: ``row_lo <= a @ x <= row_up``,
+    ``lower <= x <= upper``; column ``j`` is cell ``cols[j]``; row ``r`` bounds cell
+    ``row_cell[r]`` (-1: a relation that ties base cells without bounding a cell). Every delivered
+    cell ``i`` is ``expand[i] @ x + const[i]`` (a fixed cell: ``const`` only)."""
+
+    a: sparse.csr_matrix
+    row_lo: Floats
+    row_up: Floats
+    lower: Floats
+    upper: Floats
+    cols: Ints
+    row_cell: Ints
+    expand: sparse.csr_matrix
+    const: Floats
+
+
+def base_system(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -> System:
+    """Write the system of every relation over the base cells (see the module docstring).
+
+    ``lower``, ``upper``: what the attacker knows of each cell; ``variable``: delivered cells
+    (the others take part in nothing). A cell with ``lower == upper`` is fixed (a published 0).
+    """
+    n = len(lower)
+    free = variable & (lower < upper)
+    g, p, t = rel.part_group, rel.part_row, rel.total_row
+    # Each free total is defined by its first relation; the others become rows.
+    order = np.flatnonzero(free[t])
+    _, first = np.unique(t[order], return_index=True)
+    is_def = np.zeros(rel.n_groups, dtype=bool)
+    is_def[order[first]] = True
+    is_total = np.zeros(n, dtype=bool)
+    is_total[t[is_def]] = True
+    base = np.flatnonzero(free & ~is_total).astype(np.int64)
+    # expand = S + D expand, D: a total -> the free parts of its defining relation (nilpotent).
+    in_def = is_def[g]
+    def_total, def_part = t[g[in_def]], p[in_def]
+    free_part = free[def_part]
+    d = sparse.csr_matrix(
+        (np.ones(int(free_part.sum())), (def_total[free_part], def_part[free_part])), shape=(n, n)
+    )
+    fixed_value = np.where(variable & ~free, lower, 0.0)
+    k0 = np.bincount(def_total[~free_part], weights=fixed_value[def_part[~free_part]], minlength=n)
+    s = sparse.csr_matrix((np.ones(len(base)), (base, np.arange(len(base)))), shape=(n, len(base)))
+    expand, term = s.copy(), s
+    const, k_term = k0.copy(), k0
+    for _ in range(MAX_DEPTH):
+        term, k_term = (d @ term).tocsr(), d @ k_term
+        if term.nnz == 0 and not k_term.any():
+            break
+        expand, const = expand + term, const + k_term
+    else:  # pragma: no cover - relations cannot cycle (a total is coarser than its parts)
+        raise RuntimeError("De relaties van de publicatie lopen in een kring.")
+    expand = expand.tocsr()
+    const = np.asarray(np.where(free, const, fixed_value), dtype=np.float64)
+    # Rows: every published total (free, not base, with bounds that say something) ...
+    bounded = np.flatnonzero(free & is_total & ((lower > 0) | np.isfinite(upper)))
+    rows = [expand[bounded]]
+    row_lo = [lower[bounded] - const[bounded]]
+    row_up = [upper[bounded] - const[bounded]]
+    row_cell = [bounded]
+    # ... and every relation that does not define its total, in base cells (mostly 0 = 0).
+    other = np.flatnonzero(~is_def)
+    if len(other):
+        where = np.full(rel.n_groups, -1, dtype=np.int64)
+        where[other] = np.arange(len(other))
+        sel = where[g] >= 0
+        signed = sparse.csr_matrix(
+            (
+                np.concatenate([np.ones(len(other)), -np.ones(int(sel.sum()))]),
+                (
+                    np.concatenate([np.arange(len(other)), where[g[sel]]]),
+                    np.concatenate([t[other], p[sel]]),
+                ),
+            ),
+            shape=(len(other), n),
+        )
+        residual = (signed @ expand).tocsr()
+        residual.eliminate_zeros()
+        rhs = -(signed @ const)
+        tied = np.diff(residual.indptr) > 0
+        if (np.abs(rhs[~tied]) > TOL).any():
+            raise RuntimeError("De aanval op de publicatie liep vast: de relaties kloppen niet.")
+        rows.append(residual[tied])
+        row_lo.append(rhs[tied])
+        row_up.append(rhs[tied])
+        row_cell.append(np.full(int(tied.sum()), -1, dtype=np.int64))
+    system = System(
+        sparse.vstack(rows).tocsr(),
+        np.concatenate(row_lo),
+        np.concatenate(row_up),
+        lower[base].astype(float),
+        upper[base].astype(float),
+        base,
+        np.concatenate(row_cell).astype(np.int64),
+        expand,
+        np.asarray(const, dtype=np.float64),
+    )
+    return _merge_parallel(_fix_zeros(system))
+
+
+def _merge_parallel(system: System) -> System:
+    """One row for rows with the same terms (a gemeente of one wijk: the gemeente's and the
+    wijk's totals are the same sum), within the narrowest of their bounds; the cell it names is
+    the one with the lowest upper bound."""
+    a = system.a
+    if a.shape[0] < 2:
+        return system
+    probe = np.random.default_rng(0).random((a.shape[1], 2))
+    hashed = np.column_stack([a @ probe, np.diff(a.indptr)])
+    _, group = np.unique(hashed, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.lexsort((system.row_up, group))
+    first = np.full(group.max() + 1, -1, dtype=np.int64)
+    first[group[order[::-1]]] = order[::-1]  # per group: the row with the lowest upper bound
+    rep = first[group]
+    same = np.diff((a - a[rep]).tocsr().indptr) == 0  # the hash is checked term by term
+    rep = np.where(same, rep, np.arange(a.shape[0]))
+    if (rep == np.arange(a.shape[0])).all():
+        return system
+    row_lo = np.full(a.shape[0], -np.inf)
+    row_up = np.full(a.shape[0], np.inf)
+    np.maximum.at(row_lo, rep, system.row_lo)
+    np.minimum.at(row_up, rep, system.row_up)
+    keep = np.flatnonzero(rep == np.arange(a.shape[0]))
+    return System(
+        a[keep],
+        row_lo[keep],
+        row_up[keep],
+        system.lower,
+        system.upper,
+        system.cols,
+        system.row_cell[keep],
+        system.expand,
+        system.const,
+    )
+
+
+def _fix_zeros(system: System) -> System:
+    """Fold in the base cells that a row forces to 0 (a published total of 0: every count
+    beneath it is 0), and drop the rows left empty."""
+    a, lower, upper = system.a, system.lower.copy(), system.upper.copy()
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    n_pos = np.bincount(rows, weights=(a.data > 0).astype(float), minlength=a.shape[0])
+    n_neg = np.bincount(rows, weights=(a.data < 0).astype(float), minlength=a.shape[0])
+    zero_rows = np.flatnonzero(
+        ((n_neg == 0) & (system.row_up <= TOL)) | ((n_pos == 0) & (system.row_lo >= -TOL))
+    )
+    if len(zero_rows) and (lower >= 0).all():
+        upper[np.unique(a[zero_rows].indices)] = 0.0
+    fixed = lower >= upper
+    if not fixed.any():
+        return system
+    value = np.where(fixed, lower, 0.0)
+    keep = np.flatnonzero(~fixed)
+    shift = a @ value
+    a_kept = a[:, keep].tocsr()
+    expand = system.expand[:, keep].tocsr()
+    const = system.const + system.expand @ value
+    nonempty = np.diff(a_kept.indptr) > 0
+    row_lo, row_up = system.row_lo - shift, system.row_up - shift
+    if ((row_lo[~nonempty] > TOL) | (row_up[~nonempty] < -TOL)).any():
+        raise RuntimeError("De aanval op de publicatie liep vast: de grenzen kloppen niet.")
+    return System(
+        a_kept[nonempty],
+        row_lo[nonempty],
+        row_up[nonempty],
+        lower[keep],
+        upper[keep],
+        system.cols[keep],
+        system.row_cell[nonempty],
+        expand,
+        const,
+    )
 
 
 @dataclass(frozen=True)
 class Part:
-    """One connected part of the attacker's system: A x = rhs, lower <= x <= upper, over the
-    free (not fixed) delivered cells ``rows``."""
+    """One connected part of the attacker's system (``System``) that is no tree, with the
+    targets in it: ``row_lo <= a @ x <= row_up``, ``lower <= x <= upper``. Target ``i`` of the
+    part (``targets[i]``: its position in the list the parts were cut for) is column
+    ``t_col[i]``, or (a total) the row ``t_row[i]`` added for it, bounded by what the attacker
+    knows of that cell; ``-1`` where not. Its value is ``expressions[i] @ x + t_const[i]``."""
 
     a: sparse.csr_matrix
-    rhs: Floats
+    row_lo: Floats
+    row_up: Floats
     lower: Floats
     upper: Floats
-    rows: Ints
-    kinds: frozenset[int] = frozenset()  # the kinds of relation in this part
+    cols: Ints
+    row_cell: Ints
+    targets: Ints
+    t_col: Ints
+    t_row: Ints
+    t_const: Floats
+    expressions: Floats  # dense, targets x columns
 
 
-def split_parts(
-    rel: Relations,
-    lower: Floats,
-    upper: Floats,
-    variable: Bools,
-    *,
-    split: bool = True,
-    wanted: Bools | None = None,
-) -> list[Part]:
-    """The system split into independent parts (``split``; else one part), fixed cells (mostly
-    published zeros) folded into the right-hand side. Relations never cross a calendar year or a
-    cluster, so parts are small. ``wanted`` (per row): only the parts holding such a row (with
-    ``split``; most parts of a national table hold no cell under attack)."""
-    n = len(lower)
-    cols = np.flatnonzero(variable)
-    a = equations(rel, n)[:, cols].tocsr()
-    lo, up = lower[cols], upper[cols]
-    fixed = lo == up
-    keep = np.flatnonzero(~fixed)
-    rhs = -(a[:, np.flatnonzero(fixed)] @ lo[fixed]) if fixed.any() else np.zeros(a.shape[0])
-    sub = a[:, keep].tocsr()
-    used = np.flatnonzero(np.diff(sub.indptr) > 0)
-    sub, rhs = sub[used], np.asarray(rhs)[used]
-    kinds = rel.kind[used]
-    rows = cols[keep]
-    if sub.shape[0] == 0:
-        return [
-            Part(sparse.csr_matrix((0, 1)), np.zeros(0), lo[keep][[i]], up[keep][[i]], rows[[i]])
-            for i in range(len(rows))
-        ]
-    if not split:
-        return [Part(sub, rhs, lo[keep], up[keep], rows, frozenset(int(k) for k in kinds))]
-    graph = sparse.bmat([[None, sub], [sub.T, None]]).tocsr()
+@dataclass(frozen=True)
+class Cut:
+    """The parts of a system that hold targets: the trees settled at once by interval
+    propagation (the targets at positions ``settled``, their exact intervals ``lo``, ``hi``),
+    and the other parts, for the linear programmes."""
+
+    settled: Ints
+    lo: Floats
+    hi: Floats
+    parts: list[Part]
+
+
+def _gather(values: Ints, index: Ints) -> Ints:
+    """``values[index]`` where ``index >= 0``, else -1 (also when ``values`` is empty)."""
+    out: Ints = np.full(len(index), -1, dtype=np.int64)
+    ok = index >= 0
+    out[ok] = values[index[ok]]
+    return out
+
+
+def split_parts(system: System, targets: Ints, lower: Floats, upper: Floats) -> Cut:
+    """The parts of ``system`` that hold a target cell; a target that is a total gets a row of its
+    own (bounded by ``lower``/``upper`` of that cell), which ties the base cells beneath it.
+
+    A part whose rows and columns form a tree, with unit coefficients, is settled by interval
+    propagation: each row and column meets the rest of such a part in one place only, so every
+    value of a propagated interval extends to a solution (whole, where the bounds are), and
+    the propagated intervals are the exact ones of the linear and the integer programme.
+    """
+    col_of = np.full(len(system.expand.indptr) - 1, -1, dtype=np.int64)
+    col_of[system.cols] = np.arange(len(system.cols))
+    t_col_global = col_of[targets]
+    total_targets = np.flatnonzero(t_col_global < 0)
+    cells = targets[total_targets]
+    a = sparse.vstack([system.a, system.expand[cells]]).tocsr()
+    n_sys = system.a.shape[0]
+    row_lo = np.concatenate([system.row_lo, lower[cells] - system.const[cells]])
+    row_up = np.concatenate([system.row_up, upper[cells] - system.const[cells]])
+    row_cell = np.concatenate([system.row_cell, cells])
+    t_row_global = np.full(len(targets), -1, dtype=np.int64)
+    t_row_global[total_targets] = n_sys + np.arange(len(total_targets))
+    t_const = system.const[targets]
+    n_rows, n_cols = a.shape
+    graph = sparse.bmat([[None, a], [a.T, None]]).tocsr()
     n_parts, label = connected_components(graph, directed=False)
-    var_label, eq_label = label[sub.shape[0] :], label[: sub.shape[0]]
-    order_v = np.argsort(var_label, kind="stable")
-    order_e = np.argsort(eq_label, kind="stable")
-    starts_v = np.searchsorted(var_label[order_v], np.arange(n_parts + 1))
-    starts_e = np.searchsorted(eq_label[order_e], np.arange(n_parts + 1))
-    # Permuted once, the system is block-diagonal: each part is a contiguous block, cut out by
-    # slicing the arrays of the sparse matrix (no fancy indexing per part).
-    blocked = sub[order_e][:, order_v].tocsr()
+    row_label, col_label = label[:n_rows], label[n_rows:]
+    target_label = np.where(
+        t_col_global >= 0, _gather(col_label, t_col_global), _gather(row_label, t_row_global)
+    )
+    # Trees: as many entries as rows and columns less one, every coefficient +1 or -1.
+    entry_row = np.repeat(np.arange(n_rows), np.diff(a.indptr))
+    entry_label = row_label[entry_row]
+    size = np.bincount(row_label, minlength=n_parts) + np.bincount(col_label, minlength=n_parts)
+    entries = np.bincount(entry_label, minlength=n_parts)
+    odd = np.bincount(entry_label, weights=np.abs(a.data) != 1.0, minlength=n_parts)
+    tree = (entries == size - 1) & (odd == 0)
+    nested = _nested(a, entry_row, entry_label, n_parts) & ~tree
+    easy = tree | nested
+    settled = np.flatnonzero(easy[target_label])
+    lo = np.zeros(len(settled))
+    hi = np.zeros(len(settled))
+    if len(settled):
+        t_col, t_row = t_col_global[settled], t_row_global[settled]
+        # A nested family of sums becomes a tree with a variable per sum: each sum is its
+        # direct parts (columns and smaller sums) and a part of the next larger sum only.
+        ext_a, ext_lo, ext_up, n_sums = _as_tree(a, row_lo, row_up, system, nested[row_label])
+        ext_rows = np.concatenate([tree[row_label], np.ones(n_sums, dtype=bool)])
+        ext_cols = np.concatenate([easy[col_label], np.ones(n_rows, dtype=bool)])
+        found = _propagate_trees(
+            ext_a,
+            np.concatenate([row_lo, np.zeros(n_sums)]),
+            np.concatenate([row_up, np.zeros(n_sums)]),
+            ext_lo,
+            ext_up,
+            ext_rows,
+            ext_cols,
+        )
+        if found is None:  # pragma: no cover - propagation settles on a tree
+            easy[:] = False
+            settled, lo, hi = settled[:0], lo[:0], hi[:0]
+        else:
+            col_lo, col_hi = found
+            in_tree = tree[target_label[settled]]
+            lo, hi = _target_ranges(a, row_lo, row_up, col_lo, col_hi, t_col, t_row)
+            # In a nested family a target that is a sum has that sum's variable.
+            sums = ~in_tree & (t_col < 0)
+            lo[sums] = col_lo[n_cols + t_row[sums]]
+            hi[sums] = col_hi[n_cols + t_row[sums]]
+            lo, hi = lo + t_const[settled], hi + t_const[settled]
+    return Cut(
+        settled.astype(np.int64),
+        lo,
+        hi,
+        _cut_parts(
+            a,
+            (row_lo, row_up, row_cell),
+            system,
+            (row_label, col_label, n_parts),
+            targets,
+            (target_label, t_col_global, t_row_global, t_const),
+            ~easy,
+        ),
+    )
+
+
+def _same_as_next(values: Ints) -> Bools:
+    """Per element of a sorted array: True when the next element is equal."""
+    out: Bools = np.zeros(len(values), dtype=bool)
+    out[:-1] = values[1:] == values[:-1]
+    return out
+
+
+def _nested(a: sparse.csr_matrix, entry_row: Ints, entry_label: Ints, n_parts: int) -> Bools:
+    """Per part: True when its rows are sums (every coefficient +1) of a nested family: any two
+    are disjoint or one holds the other. Then each row's columns all name the same next larger
+    row among the rows holding them."""
+    n_rows = a.shape[0]
+    size = np.diff(a.indptr)
+    order = np.lexsort((entry_row, size[entry_row], a.indices))
+    col_sorted, row_sorted = a.indices[order], entry_row[order]
+    same_col = _same_as_next(col_sorted)
+    after = np.where(same_col, np.append(row_sorted[1:], -1)[: len(same_col)], -1)  # or -1
+    least = np.full(n_rows, np.iinfo(np.int64).max)
+    most = np.full(n_rows, -2)
+    np.minimum.at(least, row_sorted, after)
+    np.maximum.at(most, row_sorted, after)
+    ok_row = (least == most) & ((most < 0) | (size[np.maximum(most, 0)] > size))
+    bad = np.bincount(entry_label, weights=(a.data != 1.0) | ~ok_row[entry_row], minlength=n_parts)
+    nested: Bools = bad == 0
+    return nested
+
+
+def _as_tree(
+    a: sparse.csr_matrix, row_lo: Floats, row_up: Floats, system: System, rows: Bools
+) -> tuple[sparse.csr_matrix, Floats, Floats, int]:
+    """The system with a variable per row (``n_cols + r``, within the row's bounds) and, for the
+    nested ``rows``, one row each more: the row's variable less its direct parts (columns and
+    the next smaller rows) is 0. The original rows keep their places (a tree part uses them)."""
+    n_rows, n_cols = a.shape
+    nested = np.flatnonzero(rows)
+    entry_row = np.repeat(np.arange(n_rows), np.diff(a.indptr))
+    size = np.diff(a.indptr)
+    pick = rows[entry_row]
+    e_row, e_col = entry_row[pick], a.indices[pick]
+    order = np.lexsort((size[e_row], e_col))
+    col_sorted, row_sorted = e_col[order], e_row[order]
+    same_col = _same_as_next(col_sorted)
+    first_of_col = np.ones(len(col_sorted), dtype=bool)
+    first_of_col[1:] = ~same_col[:-1]
+    parent = np.full(n_rows, -1, dtype=np.int64)
+    parent[row_sorted[same_col]] = np.append(row_sorted[1:], -1)[: len(same_col)][same_col]
+    where = np.full(n_rows, -1, dtype=np.int64)
+    where[nested] = np.arange(len(nested))
+    # Each nested row r: +1 for its variable, -1 for its direct columns and child rows.
+    direct_row, direct_col = row_sorted[first_of_col], col_sorted[first_of_col]
+    children = nested[parent[nested] >= 0]
+    ext_r = np.concatenate([where[nested], where[direct_row], where[parent[children]]])
+    ext_c = np.concatenate([n_cols + nested, direct_col, n_cols + children])
+    ext_v = np.concatenate(
+        [np.ones(len(nested)), -np.ones(len(direct_row)), -np.ones(len(children))]
+    )
+    extra = sparse.csr_matrix((ext_v, (ext_r, ext_c)), shape=(len(nested), n_cols + n_rows))
+    wide = sparse.hstack([a, sparse.csr_matrix((n_rows, n_rows))]).tocsr()
+    ext_a = sparse.vstack([wide, extra]).tocsr()
+    ext_lo = np.concatenate([system.lower, row_lo])
+    ext_up = np.concatenate([system.upper, row_up])
+    return ext_a, ext_lo, ext_up, len(nested)
+
+
+def _cut_parts(
+    a: sparse.csr_matrix,
+    row_info: tuple[Floats, Floats, Ints],
+    system: System,
+    labels: tuple[Ints, Ints, int],
+    targets: Ints,
+    target_info: tuple[Ints, Ints, Ints, Floats],
+    wanted: Bools,
+) -> list[Part]:
+    """The parts ``wanted`` (per label) that hold a target, cut from the matrix permuted once
+    (block-diagonal: each part a contiguous block, cut out by slicing)."""
+    row_lo, row_up, row_cell = row_info
+    row_label, col_label, n_parts = labels
+    target_label, t_col_global, t_row_global, t_const = target_info
+    n_rows, n_cols = a.shape
+    order_r = np.argsort(row_label, kind="stable")
+    order_c = np.argsort(col_label, kind="stable")
+    starts_r = np.searchsorted(row_label[order_r], np.arange(n_parts + 1))
+    starts_c = np.searchsorted(col_label[order_c], np.arange(n_parts + 1))
+    pos_r = np.empty(n_rows, dtype=np.int64)
+    pos_r[order_r] = np.arange(n_rows)
+    pos_c = np.empty(n_cols, dtype=np.int64)
+    pos_c[order_c] = np.arange(n_cols)
+    blocked = a[order_r][:, order_c].tocsr()
     blocked.sort_indices()
     indptr, indices, data = blocked.indptr, blocked.indices, blocked.data
-    rhs_b, kinds_b = rhs[order_e], kinds[order_e]
-    lo_b, up_b, rows_b = lo[keep][order_v], up[keep][order_v], rows[order_v]
-    parts = np.arange(n_parts)
-    if wanted is not None:
-        parts = np.unique(var_label[wanted[rows]])
+    rl, ru, rc = row_lo[order_r], row_up[order_r], row_cell[order_r]
+    cl, cu, cc = system.lower[order_c], system.upper[order_c], system.cols[order_c]
+    by_part = np.argsort(target_label, kind="stable")
+    starts_t = np.searchsorted(target_label[by_part], np.arange(n_parts + 1))
     out = []
-    for k in parts.tolist():
-        v0, v1 = int(starts_v[k]), int(starts_v[k + 1])
-        if v0 == v1:
+    for k in np.unique(target_label[target_label >= 0]).tolist():
+        if not wanted[k]:
             continue
-        e0, e1 = int(starts_e[k]), int(starts_e[k + 1])
-        a0, a1 = int(indptr[e0]), int(indptr[e1])
-        a = sparse.csr_matrix(
-            (data[a0:a1], indices[a0:a1] - v0, indptr[e0 : e1 + 1] - a0), shape=(e1 - e0, v1 - v0)
+        mine = by_part[starts_t[k] : starts_t[k + 1]]
+        r0, r1 = int(starts_r[k]), int(starts_r[k + 1])
+        c0, c1 = int(starts_c[k]), int(starts_c[k + 1])
+        a0, a1 = int(indptr[r0]), int(indptr[r1])
+        block = sparse.csr_matrix(
+            (data[a0:a1], indices[a0:a1] - c0, indptr[r0 : r1 + 1] - a0), shape=(r1 - r0, c1 - c0)
         )
+        t_col = np.where(t_col_global[mine] >= 0, _gather(pos_c, t_col_global[mine]) - c0, -1)
+        t_row = np.where(t_row_global[mine] >= 0, _gather(pos_r, t_row_global[mine]) - r0, -1)
+        expressions = np.zeros((len(mine), c1 - c0))
+        is_col = np.flatnonzero(t_col >= 0)
+        expressions[is_col, t_col[is_col]] = 1.0
+        for i in np.flatnonzero(t_col < 0).tolist():
+            e0, e1 = int(indptr[r0 + t_row[i]]), int(indptr[r0 + t_row[i] + 1])
+            expressions[i, indices[e0:e1] - c0] = data[e0:e1]
         out.append(
             Part(
-                a,
-                rhs_b[e0:e1],
-                lo_b[v0:v1],
-                up_b[v0:v1],
-                rows_b[v0:v1],
-                frozenset(int(x) for x in np.unique(kinds_b[e0:e1])),
+                block,
+                rl[r0:r1],
+                ru[r0:r1],
+                cl[c0:c1],
+                cu[c0:c1],
+                cc[c0:c1],
+                rc[r0:r1],
+                mine.astype(np.int64),
+                t_col.astype(np.int64),
+                t_row.astype(np.int64),
+                t_const[mine],
+                expressions,
             )
         )
     return out
+
+
+def _propagate_trees(
+    a: sparse.csr_matrix,
+    row_lo: Floats,
+    row_up: Floats,
+    lower: Floats,
+    upper: Floats,
+    rows: Bools,
+    cols: Bools,
+    max_rounds: int = 1000,
+) -> tuple[Floats, Floats] | None:
+    """Interval propagation over the ``rows`` (and their ``cols``) until nothing moves: every
+    column's (lo, hi). None when it does not settle within ``max_rounds``."""
+    coo = a[np.flatnonzero(rows)].tocoo()
+    row, col, coef = coo.row, coo.col, coo.data
+    r_lo, r_up = row_lo[rows], row_up[rows]
+    lo = np.where(cols, lower, 0.0).astype(float)
+    hi = np.where(cols, upper, 0.0).astype(float)
+    n_rows = int(rows.sum())
+    for _ in range(max_rounds):
+        rest_lo, rest_hi = _rest(coef, lo[col], hi[col], row, n_rows)
+        with np.errstate(invalid="ignore"):
+            ends_a = (r_lo[row] - rest_hi) / coef  # coef * x >= row_lo - rest_hi
+            ends_b = (r_up[row] - rest_lo) / coef
+        new_lo = np.where(coef > 0, ends_a, ends_b)
+        new_hi = np.where(coef > 0, ends_b, ends_a)
+        next_lo, next_hi = lo.copy(), hi.copy()
+        np.maximum.at(next_lo, col, np.ceil(np.where(np.isnan(new_lo), -np.inf, new_lo) - TOL))
+        np.minimum.at(next_hi, col, np.floor(np.where(np.isnan(new_hi), np.inf, new_hi) + TOL))
+        if np.array_equal(next_lo, lo) and np.array_equal(next_hi, hi):
+            return lo, hi
+        lo, hi = next_lo, next_hi
+    return None
+
+
+def _rest(
+    coef: Floats, x_lo: Floats, x_hi: Floats, row: Ints, n_rows: int
+) -> tuple[Floats, Floats]:
+    """Per entry: the least and greatest sum of the other terms of its row."""
+    term_lo = np.where(coef > 0, coef * x_lo, coef * x_hi)
+    term_hi = np.where(coef > 0, coef * x_hi, coef * x_lo)
+    lo_inf, hi_inf = np.isinf(term_lo), np.isinf(term_hi)
+    sum_lo = np.bincount(row, weights=np.where(lo_inf, 0.0, term_lo), minlength=n_rows)
+    sum_hi = np.bincount(row, weights=np.where(hi_inf, 0.0, term_hi), minlength=n_rows)
+    n_lo_inf = np.bincount(row, weights=lo_inf.astype(float), minlength=n_rows)
+    n_hi_inf = np.bincount(row, weights=hi_inf.astype(float), minlength=n_rows)
+    rest_lo = np.where(
+        n_lo_inf[row] - lo_inf > 0, -np.inf, sum_lo[row] - np.where(lo_inf, 0.0, term_lo)
+    )
+    rest_hi = np.where(
+        n_hi_inf[row] - hi_inf > 0, np.inf, sum_hi[row] - np.where(hi_inf, 0.0, term_hi)
+    )
+    return rest_lo, rest_hi
+
+
+def _target_ranges(
+    a: sparse.csr_matrix,
+    row_lo: Floats,
+    row_up: Floats,
+    lo: Floats,
+    hi: Floats,
+    t_col: Ints,
+    t_row: Ints,
+) -> tuple[Floats, Floats]:
+    """Each target's range from its columns' ranges (a total: its row's activity, within the
+    row's bounds)."""
+    t_lo = np.zeros(len(t_col))
+    t_hi = np.zeros(len(t_col))
+    is_col = t_col >= 0
+    t_lo[is_col], t_hi[is_col] = lo[t_col[is_col]], hi[t_col[is_col]]
+    in_row = np.flatnonzero(~is_col)
+    if len(in_row):
+        sub = a[t_row[in_row]].tocoo()
+        coef, col = sub.data, sub.col
+        term_lo = np.where(coef > 0, coef * lo[col], coef * hi[col])
+        term_hi = np.where(coef > 0, coef * hi[col], coef * lo[col])
+        n = len(in_row)
+        least = np.bincount(sub.row, np.where(np.isinf(term_lo), 0.0, term_lo), n).astype(float)
+        most = np.bincount(sub.row, np.where(np.isinf(term_hi), 0.0, term_hi), n).astype(float)
+        least[np.bincount(sub.row, weights=np.isinf(term_lo), minlength=n) > 0] = -np.inf
+        most[np.bincount(sub.row, weights=np.isinf(term_hi), minlength=n) > 0] = np.inf
+        t_lo[in_row] = np.maximum(least, row_lo[t_row[in_row]])
+        t_hi[in_row] = np.minimum(most, row_up[t_row[in_row]])
+    return t_lo, t_hi
+
+
+def _constraints(part: Part) -> LinearConstraint:
+    return LinearConstraint(part.a, part.row_lo, part.row_up)
 
 
 def integer_solution(
@@ -130,7 +570,7 @@ def integer_solution(
     aux_upper: Floats | None = None,
     integer: bool = True,
 ) -> Floats | None:
-    """A solution of ``part`` minimising ``c @ [x, y]`` (``y``: auxiliaries with
+    """A solution (the columns) of ``part`` minimising ``c @ [x, y]`` (``y``: auxiliaries with
     ``link @ [x, y] <= 0`` and ``0 <= y <= aux_upper``). ``integer``: an integer solution, the
     LP's vertex when it is integral, else the integer programme's best within a few seconds;
     None when neither gives one. Otherwise the LP's solution as it is."""
@@ -139,7 +579,7 @@ def integer_solution(
     a = sparse.hstack([part.a, sparse.csr_matrix((part.a.shape[0], n_aux))]).tocsr()
     lower = np.concatenate([part.lower, np.zeros(n_aux)])
     upper = np.concatenate([part.upper, np.zeros(0) if aux_upper is None else aux_upper])
-    constraints = [LinearConstraint(a, part.rhs, part.rhs)]
+    constraints = [LinearConstraint(a, part.row_lo, part.row_up)]
     if link is not None:
         constraints.append(LinearConstraint(link, -np.inf, np.zeros(link.shape[0])))
     integral = np.concatenate([np.ones(n), np.zeros(n_aux)])
@@ -169,36 +609,40 @@ def silent_highs() -> Any:
     return h
 
 
+def _highs(part: Part, *, presolve: bool) -> Any:
+    a = part.a.tocsc()
+    h = silent_highs()
+    if not presolve:
+        h.setOptionValue("presolve", "off")
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+    lp.col_cost_ = np.zeros(a.shape[1])
+    lp.col_lower_ = part.lower.astype(float)
+    lp.col_upper_ = np.where(np.isfinite(part.upper), part.upper, _INF).astype(float)
+    lp.row_lower_ = np.where(np.isfinite(part.row_lo), part.row_lo, -_INF).astype(float)
+    lp.row_upper_ = np.where(np.isfinite(part.row_up), part.row_up, _INF).astype(float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    h.passModel(lp)
+    return h
+
+
 class Solver:
     """One part's LP kept in HiGHS, so that each new objective starts from the last basis."""
 
     def __init__(self, part: Part) -> None:
         self.part = part
-        a = part.a.tocsc()
-        h = silent_highs()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-        lp.col_cost_ = np.zeros(a.shape[1])
-        lp.col_lower_ = part.lower.astype(float)
-        lp.col_upper_ = np.where(np.isfinite(part.upper), part.upper, _INF).astype(float)
-        lp.row_lower_ = part.rhs.astype(float)
-        lp.row_upper_ = part.rhs.astype(float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data.astype(float)
-        h.passModel(lp)
-        self.h = h
-        self.current = -1
+        self.h = _highs(part, presolve=True)
+        self.expressions = part.expressions
+        self.m = part.a.shape[1]
 
-    def _lp(self, j: int, *, maximise: bool) -> float:
-        """Solve the LP for variable ``j``; its optimum (inf when unbounded)."""
+    def _lp(self, i: int, *, maximise: bool) -> float:
+        """Solve the LP for target ``i``; its optimum (inf when unbounded)."""
         h = self.h
-        if self.current != j:
-            if self.current >= 0:
-                h.changeColCost(self.current, 0.0)
-            h.changeColCost(j, 1.0)
-            self.current = j
+        cost = self.expressions[i]
+        h.changeColsCost(self.m, np.arange(self.m, dtype=np.int32), cost)
         sense = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
         h.changeObjectiveSense(sense)
         h.run()
@@ -208,76 +652,97 @@ class Solver:
         if status != highspy.HighsModelStatus.kOptimal:
             text = h.modelStatusToString(status)
             raise RuntimeError(f"De aanval op de publicatie liep vast: {text}.")
-        return float(h.getSolution().col_value[j])
+        x = np.asarray(h.getSolution().col_value)
+        return float(cost @ x + self.part.t_const[i])
 
-    def optimum(self, j: int, *, maximise: bool, integer: bool = True) -> float:
-        """The attacker's best bound on variable ``j``: LP, or integer programme if fractional
+    def optimum(self, i: int, *, maximise: bool, integer: bool = True) -> float:
+        """The attacker's best bound on target ``i``: LP, or integer programme if fractional
         (``integer``; else the LP's bound, rounded inward: counts are whole)."""
-        value = self._lp(j, maximise=maximise)
+        value = self._lp(i, maximise=maximise)
         if not math.isfinite(value):
             return value
         if not integer:
             return float(math.floor(value + TOL) if maximise else math.ceil(value - TOL))
-        values = np.asarray(self.h.getSolution().col_value)
-        if np.all(np.abs(values - np.round(values)) < TOL):
+        x = np.asarray(self.h.getSolution().col_value)
+        if np.all(np.abs(x - np.round(x)) < TOL):
             return float(round(value))
-        c = np.zeros(len(values))
-        c[j] = -1.0 if maximise else 1.0
+        c = self.expressions[i] * (-1.0 if maximise else 1.0)
         p = self.part
         result = milp(
             c,
-            constraints=LinearConstraint(p.a, p.rhs, p.rhs),
+            constraints=_constraints(p),
             bounds=Bounds(p.lower, p.upper),
-            integrality=np.ones(len(values)),
+            integrality=np.ones(len(x)),
         )
         if result.status == 3:  # unbounded
             return math.inf if maximise else -math.inf
         if not result.success:
             raise RuntimeError(f"De aanval op de publicatie liep vast: {result.message}")
-        return float(round(result.x[j]))
+        return float(round(-result.fun if maximise else result.fun) + p.t_const[i])
 
-    def limits(self, j: int, *, maximise: bool) -> tuple[Floats, Floats]:
-        """Solve the LP for ``j`` and return (values, reduced costs) of every variable: the
-        variables at a bound with a nonzero reduced cost are what stops ``j`` going further."""
-        self._lp(j, maximise=maximise)
+    def binding(self, i: int, *, maximise: bool) -> tuple[Ints, Ints]:
+        """Solve the LP for target ``i``; the columns and the rows that stop it going further:
+        at a bound, with a nonzero reduced cost or dual."""
+        self._lp(i, maximise=maximise)
         solution = self.h.getSolution()
-        return np.asarray(solution.col_value), np.asarray(solution.col_dual)
+        p = self.part
+        x, col_dual = np.asarray(solution.col_value), np.asarray(solution.col_dual)
+        act, row_dual = np.asarray(solution.row_value), np.asarray(solution.row_dual)
+        col_at = (np.isfinite(p.upper) & (np.abs(x - p.upper) < TOL)) | (
+            (p.lower > 0) & (np.abs(x - p.lower) < TOL)
+        )
+        row_at = (np.isfinite(p.row_up) & (np.abs(act - p.row_up) < TOL)) | (
+            np.abs(act - p.row_lo) < TOL
+        )
+        cols: Ints = np.flatnonzero(col_at & (np.abs(col_dual) > TOL)).astype(np.int64)
+        rows: Ints = np.flatnonzero(row_at & (np.abs(row_dual) > TOL)).astype(np.int64)
+        return cols, rows
 
 
 class Relaxation:
     """The linear relaxation of one part kept in HiGHS, so that each round only changes costs and
-    the upper bounds of the targets ``t``, and starts from the last basis."""
+    the upper bounds of the targets, and starts from the last basis."""
 
-    def __init__(self, part: Part, t: Ints) -> None:
-        a = part.a.tocsc()
-        m = a.shape[1]
-        h = silent_highs()
+    def __init__(self, part: Part) -> None:
         # Rounds change only costs and bounds: simplex from the last basis beats presolving anew.
-        h.setOptionValue("presolve", "off")
-        upper = np.where(np.isfinite(part.upper), part.upper, _INF).astype(float)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = m, a.shape[0]
-        lp.col_cost_ = np.zeros(m)
-        lp.col_lower_ = part.lower.astype(float)
-        lp.col_upper_ = upper
-        lp.row_lower_ = part.rhs.astype(float)
-        lp.row_upper_ = part.rhs.astype(float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data.astype(float)
-        h.passModel(lp)
-        self.h, self.t, self.m = h, t.astype(np.int32), m
-        self.t_lower, self.t_upper = part.lower[t].astype(float), upper[t]
+        self.h = _highs(part, presolve=False)
+        self.m = part.a.shape[1]
+        self.expressions = part.expressions
+        self.is_col = part.t_col >= 0
+        self.t_col = part.t_col[self.is_col].astype(np.int32)
+        self.t_row = part.t_row[~self.is_col].astype(np.int32)
+        up = np.where(np.isfinite(part.upper), part.upper, _INF)
+        row_up = np.where(np.isfinite(part.row_up), part.row_up, _INF)
+        self.col_lo, self.col_up = part.lower[self.t_col].astype(float), up[self.t_col]
+        row_lo = np.where(np.isfinite(part.row_lo), part.row_lo, -_INF)
+        self.row_lo, self.row_up = row_lo[self.t_row].astype(float), row_up[self.t_row]
+        self.t_const = part.t_const
 
-    def _solve(self, cost: Floats, t_upper: Floats) -> Floats | None:
+    def _solve(self, cost: Floats, cap: Floats) -> Floats | None:
+        """Solve with ``cost`` over the columns and each target at most ``cap``; the targets'
+        values, or None when HiGHS finds no optimum."""
         h = self.h
         h.changeColsCost(self.m, np.arange(self.m, dtype=np.int32), cost)
-        h.changeColsBounds(len(self.t), self.t, self.t_lower, t_upper)
+        if len(self.t_col):
+            h.changeColsBounds(
+                len(self.t_col), self.t_col, self.col_lo, np.minimum(self.col_up, cap[self.is_col])
+            )
+        if len(self.t_row):
+            h.changeRowsBounds(
+                len(self.t_row),
+                self.t_row,
+                self.row_lo,
+                np.minimum(self.row_up, cap[~self.is_col] - self.t_const[~self.is_col]),
+            )
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        return np.asarray(h.getSolution().col_value)
+        values: Floats = self.expressions @ np.asarray(h.getSolution().col_value) + self.t_const
+        return values
+
+    def _cost(self, chosen: Bools, sign: float) -> Floats:
+        cost: Floats = sign * self.expressions[chosen].sum(axis=0)
+        return cost
 
     def lift(self, open_: Bools, need: Floats) -> Floats | None:
         """Maximise the sum of the open targets, each capped at its ``need``: every target is
@@ -285,12 +750,8 @@ class Relaxation:
         only narrow the system, so a solution is one of the whole system; the true counts
         satisfy them (an open target's seen range holds its count and stays below its need),
         so the programme is never infeasible."""
-        cost = np.zeros(self.m)
-        np.add.at(cost, self.t[open_], -1.0)
-        return self._solve(cost, np.where(open_, np.minimum(self.t_upper, need), self.t_upper))
+        return self._solve(self._cost(open_, -1.0), np.where(open_, need, np.inf))
 
     def lower(self, open_: Bools) -> Floats | None:
         """Minimise the sum of the open targets."""
-        cost = np.zeros(self.m)
-        np.add.at(cost, self.t[open_], 1.0)
-        return self._solve(cost, self.t_upper)
+        return self._solve(self._cost(open_, 1.0), np.full(len(open_), np.inf))

@@ -39,6 +39,7 @@ from indicators._lp import (
     Part,
     Relaxation,
     Solver,
+    base_system,
     integer_solution,
     split_parts,
 )
@@ -67,106 +68,80 @@ class AttackResult:
 
 
 def _prove(
-    part: Part, t: Ints, seen_lo: Floats, seen_hi: Floats, threshold: float, integer: bool
+    part: Part, seen_lo: Floats, seen_hi: Floats, threshold: float, integer: bool
 ) -> tuple[Floats, Floats]:
-    """Widen the seen ranges of targets ``t`` (local indices) with solutions of ``part``
-    (integer ones, or any with ``integer=False``): alternately lift the unproven ones (maximise
-    the sum of min(x, need)) and lower them."""
+    """Widen the seen ranges of the part's targets with solutions of ``part`` (integer ones, or
+    any with ``integer=False``): alternately lift the unproven ones (maximise the sum of
+    min(value, need)) and lower them."""
     m = part.a.shape[1]
     idle = 0
-    relaxation = None if integer else Relaxation(part, t)
+    relaxation = None if integer else Relaxation(part)
+    expressions = part.expressions
     for round_no in range(60):
         open_ = ~protected(seen_lo, seen_hi, threshold=threshold)
         # A few cells left are quicker one by one (``attack`` does that) than in more rounds.
         if not open_.any() or idle >= 2 or (round_no >= 2 and open_.sum() <= FEW):
             break
         k = int(open_.sum())
+        need_all = np.where(seen_lo <= 0, MIN_WIDTH, np.maximum(threshold, seen_lo + MIN_WIDTH))
         if relaxation is not None:
-            need_all = np.where(
-                seen_lo <= 0, MIN_WIDTH, np.maximum(threshold, seen_lo + MIN_WIDTH)
-            ).astype(float)
-            x = relaxation.lift(open_, need_all) if round_no % 2 == 0 else relaxation.lower(open_)
-        elif round_no % 2 == 0:
-            # y_i <= x_t(i), 0 <= y_i <= need_i; maximise sum(y): lift many targets at once, each
-            # just as far as its proof needs (3 when 0 was seen, else threshold or lo + 3).
-            need = np.where(
-                seen_lo[open_] <= 0, MIN_WIDTH, np.maximum(threshold, seen_lo[open_] + MIN_WIDTH)
+            values = (
+                relaxation.lift(open_, need_all.astype(float))
+                if round_no % 2 == 0
+                else relaxation.lower(open_)
             )
-            link = sparse.hstack(
-                [
-                    -sparse.csr_matrix((np.ones(k), (np.arange(k), t[open_])), shape=(k, m)),
-                    sparse.identity(k, format="csr"),
-                ]
-            ).tocsr()
-            c = np.concatenate([np.zeros(m), -np.ones(k)])
-            x = integer_solution(part, c, link=link, aux_upper=need.astype(float), integer=integer)
         else:
-            c = np.zeros(m)
-            c[t[open_]] = 1.0
-            x = integer_solution(part, c, integer=integer)
-        if x is None:
+            chosen = sparse.csr_matrix(expressions[open_])
+            if round_no % 2 == 0:
+                # y_i <= value_i, 0 <= y_i <= need_i; maximise sum(y): lift many targets at once,
+                # each just as far as its proof needs (3 when 0 was seen, else threshold or
+                # lo + 3).
+                link = sparse.hstack([-chosen, sparse.identity(k, format="csr")]).tocsr()
+                c = np.concatenate([np.zeros(m), -np.ones(k)])
+                aux = (need_all[open_] - part.t_const[open_]).astype(float)
+                x = integer_solution(part, c, link=link, aux_upper=aux, integer=True)
+            else:
+                x = integer_solution(part, np.asarray(chosen.sum(axis=0)).ravel(), integer=True)
+            values = None if x is None else expressions @ x + part.t_const
+        if values is None:
             idle += 1
             continue
         # Counts are whole: a fractional value of the relaxation only shows its whole part.
-        new_lo = np.minimum(seen_lo, x[t] if integer else np.ceil(x[t] - TOL))
-        new_hi = np.maximum(seen_hi, x[t] if integer else np.floor(x[t] + TOL))
+        new_lo = np.minimum(seen_lo, values if integer else np.ceil(values - TOL))
+        new_hi = np.maximum(seen_hi, values if integer else np.floor(values + TOL))
         idle = 0 if (new_lo < seen_lo).any() or (new_hi > seen_hi).any() else idle + 1
         seen_lo, seen_hi = new_lo, new_hi
     if relaxation is not None:
-        seen_lo, seen_hi = _one_by_one(relaxation, t, seen_lo, seen_hi, threshold)
+        seen_lo, seen_hi = _one_by_one(relaxation, seen_lo, seen_hi, threshold)
     return seen_lo, seen_hi
 
 
 def _one_by_one(
-    relaxation: Relaxation, t: Ints, seen_lo: Floats, seen_hi: Floats, threshold: float
+    relaxation: Relaxation, seen_lo: Floats, seen_hi: Floats, threshold: float
 ) -> tuple[Floats, Floats]:
     """The relaxation's verdict on each target the rounds left open: its minimum (where 0 was
     not seen), then its maximum capped at what its proof needs. A target still open after both
     has its relaxation interval exactly (the cap did not bind). Every solution widens the seen
     ranges of all targets, so later ones are often settled on the way."""
+    n = len(seen_lo)
     for i in np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold)):
         for side in ("lower", "lift"):
             if protected(seen_lo[i : i + 1], seen_hi[i : i + 1], threshold=threshold)[0]:
                 break
-            only = np.zeros(len(t), dtype=bool)
+            only = np.zeros(n, dtype=bool)
             only[i] = True
             if side == "lower":
                 if seen_lo[i] <= 0:  # 0 is the least a count can be
                     continue
-                x = relaxation.lower(only)
+                values = relaxation.lower(only)
             else:
                 need = MIN_WIDTH if seen_lo[i] <= 0 else max(threshold, seen_lo[i] + MIN_WIDTH)
-                x = relaxation.lift(only, np.full(len(t), float(need)))
-            if x is None:
+                values = relaxation.lift(only, np.full(n, float(need)))
+            if values is None:
                 raise RuntimeError("De aanval op de publicatie liep vast.")
-            seen_lo = np.minimum(seen_lo, np.ceil(x[t] - TOL))
-            seen_hi = np.maximum(seen_hi, np.floor(x[t] + TOL))
+            seen_lo = np.minimum(seen_lo, np.ceil(values - TOL))
+            seen_hi = np.maximum(seen_hi, np.floor(values + TOL))
     return seen_lo, seen_hi
-
-
-def _one_relation(part: Part, t: Ints) -> tuple[Floats, Floats]:
-    """The exact interval of targets ``t`` in a part of one relation, sum(a_j x_j) = b with
-    a_j = +1 or -1: x_i takes every whole value between b minus the extremes of the other
-    terms (within its own bounds), as linear and integer programmes alike would find."""
-    a = part.a.toarray()[0]
-    b = float(part.rhs[0])
-    low = np.where(a > 0, a * part.lower, a * part.upper)  # each term's least value
-    high = np.where(a > 0, a * part.upper, a * part.lower)
-
-    def others(values: Floats, infinite: float) -> Floats:
-        """Per target: the sum of the other terms' ``values`` (``infinite`` when one is)."""
-        is_inf = np.isinf(values)
-        total = float(np.sum(values[~is_inf]))
-        n_inf = int(is_inf.sum()) - is_inf[t].astype(int)
-        own = np.where(is_inf[t], 0.0, values[t])
-        out: Floats = np.where(n_inf > 0, infinite, total - own)
-        return out
-
-    rest_low, rest_high = others(low, -np.inf), others(high, np.inf)
-    ends = np.stack([(b - rest_high) / a[t], (b - rest_low) / a[t]])  # a_i x_i = b - rest
-    lo = np.maximum(part.lower[t], ends.min(axis=0))
-    hi = np.minimum(part.upper[t], ends.max(axis=0))
-    return np.ceil(lo - TOL), np.floor(hi + TOL)
 
 
 def attack(
@@ -179,8 +154,6 @@ def attack(
     known: Floats,
     threshold: float = THRESHOLD,
     integer: bool = True,
-    only_kinds: frozenset[int] | None = None,
-    split: bool = True,
 ) -> AttackResult:
     """The attacker's interval for each target row, or proof that it is wide enough.
 
@@ -194,43 +167,28 @@ def attack(
     integer : the attacker uses that counts are whole (the audit); ``False``: the linear
         relaxation only, quicker, an attacker at most as strong (the publication's own check,
         which looks for cells that are surely pinned down).
-    only_kinds : attack only in parts holding a relation of these kinds; the other targets get
-        NaN bounds (not attacked).
-    split : split the system into independent parts first (worth it for large systems; a small
-        block is one part anyway).
 
     Notes
     -----
-    Every integer solution of the system gives a value each target can take; the range of the
-    values seen is inside the attacker's interval. Per independent part of the system, rounds
-    that lift the unproven targets and lower them (``_prove``) show most targets wide at once;
-    the rest are optimised one by one (LP with HiGHS, warm-started; the integer programme where
-    the LP's vertex is fractional), which gives the attacker's exact interval.
+    The system is written over the base cells (``indicators._lp.base_system``) and split into
+    independent parts. A part that is a tree is settled by interval propagation, which is exact
+    there. In the others, every integer solution gives a value each target can take; the range
+    of the values seen is inside the attacker's interval. Rounds that lift the unproven targets
+    and lower them (``_prove``) show most targets wide at once; the rest are optimised one by
+    one (LP with HiGHS, warm-started; the integer programme where the LP's vertex is
+    fractional), which gives the attacker's exact interval.
     """
     if not (variable[targets]).all():
         raise ValueError("Een aangevallen cel is niet geleverd.")
     lo = known[targets].astype(float).copy()
     hi = lo.copy()
     exact = np.zeros(len(targets), dtype=bool)
-    index = np.full(len(lower), -1, dtype=np.int64)
-    index[targets] = np.arange(len(targets))
-    in_part = np.zeros(len(targets), dtype=bool)
-    for part in split_parts(rel, lower, upper, variable, split=split, wanted=index >= 0):
-        found = index[part.rows]
-        local = np.flatnonzero(found >= 0).astype(np.int64)
-        if not len(local) or (only_kinds is not None and not part.kinds & only_kinds):
-            continue
-        which = found[local]
-        in_part[which] = True
-        if part.a.shape[0] == 0:  # a cell in no relation: its own bounds
-            lo[which], hi[which] = part.lower[local], part.upper[local]
-            exact[which] = True
-            continue
-        if part.a.shape[0] == 1:  # one relation: its interval in closed form, no solver
-            lo[which], hi[which] = _one_relation(part, local)
-            exact[which] = True
-            continue
-        seen_lo, seen_hi = _prove(part, local, lo[which], hi[which], threshold, integer)
+    cut = split_parts(base_system(rel, lower, upper, variable), targets, lower, upper)
+    lo[cut.settled], hi[cut.settled] = cut.lo, cut.hi
+    exact[cut.settled] = True
+    for part in cut.parts:
+        which = part.targets
+        seen_lo, seen_hi = _prove(part, lo[which], hi[which], threshold, integer)
         lo[which], hi[which] = seen_lo, seen_hi
         rest = np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold))
         if not integer:  # the relaxation's verdict is in: what is open is its exact interval
@@ -238,14 +196,9 @@ def attack(
         elif len(rest):  # the audit reports the attacker's exact interval
             solver = Solver(part)
             for i in rest:
-                hi[which[i]] = solver.optimum(int(local[i]), maximise=True, integer=True)
-                lo[which[i]] = solver.optimum(int(local[i]), maximise=False, integer=True)
+                hi[which[i]] = solver.optimum(int(i), maximise=True, integer=True)
+                lo[which[i]] = solver.optimum(int(i), maximise=False, integer=True)
                 exact[which[i]] = True
-    # Targets that were fixed (a secret cell cannot be, but guard) keep their own bounds.
-    if only_kinds is None:
-        lo[~in_part], hi[~in_part] = lower[targets[~in_part]], upper[targets[~in_part]]
-    else:
-        lo[~in_part], hi[~in_part] = np.nan, np.nan
     return AttackResult(targets, lo, hi, exact)
 
 
@@ -262,28 +215,23 @@ def blocking(
 
     A published count helps the attacker where it sits at a bound that suppressing it would
     lift: its upper bound (a secret count has none), or a lower bound above 0. Those with a
-    nonzero reduced cost at the optimum are the ones that bind. Each target is solved in its
-    own independent part of the system, which keeps the LPs small.
+    nonzero reduced cost (a base cell) or dual (a total's row) at the optimum are the ones that
+    bind. Each target is solved in its own independent part of the system, which keeps the LPs
+    small.
     """
     found: dict[int, Ints] = {int(r): np.zeros(0, dtype=np.int64) for r in targets}
-    wanted = set(found)
-    is_target = np.zeros(len(lower), dtype=bool)
-    is_target[targets] = True
-    for part in split_parts(rel, lower, upper, variable, wanted=is_target):
-        mine = [(j, int(r)) for j, r in enumerate(part.rows) if int(r) in wanted]
-        if not mine or part.a.shape[0] == 0:
-            continue
+    cut = split_parts(base_system(rel, lower, upper, variable), targets, lower, upper)
+    for part in cut.parts:
         solver = Solver(part)
-        cand = candidates[part.rows]
-        for j, row in mine:
-            binding_rows: set[int] = set()
+        for i, position in enumerate(part.targets.tolist()):
+            cells: set[int] = set()
             for maximise in (True, False):
-                values, duals = solver.limits(j, maximise=maximise)
-                at_upper = np.isfinite(part.upper) & (np.abs(values - part.upper) < TOL)
-                at_lower = (part.lower > 0) & (np.abs(values - part.lower) < TOL)
-                binding = cand & (at_upper | at_lower) & (np.abs(duals) > TOL)
-                binding_rows.update(part.rows[binding].tolist())
-            found[row] = np.array(sorted(binding_rows), dtype=np.int64)
+                cols, rows = solver.binding(i, maximise=maximise)
+                cells.update(part.cols[cols].tolist())
+                cells.update(c for c in part.row_cell[rows].tolist() if c >= 0)
+            binding = np.array(sorted(cells), dtype=np.int64)
+            binding = binding[candidates[binding]] if len(binding) else binding
+            found[int(targets[position])] = binding
     return found
 
 
