@@ -52,7 +52,7 @@ PROTECTION = (
     f"smaller dan {MIN_WIDTH}; en in geen relatie met een gepubliceerd totaal tellen de geheime "
     "delen op tot 1 t/m 4."
 )
-FEW = 12  # open cells left after which rounds stop and each is optimised on its own
+FEW = 2  # open cells left after which rounds stop and each is optimised on its own
 
 
 @dataclass(frozen=True)

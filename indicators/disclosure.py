@@ -33,7 +33,7 @@ import pandas as pd
 
 from geo.errors import InputError
 from indicators.audit import attack, blocking
-from indicators.intervals import ROUNDING, THRESHOLD, bounds, propagate, protected
+from indicators.intervals import ROUNDING, THRESHOLD, bounds, protected
 from indicators.relations import MONTH, QUARTER, YEAR, Relations, relations
 
 SHOWN = ""
@@ -147,11 +147,10 @@ def protect(
 ) -> Bools:
     """``suppress``, then repair whatever an attacker can still pin down.
 
-    After the relation rule, every primary cell's interval is propagated over all relations
-    (``indicators.intervals.propagate``: quick and sound, so a narrow result is surely narrow),
-    then attacked with the linear relaxation of ``indicators.audit.attack`` (what propagation
-    cannot see: several relations together, as group series make them). For each cell still
-    pinned down, the published counts that bind its interval in the linear programme
+    After the relation rule, every primary cell not yet shown safe is attacked with the linear
+    relaxation of ``indicators.audit.attack`` (all relations at once: a wijk's year split by
+    quarters and by buurten, a group across the hierarchy). For each cell still pinned down, the
+    published counts that bind its interval in the linear programme
     (``indicators.audit.blocking``) are candidates; the one with the smallest count is made
     secret, and the relation rule runs again. Repeats until no primary cell is narrowed. The
     integer attack (``wijkmonitor audit``) checks the result.
@@ -169,26 +168,13 @@ def protect(
         lower, upper = bounds(
             np.where(shown, rounded, np.nan), shown, rounding=rounding, threshold=threshold
         )
-        lo, hi = propagate(lower, upper, rel)
-        broken = np.flatnonzero(primary & ~protected(lo, hi, threshold=threshold))
-        if not len(broken):
-            targets = np.flatnonzero(primary & ~proven).astype(np.int64)
-            # Propagation reads one relation at a time; the linear programme reads them all
-            # together (a wijk's year split by quarters and by buurten at once, a group across
-            # the hierarchy). Its relaxation is quick enough for a whole cluster.
-            found = attack(
-                rel,
-                lower,
-                upper,
-                ~missing,
-                targets,
-                known=value,
-                threshold=threshold,
-                integer=False,
-            )
-            safe = protected(found.lo, found.hi, threshold=threshold)
-            proven[targets[safe]] = True
-            broken = targets[~safe]
+        targets = np.flatnonzero(primary & ~proven).astype(np.int64)
+        found = attack(
+            rel, lower, upper, ~missing, targets, known=value, threshold=threshold, integer=False
+        )
+        safe = protected(found.lo, found.hi, threshold=threshold)
+        proven[targets[safe]] = True
+        broken = targets[~safe]
         if not len(broken):
             return hidden
         candidates = shown & (value > 0)
