@@ -256,14 +256,18 @@ def _gather(values: Ints, index: Ints) -> Ints:
     return out
 
 
-def split_parts(system: System, targets: Ints, lower: Floats, upper: Floats) -> Cut:
+def split_parts(
+    system: System, targets: Ints, lower: Floats, upper: Floats, *, settle: bool = True
+) -> Cut:
     """The parts of ``system`` that hold a target cell; a target that is a total gets a row of its
     own (bounded by ``lower``/``upper`` of that cell), which ties the base cells beneath it.
 
-    A part whose rows and columns form a tree, with unit coefficients, is settled by interval
-    propagation: each row and column meets the rest of such a part in one place only, so every
-    value of a propagated interval extends to a solution (whole, where the bounds are), and
-    the propagated intervals are the exact ones of the linear and the integer programme.
+    With ``settle``, a part whose rows and columns form a tree, with unit coefficients, is
+    settled by interval propagation: each row and column meets the rest of such a part in one
+    place only, so every value of a propagated interval extends to a solution (whole, where the
+    bounds are), and the propagated intervals are the exact ones of the linear and the integer
+    programme. Without, every target's part is a linear programme (which ``blocking`` needs:
+    it reads the programme's duals).
     """
     col_of = np.full(len(system.expand.indptr) - 1, -1, dtype=np.int64)
     col_of[system.cols] = np.arange(len(system.cols))
@@ -293,7 +297,7 @@ def split_parts(system: System, targets: Ints, lower: Floats, upper: Floats) -> 
     odd = np.bincount(entry_label, weights=np.abs(a.data) != 1.0, minlength=n_parts)
     tree = (entries == size - 1) & (odd == 0)
     nested = _nested(a, entry_row, entry_label, n_parts) & ~tree
-    easy = tree | nested
+    easy = (tree | nested) if settle else np.zeros(n_parts, dtype=bool)
     settled = np.flatnonzero(easy[target_label])
     lo = np.zeros(len(settled))
     hi = np.zeros(len(settled))
@@ -705,7 +709,10 @@ class Relaxation:
 
     def __init__(self, part: Part) -> None:
         # Rounds change only costs and bounds: simplex from the last basis beats presolving anew.
-        self.h = _highs(part, presolve=False)
+        # Lifts and lowers each keep a model of their own, so that each starts from the basis of
+        # the last round like it (the other direction's basis is far from its optimum).
+        self.part = part
+        self.models: dict[str, Any] = {}
         self.m = part.a.shape[1]
         self.expressions = part.expressions
         self.is_col = part.t_col >= 0
@@ -718,10 +725,12 @@ class Relaxation:
         self.row_lo, self.row_up = row_lo[self.t_row].astype(float), row_up[self.t_row]
         self.t_const = part.t_const
 
-    def _solve(self, cost: Floats, cap: Floats) -> Floats | None:
+    def _solve(self, cost: Floats, cap: Floats, model: str) -> Floats | None:
         """Solve with ``cost`` over the columns and each target at most ``cap``; the targets'
         values, or None when HiGHS finds no optimum."""
-        h = self.h
+        if model not in self.models:
+            self.models[model] = _highs(self.part, presolve=False)
+        h = self.models[model]
         h.changeColsCost(self.m, np.arange(self.m, dtype=np.int32), cost)
         if len(self.t_col):
             h.changeColsBounds(
@@ -750,8 +759,8 @@ class Relaxation:
         only narrow the system, so a solution is one of the whole system; the true counts
         satisfy them (an open target's seen range holds its count and stays below its need),
         so the programme is never infeasible."""
-        return self._solve(self._cost(open_, -1.0), np.where(open_, need, np.inf))
+        return self._solve(self._cost(open_, -1.0), np.where(open_, need, np.inf), "lift")
 
     def lower(self, open_: Bools) -> Floats | None:
         """Minimise the sum of the open targets."""
-        return self._solve(self._cost(open_, 1.0), np.full(len(open_), np.inf))
+        return self._solve(self._cost(open_, 1.0), np.full(len(open_), np.inf), "lower")
