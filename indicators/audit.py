@@ -220,7 +220,8 @@ def blocking(
     small.
     """
     found: dict[int, Ints] = {int(r): np.zeros(0, dtype=np.int64) for r in targets}
-    cut = split_parts(base_system(rel, lower, upper, variable), targets, lower, upper)
+    system = base_system(rel, lower, upper, variable)
+    cut = split_parts(system, targets, lower, upper, settle=False)  # every part an LP
     for part in cut.parts:
         solver = Solver(part)
         for i, position in enumerate(part.targets.tolist()):

@@ -151,9 +151,10 @@ def protect(
     relaxation of ``indicators.audit.attack`` (all relations at once: a wijk's year split by
     quarters and by buurten, a group across the hierarchy). For each cell still pinned down, the
     published counts that bind its interval in the linear programme
-    (``indicators.audit.blocking``) are candidates; the one with the smallest count is made
-    secret, and the relation rule runs again. Repeats until no primary cell is narrowed. The
-    integer attack (``wijkmonitor audit``) checks the result.
+    (``indicators.audit.blocking``) are candidates; the one with the smallest nonzero count is
+    made secret (a published 0 only where nothing else binds), and the relation rule runs
+    again. Repeats until no primary cell is narrowed; a cell that cannot be repaired is an
+    error, never a publication. The integer attack (``wijkmonitor audit``) checks the result.
     """
     missing = np.isnan(teller)
     value = np.nan_to_num(teller)
@@ -187,10 +188,16 @@ def protect(
                 groups = rel.part_group[rel.part_row == row]
                 totals = rel.total_row[groups]
                 extra[totals[shown[totals]]] = True
-        if not extra.any():
-            return hidden
+        if not extra.any():  # only published zeros bind: they go
+            for rows in blocking(rel, lower, upper, ~missing, broken, shown).values():
+                if len(rows):
+                    extra[rows[np.argmin(rank[rows])]] = True
+        if not extra.any():  # pragma: no cover - a pinned cell always has a binding bound
+            raise RuntimeError("Geheimhouding: een cel blijft herleidbaar; dit is een fout.")
         hidden = suppress(teller, rel, rank, secret=hidden | extra, threshold=threshold)
-    return hidden
+    raise RuntimeError(  # pragma: no cover - guard
+        f"Geheimhouding: na {MAX_REPAIRS} herstelrondes nog herleidbare cellen; dit is een fout."
+    )
 
 
 def validated_keys(table: pd.DataFrame) -> pd.DataFrame:

@@ -204,6 +204,46 @@ def test_interval_propagation_repairs_what_one_relation_cannot_see() -> None:
     assert not broken["gebroken"].any() and sums_found == 0
 
 
+def test_groups_that_split_a_gemeente_do_not_give_away_their_difference() -> None:
+    # Found by the random audit: the intervention's groups (behandeld, ring, controle) cover the
+    # gemeente; with the gemeente and the ring published (7 and 5 both show as 5), behandeld +
+    # controle lie in [0, 2]. The cells pinned there sit in a tree of relations, settled by
+    # propagation in the attack; the repair must still find what binds them.
+    buurten = {
+        "BU00010000": 3.0,
+        "BU00010001": 0.0,
+        "BU00010008": 1.0,
+        "BU00010009": 1.0,
+        "BU00010100": 1.0,
+        "BU00010101": 1.0,
+        "BU00010102": 0.0,
+        "BU00010109": 0.0,
+    }
+    groups = {
+        "g:behandeld": ["BU00010101", "BU00010102", "BU00010109"],
+        "g:ring": ["BU00010000", "BU00010008", "BU00010100"],
+        "g:controle": ["BU00010001", "BU00010009"],
+    }
+    members = pd.concat(
+        [
+            memberships([*buurten, "WK000100", "WK000101"]),
+            pd.DataFrame(
+                [(g, b) for g, parts in groups.items() for b in parts], columns=["total", "part"]
+            ),
+        ],
+        ignore_index=True,
+    )
+    totals = {parent: 0.0 for parent in members["total"]}
+    for code, teller in buurten.items():
+        for total in members.loc[members["part"] == code, "total"]:
+            totals[total] += teller
+    totals["GM0001"] = sum(buurten.values())
+    rows = [(c, "2024-01", t) for c, t in {**buurten, **totals}.items()]
+    broken, sums_found = attack(make_table(rows), members)
+    assert len(broken) >= 4 and sums_found == 0
+    assert not broken["gebroken"].any(), broken[broken["gebroken"]]
+
+
 # The frame itself.
 
 
