@@ -34,7 +34,15 @@ import pandas as pd
 from geo.errors import InputError
 from indicators.audit import attack, blocking
 from indicators.intervals import ROUNDING, THRESHOLD, bounds, protected
-from indicators.relations import MONTH, QUARTER, YEAR, Relations, relations
+from indicators.relations import (
+    MONTH,
+    QUARTER,
+    YEAR,
+    Relations,
+    components,
+    relations,
+    restrict,
+)
 
 SHOWN = ""
 SECRET = "x"
@@ -164,34 +172,46 @@ def protect(
     # A repair only makes more cells secret, so the outsider knows less: a cell shown safe stays
     # safe (every solution that proved it is still one), and later rounds attack only the rest.
     proven = np.zeros(len(teller), dtype=bool)
+    component = components(rel, len(teller))
     for _ in range(MAX_REPAIRS):
         shown = ~hidden & ~missing
         lower, upper = bounds(
             np.where(shown, rounded, np.nan), shown, rounding=rounding, threshold=threshold
         )
         targets = np.flatnonzero(primary & ~proven).astype(np.int64)
+        # Only the components that hold a target: the rest of the table cannot move them.
+        rows = np.flatnonzero(np.isin(component, component[targets])).astype(np.int64)
+        sub = restrict(rel, rows)
+        local = np.searchsorted(rows, targets)
         found = attack(
-            rel, lower, upper, ~missing, targets, known=value, threshold=threshold, integer=False
+            sub,
+            lower[rows],
+            upper[rows],
+            ~missing[rows],
+            local,
+            known=value[rows],
+            threshold=threshold,
+            integer=False,
         )
         safe = protected(found.lo, found.hi, threshold=threshold)
         proven[targets[safe]] = True
-        broken = targets[~safe]
+        broken = local[~safe]
         if not len(broken):
             return hidden
-        candidates = shown & (value > 0)
-        blocked = blocking(rel, lower, upper, ~missing, broken.astype(np.int64), candidates)
+        shown_here = shown[rows]
+        args = (sub, lower[rows], upper[rows], ~missing[rows], broken)
         extra = np.zeros(len(teller), dtype=bool)
-        for row, rows in blocked.items():
-            if len(rows):
-                extra[rows[np.argmin(rank[rows])]] = True
+        for row, found_rows in blocking(*args, shown_here & (value[rows] > 0)).items():
+            if len(found_rows):
+                extra[rows[found_rows[np.argmin(rank[rows[found_rows]])]]] = True
             else:  # nothing published binds it in the LP: hide its relations' published totals
-                groups = rel.part_group[rel.part_row == row]
+                groups = rel.part_group[rel.part_row == rows[row]]
                 totals = rel.total_row[groups]
                 extra[totals[shown[totals]]] = True
         if not extra.any():  # only published zeros bind: they go
-            for rows in blocking(rel, lower, upper, ~missing, broken, shown).values():
-                if len(rows):
-                    extra[rows[np.argmin(rank[rows])]] = True
+            for found_rows in blocking(*args, shown_here).values():
+                if len(found_rows):
+                    extra[rows[found_rows[np.argmin(rank[rows[found_rows]])]]] = True
         if not extra.any():  # pragma: no cover - a pinned cell always has a binding bound
             raise RuntimeError("Geheimhouding: een cel blijft herleidbaar; dit is een fout.")
         hidden = suppress(teller, rel, rank, secret=hidden | extra, threshold=threshold)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
 
 Bools = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
@@ -216,62 +218,32 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
     return Relations(cat(groups), cat(parts), cat(totals), np.asarray(kinds, dtype=np.int64))
 
 
-def subset(rel: Relations, groups: Ints) -> tuple[Relations, Ints]:
-    """The relations ``groups`` on their own rows: (relations over local row numbers, the
-    global row of each local row)."""
-    groups = np.asarray(groups, dtype=np.int64)
+def components(rel: Relations, n_rows: int) -> Ints:
+    """A label per row: rows joined by a chain of relations share it. No relation reaches from
+    one component into another, so an attacker solves each on its own."""
+    edges = sparse.coo_matrix(
+        (np.ones(len(rel.part_row)), (rel.total_row[rel.part_group], rel.part_row)),
+        shape=(n_rows, n_rows),
+    )
+    _, labels = csgraph.connected_components(edges, directed=False)
+    out: Ints = np.asarray(labels, dtype=np.int64)
+    return out
+
+
+def restrict(rel: Relations, rows: Ints) -> Relations:
+    """The relations among ``rows`` (sorted, whole components: see ``components``), over local
+    row numbers (a row's position in ``rows``)."""
+    groups = np.flatnonzero(np.isin(rel.total_row, rows))
     new_id = np.full(rel.n_groups, -1, dtype=np.int64)
     new_id[groups] = np.arange(len(groups))
     keep = new_id[rel.part_group] >= 0
-    part_group, part_row = new_id[rel.part_group[keep]], rel.part_row[keep]
-    total_row = rel.total_row[groups]
-    rows = np.unique(np.concatenate([total_row, part_row]))
-    local = np.searchsorted(rows, np.concatenate([total_row, part_row]))
-    out = Relations(
-        part_group=part_group,
-        part_row=local[len(total_row) :].astype(np.int64),
-        total_row=local[: len(total_row)].astype(np.int64),
+    part_row = rel.part_row[keep]
+    local_parts = np.searchsorted(rows, part_row)
+    if len(part_row) and not np.array_equal(rows[np.minimum(local_parts, len(rows) - 1)], part_row):
+        raise ValueError("restrict: rows must hold whole components")
+    return Relations(
+        part_group=new_id[rel.part_group[keep]],
+        part_row=local_parts.astype(np.int64),
+        total_row=np.searchsorted(rows, rel.total_row[groups]).astype(np.int64),
         kind=rel.kind[groups],
     )
-    return out, rows.astype(np.int64)
-
-
-def blocks(rel: Relations, keys: pd.DataFrame) -> list[Ints]:
-    """The relations grouped into *blocks*: an area total in one calendar year with its parts,
-    and every time relation of those areas in that year (relation ids per block).
-
-    A block is a small two-dimensional table (an area's parts x the periods of a year); most of
-    what several relations together give away lies inside one block.
-    """
-    code = keys["code"].astype(str).to_numpy()
-    year = keys["periode"].astype(str).str[:4].to_numpy()
-    area = np.flatnonzero(np.isin(rel.kind, [AREA, GROUP]))
-    if not len(area):
-        return []
-    block_of_area, _ = pd.factorize(
-        pd.Series(code[rel.total_row[area]]) + "\x1f" + pd.Series(year[rel.total_row[area]])
-    )
-    # Which codes each block holds: its total and its parts.
-    edge_group = rel.part_group
-    is_area_part = np.isin(edge_group, area)
-    area_pos = np.full(rel.n_groups, -1, dtype=np.int64)
-    area_pos[area] = np.arange(len(area))
-    members = pd.DataFrame(
-        {
-            "block": np.concatenate(
-                [block_of_area, block_of_area[area_pos[edge_group[is_area_part]]]]
-            ),
-            "code": np.concatenate([code[rel.total_row[area]], code[rel.part_row[is_area_part]]]),
-            "year": np.concatenate([year[rel.total_row[area]], year[rel.part_row[is_area_part]]]),
-        }
-    ).drop_duplicates()
-    time = np.flatnonzero(~np.isin(rel.kind, [AREA, GROUP]))
-    timed = pd.DataFrame(
-        {"group": time, "code": code[rel.total_row[time]], "year": year[rel.total_row[time]]}
-    ).merge(members, on=["code", "year"])
-    per_block: dict[int, list[Ints]] = {}
-    for block_id, group in zip(block_of_area.tolist(), area.tolist(), strict=True):
-        per_block.setdefault(int(block_id), []).append(np.array([group], dtype=np.int64))
-    for key, rows in timed.groupby("block")["group"]:
-        per_block.setdefault(int(str(key)), []).append(rows.to_numpy(dtype=np.int64))
-    return [np.unique(np.concatenate(v)) for _, v in sorted(per_block.items())]
