@@ -709,10 +709,7 @@ class Relaxation:
 
     def __init__(self, part: Part) -> None:
         # Rounds change only costs and bounds: simplex from the last basis beats presolving anew.
-        # Lifts and lowers each keep a model of their own, so that each starts from the basis of
-        # the last round like it (the other direction's basis is far from its optimum).
-        self.part = part
-        self.models: dict[str, Any] = {}
+        self.h = _highs(part, presolve=False)
         self.m = part.a.shape[1]
         self.expressions = part.expressions
         self.is_col = part.t_col >= 0
@@ -725,12 +722,10 @@ class Relaxation:
         self.row_lo, self.row_up = row_lo[self.t_row].astype(float), row_up[self.t_row]
         self.t_const = part.t_const
 
-    def _solve(self, cost: Floats, cap: Floats, model: str) -> Floats | None:
+    def _solve(self, cost: Floats, cap: Floats) -> Floats | None:
         """Solve with ``cost`` over the columns and each target at most ``cap``; the targets'
         values, or None when HiGHS finds no optimum."""
-        if model not in self.models:
-            self.models[model] = _highs(self.part, presolve=False)
-        h = self.models[model]
+        h = self.h
         h.changeColsCost(self.m, np.arange(self.m, dtype=np.int32), cost)
         if len(self.t_col):
             h.changeColsBounds(
@@ -759,8 +754,15 @@ class Relaxation:
         only narrow the system, so a solution is one of the whole system; the true counts
         satisfy them (an open target's seen range holds its count and stays below its need),
         so the programme is never infeasible."""
-        return self._solve(self._cost(open_, -1.0), np.where(open_, need, np.inf), "lift")
+        return self._solve(self._cost(open_, -1.0), np.where(open_, need, np.inf))
 
     def lower(self, open_: Bools) -> Floats | None:
         """Minimise the sum of the open targets."""
-        return self._solve(self._cost(open_, 1.0), np.full(len(open_), np.inf), "lower")
+        return self._solve(self._cost(open_, 1.0), np.full(len(open_), np.inf))
+
+    def shift(self, up: Bools, down: Bools, need: Floats) -> Floats | None:
+        """Lift the ``up`` targets (each capped at its ``need``, as ``lift``) and lower the
+        ``down`` ones in one programme: a secret cell lifted and one lowered in the same relation
+        are one move, which two programmes would each refuse."""
+        cost = self._cost(up, -1.0) + self._cost(down, 1.0)
+        return self._solve(cost, np.where(up, need, np.inf))

@@ -71,8 +71,9 @@ def _prove(
     part: Part, seen_lo: Floats, seen_hi: Floats, threshold: float, integer: bool
 ) -> tuple[Floats, Floats]:
     """Widen the seen ranges of the part's targets with solutions of ``part`` (integer ones, or
-    any with ``integer=False``): alternately lift the unproven ones (maximise the sum of
-    min(value, need)) and lower them."""
+    any with ``integer=False``). Each round of the relaxation lifts the unproven targets that
+    need height (maximise the sum of min(value, need)) and lowers those that need only 0, in one
+    programme; the integer rounds alternately lift and lower them."""
     m = part.a.shape[1]
     idle = 0
     relaxation = None if integer else Relaxation(part)
@@ -85,11 +86,9 @@ def _prove(
         k = int(open_.sum())
         need_all = np.where(seen_lo <= 0, MIN_WIDTH, np.maximum(threshold, seen_lo + MIN_WIDTH))
         if relaxation is not None:
-            values = (
-                relaxation.lift(open_, need_all.astype(float))
-                if round_no % 2 == 0
-                else relaxation.lower(open_)
-            )
+            # A target whose seen range already reaches 3 needs only 0; the others need height.
+            down = open_ & (seen_lo >= 1) & (seen_hi >= MIN_WIDTH)
+            values = relaxation.shift(open_ & ~down, down, need_all.astype(float))
         else:
             chosen = sparse.csr_matrix(expressions[open_])
             if round_no % 2 == 0:
