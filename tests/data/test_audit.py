@@ -1,5 +1,6 @@
 """`wijkmonitor audit`: the LP attack passes on the demo and its region, finds a cell revealed by
-hand, and passes on random synthetic gemeenten with an intervention (hypothesis)."""
+hand, and passes on random synthetic gemeenten with an intervention and on random counts over
+the demo region (hypothesis)."""
 
 from __future__ import annotations
 
@@ -145,3 +146,72 @@ def test_audit_needs_one_scope(demo_url: str) -> None:
         cmd_audit(argparse.Namespace(regio="rpf-demo", gemeente=["GM0983"]), settings_)
     with pytest.raises(InputError, match="Onbekende regio"):
         cmd_audit(argparse.Namespace(regio="nergens", gemeente=None), settings_)
+
+
+# Random counts on the demo region: three gemeenten on two indelingen, the region's relation,
+# the demo's staged intervention and random new ones; a delivered noemer protected as a count.
+
+
+@pytest.fixture(scope="module")
+def region(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    path = tmp_path_factory.mktemp("regio") / "regio.db"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    indicator=st.sampled_from(["illegale_bewoning", "eigenaar_concentratie"]),
+    seed=st.integers(0, 2**31 - 1),
+    density=st.floats(0.02, 1.5),
+    zero=st.floats(0.0, 0.7),
+    extra=st.integers(0, 3),
+)
+@example(indicator="eigenaar_concentratie", seed=1, density=0.5, zero=0.2, extra=1)
+def test_random_counts_on_the_demo_region_pass(
+    region: Engine, indicator: str, seed: int, density: float, zero: float, extra: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    signals = store.load_signals(region, indicators=[indicator])
+    rate = density * rng.uniform(0.5, 8, size=len(signals))
+    counts = np.where(rng.random(len(signals)) < zero, 0, rng.poisson(rate))
+    signals["teller"] = counts.astype(float)
+    if signals["noemer"].notna().any():  # eigenaar_concentratie: the noemer is delivered too
+        signals["noemer"] = counts + rng.poisson(density * 3, size=len(signals))
+    areas = store.load_areas(region, levels=["buurt"])
+    extra_rows = []
+    for k in range(extra):
+        gemeente = ["GM0889", "GM0983", "GM1894"][int(rng.integers(0, 3))]
+        codes = sorted(areas.loc[areas["gemeentecode"] == gemeente, "code"])
+        chosen = sorted(rng.choice(codes, size=int(rng.integers(1, 5)), replace=False).tolist())
+        extra_rows.append(
+            {
+                "id": f"proef-{k}",
+                "naam": f"Proef {k}",
+                "soort": "controleavond",
+                "start": date(2021 + k, int(rng.integers(1, 13)), 1),
+                "eind": None,
+                "partners": ["gemeente"],
+                "buurtcodes": chosen,
+            }
+        )
+    with region.begin() as conn:
+        conn.execute(delete(db.signals).where(db.signals.c.indicator == indicator))
+        conn.execute(
+            delete(db.intervention_buurten).where(
+                db.intervention_buurten.c.intervention_id.like("proef-%")
+            )
+        )
+        conn.execute(delete(db.interventions).where(db.interventions.c.id.like("proef-%")))
+        store.save_signals(conn, signals, import_id=None)
+        if extra_rows:
+            store.save_interventions(conn, pd.DataFrame(extra_rows))
+    pub = open_publication(region, gemeenten=["GM0983"], indicators=[indicator])
+    assert set(pub.data.cluster.gemeenten) == {"GM0889", "GM0983", "GM1894"}
+    results = audit_indicator(pub, indicator)
+    assert len(results) == (2 if indicator == "eigenaar_concentratie" else 1)  # and its noemer
+    assert all(r.ok for r in results), results
