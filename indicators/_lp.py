@@ -233,7 +233,7 @@ class Part:
     t_col: Ints
     t_row: Ints
     t_const: Floats
-    expressions: Floats  # dense, targets x columns
+    expressions: sparse.csr_matrix  # targets x columns
 
 
 @dataclass(frozen=True)
@@ -439,11 +439,31 @@ def _cut_parts(
     cl, cu, cc = system.lower[order_c], system.upper[order_c], system.cols[order_c]
     by_part = np.argsort(target_label, kind="stable")
     starts_t = np.searchsorted(target_label[by_part], np.arange(n_parts + 1))
+    # Every target's expression over the permuted columns, in part order: a target that is a
+    # column is that column, one that is a total its row of the permuted matrix.
+    ordered_col = _gather(pos_c, t_col_global[by_part])
+    ordered_row = _gather(pos_r, t_row_global[by_part])
+    in_row = (ordered_col < 0) & (ordered_row >= 0)
+    row_start = np.zeros(len(by_part), dtype=np.int64)
+    length = (ordered_col >= 0).astype(np.int64)
+    row_start[in_row] = indptr[ordered_row[in_row]]
+    length[in_row] = indptr[ordered_row[in_row] + 1] - row_start[in_row]
+    entry = np.arange(int(length.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(length) - length, length
+    )
+    from_row = np.repeat(row_start, length) + entry
+    is_col_entry = np.repeat(ordered_col >= 0, length)
+    e_indices = np.repeat(ordered_col, length)
+    e_data = np.ones(len(e_indices))
+    e_indices[~is_col_entry] = indices[from_row[~is_col_entry]]
+    e_data[~is_col_entry] = data[from_row[~is_col_entry]]
+    e_indptr = np.concatenate([[0], np.cumsum(length)])
     out = []
     for k in np.unique(target_label[target_label >= 0]).tolist():
         if not wanted[k]:
             continue
-        mine = by_part[starts_t[k] : starts_t[k + 1]]
+        t0, t1 = int(starts_t[k]), int(starts_t[k + 1])
+        mine = by_part[t0:t1]
         r0, r1 = int(starts_r[k]), int(starts_r[k + 1])
         c0, c1 = int(starts_c[k]), int(starts_c[k + 1])
         a0, a1 = int(indptr[r0]), int(indptr[r1])
@@ -452,12 +472,11 @@ def _cut_parts(
         )
         t_col = np.where(t_col_global[mine] >= 0, _gather(pos_c, t_col_global[mine]) - c0, -1)
         t_row = np.where(t_row_global[mine] >= 0, _gather(pos_r, t_row_global[mine]) - r0, -1)
-        expressions = np.zeros((len(mine), c1 - c0))
-        is_col = np.flatnonzero(t_col >= 0)
-        expressions[is_col, t_col[is_col]] = 1.0
-        for i in np.flatnonzero(t_col < 0).tolist():
-            e0, e1 = int(indptr[r0 + t_row[i]]), int(indptr[r0 + t_row[i] + 1])
-            expressions[i, indices[e0:e1] - c0] = data[e0:e1]
+        p0, p1 = int(e_indptr[t0]), int(e_indptr[t1])
+        expressions = sparse.csr_matrix(
+            (e_data[p0:p1], e_indices[p0:p1] - c0, e_indptr[t0 : t1 + 1] - p0),
+            shape=(t1 - t0, c1 - c0),
+        )
         out.append(
             Part(
                 block,
@@ -642,10 +661,14 @@ class Solver:
         self.expressions = part.expressions
         self.m = part.a.shape[1]
 
+    def _cost(self, i: int) -> Floats:
+        cost: Floats = self.expressions[i].toarray().ravel()
+        return cost
+
     def _lp(self, i: int, *, maximise: bool) -> float:
         """Solve the LP for target ``i``; its optimum (inf when unbounded)."""
         h = self.h
-        cost = self.expressions[i]
+        cost = self._cost(i)
         h.changeColsCost(self.m, np.arange(self.m, dtype=np.int32), cost)
         sense = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
         h.changeObjectiveSense(sense)
@@ -670,7 +693,7 @@ class Solver:
         x = np.asarray(self.h.getSolution().col_value)
         if np.all(np.abs(x - np.round(x)) < TOL):
             return float(round(value))
-        c = self.expressions[i] * (-1.0 if maximise else 1.0)
+        c = self._cost(i) * (-1.0 if maximise else 1.0)
         p = self.part
         result = milp(
             c,
@@ -712,6 +735,7 @@ class Relaxation:
         self.h = _highs(part, presolve=False)
         self.m = part.a.shape[1]
         self.expressions = part.expressions
+        self.by_column = part.expressions.T.tocsr()
         self.is_col = part.t_col >= 0
         self.t_col = part.t_col[self.is_col].astype(np.int32)
         self.t_row = part.t_row[~self.is_col].astype(np.int32)
@@ -745,7 +769,7 @@ class Relaxation:
         return values
 
     def _cost(self, chosen: Bools, sign: float) -> Floats:
-        cost: Floats = sign * self.expressions[chosen].sum(axis=0)
+        cost: Floats = sign * (self.by_column @ chosen.astype(float))
         return cost
 
     def lift(self, open_: Bools, need: Floats) -> Floats | None:

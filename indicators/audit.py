@@ -43,6 +43,7 @@ from indicators._lp import (
     integer_solution,
     split_parts,
 )
+from indicators._moves import rectangle_ranges
 from indicators.intervals import MIN_WIDTH, ROUNDING, THRESHOLD, bounds, protected
 from indicators.relations import Relations
 
@@ -169,24 +170,28 @@ def attack(
 
     Notes
     -----
-    The system is written over the base cells (``indicators._lp.base_system``) and split into
-    independent parts. A part that is a tree is settled by interval propagation, which is exact
-    there. In the others, every integer solution gives a value each target can take; the range
-    of the values seen is inside the attacker's interval. Rounds that lift the unproven targets
-    and lower them (``_prove``) show most targets wide at once; the rest are optimised one by
-    one (LP with HiGHS, warm-started; the integer programme where the LP's vertex is
-    fractional), which gives the attacker's exact interval.
+    The system is written over the base cells (``indicators._lp.base_system``). Every integer
+    solution gives a value each target can take; the range of the values seen is inside the
+    attacker's interval. Rectangle moves from the true counts (``indicators._moves``) show many
+    targets wide without a solver; the others are cut into independent parts of the system (only
+    the parts that hold one are built). A part that is a tree is settled by interval
+    propagation, which is exact there. In the others, rounds that lift the unproven targets and
+    lower them (``_prove``) show most targets wide at once; the rest are optimised one by one
+    (LP with HiGHS, warm-started; the integer programme where the LP's vertex is fractional),
+    which gives the attacker's exact interval.
     """
     if not (variable[targets]).all():
         raise ValueError("Een aangevallen cel is niet geleverd.")
-    lo = known[targets].astype(float).copy()
-    hi = lo.copy()
+    system = base_system(rel, lower, upper, variable)
+    # Rectangle moves show many targets wide without a solver; only the rest are cut into parts.
+    lo, hi = rectangle_ranges(system, rel, known, targets)
     exact = np.zeros(len(targets), dtype=bool)
-    cut = split_parts(base_system(rel, lower, upper, variable), targets, lower, upper)
-    lo[cut.settled], hi[cut.settled] = cut.lo, cut.hi
-    exact[cut.settled] = True
+    open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold))
+    cut = split_parts(system, targets[open_], lower, upper)
+    lo[open_[cut.settled]], hi[open_[cut.settled]] = cut.lo, cut.hi
+    exact[open_[cut.settled]] = True
     for part in cut.parts:
-        which = part.targets
+        which = open_[part.targets]
         seen_lo, seen_hi = _prove(part, lo[which], hi[which], threshold, integer)
         lo[which], hi[which] = seen_lo, seen_hi
         rest = np.flatnonzero(~protected(seen_lo, seen_hi, threshold=threshold))

@@ -421,3 +421,66 @@ def test_the_attack_over_base_cells_equals_a_programme_over_every_cell(
             else:  # values proven reachable, already wide enough
                 assert found.lo[k] >= ref_lo and found.hi[k] <= ref_hi, j
                 assert protected(found.lo[k : k + 1], found.hi[k : k + 1])[0]
+
+
+# Rectangle moves: widths proven without a solver, each a solution of everything published.
+
+
+def _moves_and_knowledge(out: pd.DataFrame, published: np.ndarray, members: pd.DataFrame) -> tuple:
+    from indicators._lp import base_system
+    from indicators._moves import rectangle_ranges
+    from indicators.intervals import bounds
+
+    raw = out["teller"].to_numpy(dtype=float)
+    variable = ~np.isnan(raw)
+    shown = ~np.isnan(published)
+    rel = relations(validated_keys(out), members, ~variable)
+    lower, upper = bounds(published, shown)
+    targets = np.flatnonzero(variable & ~shown).astype(np.int64)
+    system = base_system(rel, lower, upper, variable)
+    lo, hi = rectangle_ranges(system, rel, np.nan_to_num(raw), targets)
+    return rel, lower, upper, variable, targets, lo, hi
+
+
+def test_a_rectangle_in_a_wijk_quarter_moves_a_secret_count_both_ways() -> None:
+    # Two buurten, the three months of a quarter: months 2, 2, 2 and 3, 3, 3. Published: the
+    # wijk's months (5 each) and quarter (15), the buurten's quarters (6 -> 5, 9 -> 10).
+    months = ["2024-01", "2024-02", "2024-03"]
+    rows = [("WK000101", m, 5.0) for m in months] + [("WK000101", "2024-Q1", 15.0)]
+    for code, count in (("BU00010101", 2.0), ("BU00010102", 3.0)):
+        rows += [(code, m, count) for m in months] + [(code, "2024-Q1", 3 * count)]
+    out = make_table(rows)
+    publish = {("WK000101", m): 5.0 for m in months}
+    publish |= {("WK000101", "2024-Q1"): 15.0}
+    publish |= {("BU00010101", "2024-Q1"): 5.0, ("BU00010102", "2024-Q1"): 10.0}
+    published = np.array(
+        [publish.get((c, p), math.nan) for c, p in zip(out["code"], out["periode"], strict=True)]
+    )
+    members = memberships(out["code"])
+    rel, lower, upper, variable, targets, lo, hi = _moves_and_knowledge(out, published, members)
+    # (BU..01, 2024-01) = 2: up by 2 (taking 2 from its neighbours in month and buurt, the
+    # opposite corner gets 2) and down to 0 (the opposite corner gives 2).
+    row = int(np.flatnonzero((out["code"] == "BU00010101") & (out["periode"] == "2024-01"))[0])
+    first = int(np.flatnonzero(targets == row)[0])
+    assert (lo[first], hi[first]) == (0.0, 4.0)
+    for k, j in enumerate(targets.tolist()):
+        ref_lo, ref_hi = _reference(rel, lower, upper, variable, j)
+        assert ref_lo <= lo[k] and hi[k] <= ref_hi, j
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(gemeenten())
+def test_rectangle_moves_reach_only_values_an_attacker_allows(table: pd.DataFrame) -> None:
+    """Every value a move gives a secret cell is one it can take: inside the attacker's
+    integer interval from the plain programme over every cell."""
+    members = memberships(table["code"])
+    out = disclose(table, members)
+    published = out["teller_publ"].to_numpy(dtype=float)
+    rel, lower, upper, variable, targets, lo, hi = _moves_and_knowledge(out, published, members)
+    raw = np.nan_to_num(out["teller"].to_numpy(dtype=float))
+    assert (lo <= raw[targets]).all() and (hi >= raw[targets]).all()
+    for k, j in enumerate(targets.tolist()):
+        if lo[k] == hi[k]:
+            continue
+        ref_lo, ref_hi = _reference(rel, lower, upper, variable, j)
+        assert ref_lo <= lo[k] and hi[k] <= ref_hi, j
