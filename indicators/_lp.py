@@ -637,18 +637,25 @@ def _highs(part: Part, *, presolve: bool) -> Any:
     h = silent_highs()
     if not presolve:
         h.setOptionValue("presolve", "off")
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-    lp.col_cost_ = np.zeros(a.shape[1])
-    lp.col_lower_ = part.lower.astype(float)
-    lp.col_upper_ = np.where(np.isfinite(part.upper), part.upper, _INF).astype(float)
-    lp.row_lower_ = np.where(np.isfinite(part.row_lo), part.row_lo, -_INF).astype(float)
-    lp.row_upper_ = np.where(np.isfinite(part.row_up), part.row_up, _INF).astype(float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    h.passModel(lp)
+    n_rows, n_cols = a.shape
+    # The arrays straight into HiGHS (no HighsLp in between: a third of a model's cost here).
+    h.passModel(
+        n_cols,
+        n_rows,
+        a.nnz,
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        np.zeros(n_cols),
+        part.lower.astype(float),
+        np.where(np.isfinite(part.upper), part.upper, _INF).astype(float),
+        np.where(np.isfinite(part.row_lo), part.row_lo, -_INF).astype(float),
+        np.where(np.isfinite(part.row_up), part.row_up, _INF).astype(float),
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(float),
+        np.zeros(n_cols, dtype=np.int32),
+    )
     return h
 
 
