@@ -13,7 +13,8 @@ whole step up to it are integer solutions, so the values they give a target are 
 target can take, for the integer audit as for the relaxation.
 
 ``indicators.audit.attack`` starts from these ranges: a target they already show wide enough
-needs no linear programme, and a part of the system left with no such target is never built.
+needs no linear programme; only the targets left open are cut into parts, and a part that holds
+none of them is never built.
 
 Pure: arrays in, arrays out; no database.
 """
