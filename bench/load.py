@@ -32,6 +32,7 @@ import asyncio
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -280,6 +281,8 @@ def main() -> None:
     parser.add_argument("--users", default="1,10,30")
     parser.add_argument("--replicas", type=int, choices=(1, 2), default=1)
     args = parser.parse_args()
+    if args.replicas == 2 and shutil.which("haproxy") is None:
+        parser.error("--replicas 2 needs haproxy in front of them: apt-get install haproxy")
     levels = [int(n) for n in args.users.split(",")]
     users = add_users(args.db, max(levels))
     folder = Path(tempfile.mkdtemp(prefix="wijkmonitor-load-"))

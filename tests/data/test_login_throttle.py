@@ -134,7 +134,7 @@ def test_a_meeting_logs_in_at_once_from_one_address(db_url: str) -> None:
 def test_no_more_passwords_are_checked_at_once_than_there_are_cores(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each check takes 64 MiB: thirty at once took 2 GB. The real argon2 runs; the hasher
+    """More checks at once than cores only makes each slower. The real argon2 runs; the hasher
     only notes how many checks overlap."""
     import os
     import threading
@@ -165,4 +165,40 @@ def test_no_more_passwords_are_checked_at_once_than_there_are_cores(
     outcomes = _burst(engine, [(f"lid-{i}", PASSWORD, f"192.0.2.{i}") for i in range(8)])
     assert all(o.user is not None for o in outcomes)
     assert 1 <= state["most"] <= (os.cpu_count() or 1)
+    engine.dispose()
+
+
+def test_hashes_use_owasp_parameters_and_older_ones_still_log_in(db_url: str) -> None:
+    """New hashes: argon2id, 19 MiB, 2 passes, 1 lane. A hash with argon2-cffi's former default
+    (64 MiB, 3 passes, 4 lanes) still logs in; setting the same password again re-hashes it."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import select, update
+
+    engine = db.make_engine(db_url)
+    with engine.begin() as conn:
+        add_user(conn, "nieuw", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+        add_user(conn, "oud", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+        old = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash(PASSWORD)
+        conn.execute(update(db.users).where(db.users.c.naam == "oud").values(wachtwoord_hash=old))
+
+    def stored(naam: str) -> str:
+        with engine.connect() as conn:
+            return str(
+                conn.execute(
+                    select(db.users.c.wachtwoord_hash).where(db.users.c.naam == naam)
+                ).scalar_one()
+            )
+
+    assert stored("nieuw").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert _try(engine, "oud", PASSWORD, "10.0.0.1").user is not None
+    assert stored("oud") == old  # logging in does not rewrite the hash
+    kept = stored("nieuw")
+    with engine.begin() as conn:
+        add_user(
+            conn, "nieuw", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983", "GM0889"]
+        )
+        add_user(conn, "oud", rol="wethouder", wachtwoord=PASSWORD, gemeenten=["GM0983"])
+    assert stored("nieuw") == kept  # same password, same parameters: sessions keep running
+    assert stored("oud").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert _try(engine, "oud", PASSWORD, "10.0.0.1").user is not None
     engine.dispose()
