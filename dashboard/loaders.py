@@ -13,7 +13,9 @@ another replica: each fills its own from the database.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -33,9 +35,13 @@ from geo.neighbours import neighbour_lists
 from geo.simplify import MapLayer, map_coverage, simplify_coverage
 from geo.simplify import map_layer as geo_map_layer
 from indicators import catalogue, views
+from indicators.composite import profile_rows
 from indicators.effects import EffectResult
 from indicators.hotspots import hotspots
 from indicators.rates import latest_deliveries
+from indicators.trends import disclosed_interval
+
+T = TypeVar("T")
 
 
 def settings() -> Settings:
@@ -172,11 +178,28 @@ def rebase_note(url: str, gemeente: str) -> str:
     return publication(url, (gemeente,)).note(gemeente)
 
 
+def kept(key: tuple[object, ...], make: Callable[[], T]) -> T:
+    """A value made from published rows, kept in the budget beside them until the data changes.
+
+    ``key``: a name, the database URL, then everything the value depends on. Selecting from a
+    published table costs 10-50 ms (text columns), a Plotly figure 30-50 ms; a page asks for
+    the same ones on every run, and at 30 visitors those runs were most of the server's CPU
+    (bench/load.py). Never change the value returned: every session shares it.
+    """
+    url = str(key[1])
+    found = _memory().get_or_make((*key, data_version(url)), lambda: (make(),))
+    return found[0]
+
+
 def disclosed(url: str, gemeente: str, indicator: str, granularity: str) -> pd.DataFrame:
     """One period length of ``published`` for one gemeente: its buurten, wijken and itself."""
-    table = published(url, (gemeente,), indicator)
-    keep = (table["granulariteit"] == granularity) & (table["level"] != "groep")
-    return table[keep]
+
+    def make() -> pd.DataFrame:
+        table = published(url, (gemeente,), indicator)
+        keep = (table["granulariteit"] == granularity) & (table["level"] != "groep")
+        return table[keep]
+
+    return kept(("disclosed", url, gemeente, indicator, granularity), make)
 
 
 def map_rows(
@@ -192,6 +215,22 @@ def map_rows(
 ) -> pd.DataFrame:
     """The rows of a gemeente map (``indicators.views.map_rows``) for every ``level`` area; with
     ``effort`` the inspection effort beside a hit indicator in the tooltip."""
+    key = ("map_rows", url, gemeente, jaar, indicator, granularity, periode, level, effort)
+    return kept(
+        key, lambda: _map_rows(url, gemeente, jaar, indicator, granularity, periode, level, effort)
+    )
+
+
+def _map_rows(
+    url: str,
+    gemeente: str,
+    jaar: int,
+    indicator: str,
+    granularity: str,
+    periode: str,
+    level: str,
+    effort: bool,
+) -> pd.DataFrame:
     table = disclosed(url, gemeente, indicator, granularity)
     effort_table = effort_rate = None
     if effort and catalogue.get(indicator).hit:
@@ -215,6 +254,10 @@ def map_rows(
 def key_figures(url: str, gemeente: str) -> tuple[str, str, pd.DataFrame] | None:
     """The gemeente's key figures (``indicators.views.KEY_INDICATORS``) in its latest year
     beside the year before: (year, year before, figures); None with fewer than two years."""
+    return kept(("key_figures", url, gemeente), lambda: _key_figures(url, gemeente))
+
+
+def _key_figures(url: str, gemeente: str) -> tuple[str, str, pd.DataFrame] | None:
     tables = {c: disclosed(url, gemeente, c, "jaar") for c in views.KEY_INDICATORS}
     years = views.periods_with_data(tables[catalogue.ILLEGALE_BEWONING])
     if len(years) < 2:
@@ -232,9 +275,101 @@ def effort_lines(
     url: str, gemeente: str, granularity: str, areas: list[tuple[str, str]]
 ) -> tuple[list[tuple[str, pd.DataFrame]], list[tuple[str, pd.DataFrame]]]:
     """Per (name, code) of ``areas`` the chart line of ``controles`` and of hits per controle."""
-    effort = disclosed(url, gemeente, catalogue.CONTROLES, granularity)
-    per_controle = disclosed(url, gemeente, catalogue.ILLEGALE_BEWONING_PER_CONTROLE, granularity)
-    return views.area_lines(effort, areas), views.area_lines(per_controle, areas)
+
+    def make() -> tuple[list[tuple[str, pd.DataFrame]], list[tuple[str, pd.DataFrame]]]:
+        effort = disclosed(url, gemeente, catalogue.CONTROLES, granularity)
+        per_controle = disclosed(
+            url, gemeente, catalogue.ILLEGALE_BEWONING_PER_CONTROLE, granularity
+        )
+        return views.area_lines(effort, areas), views.area_lines(per_controle, areas)
+
+    return kept(("effort_lines", url, gemeente, granularity, tuple(areas)), make)
+
+
+def trend(
+    url: str, gemeente: str, indicator: str, granularity: str, areas: tuple[tuple[str, str], ...]
+) -> tuple[list[tuple[str, pd.DataFrame]], pd.DataFrame]:
+    """The trend chart's lines, per (name, code) of ``areas`` (the first with the interval of
+    its rate), and the table under the chart."""
+
+    def make() -> tuple[list[tuple[str, pd.DataFrame]], pd.DataFrame]:
+        table = disclosed(url, gemeente, indicator, granularity)
+        schaal = catalogue.get(indicator).schaal
+        lines = [
+            (
+                name,
+                disclosed_interval(views.series(table, code), schaal=schaal)
+                if i == 0
+                else views.series(table, code),
+            )
+            for i, (name, code) in enumerate(areas)
+        ]
+        return lines, views.series_table(lines)
+
+    return kept(("trend", url, gemeente, indicator, granularity, areas), make)
+
+
+def profile_years(url: str, gemeente: str) -> list[str]:
+    """The years with data of the sporen overview (those of illegale bewoning)."""
+    return kept(
+        ("profile_years", url, gemeente),
+        lambda: views.periods_with_data(
+            disclosed(url, gemeente, catalogue.ILLEGALE_BEWONING, "jaar")
+        ),
+    )
+
+
+def profile(url: str, gemeente: str, code: str, jaar: str) -> pd.DataFrame:
+    """The sporen overview of ``code`` against its gemeente in ``jaar`` (``profile_rows``)."""
+    return kept(
+        ("profile", url, gemeente, code, jaar),
+        lambda: profile_rows(
+            year_tables(url, gemeente), code=code, gemeente=gemeente, periode=jaar
+        ),
+    )
+
+
+def region_table(
+    url: str, regio: str, members: tuple[str, ...], indicator: str, granularity: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """A region's published rows of one period length, and the periods with data."""
+
+    def make() -> tuple[pd.DataFrame, list[str]]:
+        table = region_rows(url, regio, members, indicator)
+        table = table[table["granulariteit"] == granularity]
+        return table, views.periods_with_data(table)
+
+    return kept(("region_table", url, regio, members, indicator, granularity), make)
+
+
+def region_view(
+    url: str,
+    regio: str,
+    indelingen: tuple[tuple[str, int], ...],
+    indicator: str,
+    granularity: str,
+    periode: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Regio page in one period: its table (one row per gemeente) and its map's rows."""
+
+    def make() -> tuple[pd.DataFrame, pd.DataFrame]:
+        members = tuple(g for g, _ in indelingen)
+        table, _ = region_table(url, regio, members, indicator, granularity)
+        names = gemeenten(url).set_index("code")["name"]
+        rows = views.region_rows(
+            table,
+            list(members),
+            {str(k): str(v) for k, v in names.items()},
+            dict(indelingen),
+            periode=periode,
+        )
+        buurten = table.loc[table["level"] == "buurt", ["code"]].drop_duplicates()
+        values = views.map_frame(
+            table, area_names(url, tuple(sorted(indelingen))), indicator=indicator, periode=periode
+        )
+        return rows, views.map_rows(buurten, values)
+
+    return kept(("region_view", url, regio, indelingen, indicator, granularity, periode), make)
 
 
 def year_tables(url: str, gemeente: str) -> dict[str, pd.DataFrame]:

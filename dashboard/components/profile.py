@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.components.charts import PLOTLY_CONFIG, trend_chart
@@ -12,25 +15,41 @@ from indicators.views import series_table
 Lines = list[tuple[str, pd.DataFrame]]
 
 
-def effort_panel(effort_lines: Lines, rate_lines: Lines, *, markers: list[tuple[str, str]]) -> None:
+@dataclass(frozen=True)
+class EffortView:
+    """The effort panel, made once per selection (``effort_view``) and shown by every session."""
+
+    effort: go.Figure
+    rate: go.Figure
+    table: pd.DataFrame
+
+
+def effort_view(
+    effort_lines: Lines, rate_lines: Lines, *, markers: list[tuple[str, str]]
+) -> EffortView:
+    """Controles and hits per controle as two charts and one table."""
+    both = [(f"Controles per 1.000 woningen: {n}", f) for n, f in effort_lines]
+    both += [(f"Per 100 controles: {n}", f) for n, f in rate_lines]
+    return EffortView(
+        effort=trend_chart(
+            effort_lines, eenheid="controles per 1.000 woningen", markers=markers, height=300
+        ),
+        rate=trend_chart(
+            rate_lines, eenheid="illegale bewoning per 100 controles", markers=markers, height=300
+        ),
+        table=series_table(both),
+    )
+
+
+def effort_panel(view: EffortView) -> None:
     """Controles and hits per controle side by side, and both as a table."""
     st.subheader("Inzet: controles en treffers per controle")
     left, right = st.columns(2)
-    for column, lines, eenheid, key in (
-        (left, effort_lines, "controles per 1.000 woningen", "inzet"),
-        (right, rate_lines, "illegale bewoning per 100 controles", "per_controle"),
-    ):
+    for column, figure, key in ((left, view.effort, "inzet"), (right, view.rate, "per_controle")):
         with column:
-            st.plotly_chart(
-                trend_chart(lines, eenheid=eenheid, markers=markers, height=300),
-                width="stretch",
-                key=key,
-                config=PLOTLY_CONFIG,
-            )
+            st.plotly_chart(figure, width="stretch", key=key, config=PLOTLY_CONFIG)
     with st.expander("Tabel bij de grafieken"):  # the charts' content as text (WCAG 1.1.1)
-        both = [(f"Controles per 1.000 woningen: {n}", f) for n, f in effort_lines]
-        both += [(f"Per 100 controles: {n}", f) for n, f in rate_lines]
-        st.dataframe(series_table(both), hide_index=True, width="stretch")
+        st.dataframe(view.table, hide_index=True, width="stretch")
 
 
 def sporen_tables(rows: pd.DataFrame, *, jaar: str, gemeente_naam: str) -> None:

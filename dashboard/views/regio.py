@@ -11,7 +11,6 @@ from dashboard.components.tables import download_buttons
 from data.regions import load_regions
 from indicators import catalogue
 from indicators.periods import label
-from indicators.views import map_frame, map_rows, periods_with_data, region_rows
 
 
 def render() -> None:
@@ -32,18 +31,20 @@ def render() -> None:
     gemeenten = loaders.gemeenten(selection.url).set_index("code")
     members = [g for g in members if g in gemeenten.index and (user.beheert or g in user.gemeenten)]
     st.title(names[region])
-    indelingen = {g: int(gemeenten.loc[g, "indeling_jaar"]) for g in members}
-    table = loaders.region_rows(selection.url, region, tuple(members), selection.indicator)
-    table = table[table["granulariteit"] == selection.granularity]
-    periods = periods_with_data(table)
+    indelingen = tuple((g, int(gemeenten.loc[g, "indeling_jaar"])) for g in members)
+    where = (selection.url, region)
+    _, periods = loaders.region_table(
+        *where, tuple(members), selection.indicator, selection.granularity
+    )
     if not periods:
         st.info(f"Voor {card.naam} is in deze regio nog niets geleverd.")
         return
     periode = st.select_slider(
         "Periode", options=periods, value=periods[-1], format_func=label, key="periode_regio"
     )
-    names_by_code = {str(k): str(v) for k, v in gemeenten["name"].items()}
-    rows = region_rows(table, members, names_by_code, indelingen, periode=periode)
+    rows, shown = loaders.region_view(
+        *where, indelingen, selection.indicator, selection.granularity, periode
+    )
     st.subheader(f"{card.naam} ({card.eenheid}), {label(periode)}")
     left, right = st.columns([3, 2])
     with right:
@@ -68,12 +69,7 @@ def render() -> None:
             "verschillende jaren zijn niet één op één vergelijkbaar."
         )
     with left:
-        buurten = table.loc[table["level"] == "buurt", ["code"]].drop_duplicates()
-        members_jaar = tuple(sorted(indelingen.items()))
-        area_names = loaders.area_names(selection.url, members_jaar)
-        values = map_frame(table, area_names, indicator=selection.indicator, periode=periode)
-        shown = map_rows(buurten, values)
-        layer = loaders.map_layer(selection.url, members_jaar)
+        layer = loaders.map_layer(selection.url, tuple(sorted(indelingen)))
         fmap = choropleth(
             layer,
             shown,

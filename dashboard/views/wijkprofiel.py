@@ -8,13 +8,10 @@ import streamlit as st
 from dashboard import auth, context, loaders
 from dashboard.briefing import DEFAULT_INDICATORS
 from dashboard.components.charts import PLOTLY_CONFIG, trend_chart
-from dashboard.components.profile import effort_panel, sporen_tables
+from dashboard.components.profile import effort_panel, effort_view, sporen_tables
 from dashboard.components.tables import download_buttons
 from indicators import catalogue
-from indicators.composite import profile_rows
 from indicators.register import start_markers
-from indicators.trends import disclosed_interval
-from indicators.views import periods_with_data, series, series_table
 
 
 def render() -> None:
@@ -36,18 +33,18 @@ def render() -> None:
     )
     st.title(names[code])
     args = (selection.url, selection.gemeente)
-    table = loaders.disclosed(*args, selection.indicator, selection.granularity)
     buurten = areas.loc[(areas["code"] == code) | (areas["parent_code"] == code), "code"]
     markers = start_markers(loaders.interventions(selection.url), buurten)
     st.subheader(f"{card.naam} ({card.eenheid})")
-    lines = [
-        (names[code], disclosed_interval(series(table, code), schaal=card.schaal)),
-        (selection.gemeente_naam, series(table, selection.gemeente)),
-    ]
-    figure = trend_chart(lines, eenheid=card.eenheid, markers=markers)
+    both_areas = ((names[code], code), (selection.gemeente_naam, selection.gemeente))
+    where = (*args, selection.indicator, selection.granularity, both_areas)
+    lines, data = loaders.trend(*where)
+    figure = loaders.kept(
+        ("trendgrafiek", *where, tuple(markers)),
+        lambda: trend_chart(lines, eenheid=card.eenheid, markers=markers),
+    )
     st.plotly_chart(figure, width="stretch", key="trend", config=PLOTLY_CONFIG)
     with st.expander("Tabel bij de grafiek"):
-        data = series_table(lines)
         st.dataframe(data, hide_index=True, width="stretch")
         download_buttons(
             data, name=f"wijkmonitor-{code}-{selection.indicator}", key="download_trend"
@@ -57,9 +54,14 @@ def render() -> None:
         "Gebieden die gekozen zijn omdat het er slecht ging, verbeteren vaak ook vanzelf."
     )
     if card.hit:
-        both_areas = [(names[code], code), (selection.gemeente_naam, selection.gemeente)]
-        effort_lines, rate_lines = loaders.effort_lines(*args, selection.granularity, both_areas)
-        effort_panel(effort_lines, rate_lines, markers=markers)
+        effort_lines, rate_lines = loaders.effort_lines(
+            *args, selection.granularity, list(both_areas)
+        )
+        view = loaders.kept(
+            ("inzetgrafieken", *args, selection.granularity, both_areas, tuple(markers)),
+            lambda: effort_view(effort_lines, rate_lines, markers=markers),
+        )
+        effort_panel(view)
     _sporen(selection, code)
     _briefing(selection, code, areas)
 
@@ -88,12 +90,11 @@ def _briefing(selection: context.Selection, code: str, areas: pd.DataFrame) -> N
 
 def _sporen(selection: context.Selection, code: str) -> None:
     """The three sporen at a glance: every indicator, the area against the gemeente, last year."""
-    tables = loaders.year_tables(selection.url, selection.gemeente)
-    years = periods_with_data(tables[catalogue.ILLEGALE_BEWONING])
+    years = loaders.profile_years(selection.url, selection.gemeente)
     if not years:
         return
     jaar = st.selectbox("Jaar voor het overzicht", years[::-1], key="sporen_jaar")
-    rows = profile_rows(tables, code=code, gemeente=selection.gemeente, periode=jaar)
+    rows = loaders.profile(selection.url, selection.gemeente, code, jaar)
     sporen_tables(rows, jaar=jaar, gemeente_naam=selection.gemeente_naam)
 
 

@@ -25,6 +25,18 @@ def test_frames_are_sized_with_their_text() -> None:
     assert size_of((frame, frame)) >= 2 * size_of(frame)
 
 
+def test_a_chart_kept_beside_the_tables_is_sized_by_what_it_holds() -> None:
+    """The dashboard keeps Plotly figures in the same budget: a figure of 1.000 points holds at
+    least their 16 kB of numbers, not the 56 bytes of an object header."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(
+        go.Scatter(x=[float(i) for i in range(1000)], y=[i / 3 for i in range(1000)])
+    )
+    assert size_of(figure) >= 1000 * 2 * 8
+    assert size_of((figure,)) >= size_of(figure)
+
+
 def test_the_least_recently_used_goes_when_the_budget_is_passed() -> None:
     one = size_of(_frame(100))
     memory = TableMemory(budget_bytes=3 * one)
