@@ -9,7 +9,6 @@ stored publication, ``data.publication.cache``) or computed again, never lost.
 from __future__ import annotations
 
 import dataclasses
-import pickle
 import sys
 import threading
 from collections import OrderedDict
@@ -23,7 +22,9 @@ T = TypeVar("T")
 
 def size_of(value: object) -> int:
     """Bytes held by ``value``: frames counted deeply (their text too), tuples and dataclasses
-    (``Published``: table and groups) summed over their parts, other objects by their pickle."""
+    (``Published``: table and groups) summed over their parts, Plotly figures by their JSON;
+    anything else by its own header only (the shared memory or the engine a publication points
+    to is not its own)."""
     if isinstance(value, pd.DataFrame):
         return int(value.memory_usage(index=True, deep=True).sum())
     if isinstance(value, pd.Series):
@@ -35,12 +36,9 @@ def size_of(value: object) -> int:
         return sum(size_of(v) for v in parts) + sys.getsizeof(value)
     if hasattr(value, "nbytes"):
         return int(value.nbytes)
-    if isinstance(value, str | bytes | int | float | bool | None):
-        return sys.getsizeof(value)
-    try:  # anything else (a chart's figure): its pickled size, a fair measure of what it holds
-        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return sys.getsizeof(value)
+    if hasattr(value, "to_plotly_json"):  # a chart kept beside the tables: its JSON
+        return len(value.to_json())
+    return sys.getsizeof(value)
 
 
 class TableMemory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
@@ -35,6 +36,32 @@ def test_a_chart_kept_beside_the_tables_is_sized_by_what_it_holds() -> None:
     )
     assert size_of(figure) >= 1000 * 2 * 8
     assert size_of((figure,)) >= size_of(figure)
+
+
+class Untouchable:
+    """A value another session is changing: reading it through pickle fails."""
+
+    def __reduce__(self) -> str:
+        raise RuntimeError("OrderedDict mutated during iteration")
+
+
+@dataclass
+class Holder:
+    """Like a ClusterPublication: its own table, and the server's shared memory."""
+
+    table: pd.DataFrame
+    memory: TableMemory
+
+
+def test_a_publication_does_not_count_the_shared_memory_it_points_to() -> None:
+    """A publication kept in the budget holds the budget itself: counting (or pickling) what
+    that holds made every 'put' as slow as the whole cache, and failed while another session
+    changed it (bench/load.py --nationaal: 'OrderedDict mutated during iteration')."""
+    memory = TableMemory(budget_bytes=10**9)
+    memory.put("groot", _frame(10_000))
+    memory.put("in gebruik", Untouchable(), size=1)
+    holder = Holder(_frame(10), memory)
+    assert size_of(_frame(10)) <= size_of(holder) < size_of(_frame(10_000))
 
 
 def test_the_least_recently_used_goes_when_the_budget_is_passed() -> None:
