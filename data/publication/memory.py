@@ -36,8 +36,9 @@ def size_of(value: object) -> int:
         return sum(size_of(v) for v in parts) + sys.getsizeof(value)
     if hasattr(value, "nbytes"):
         return int(value.nbytes)
-    if hasattr(value, "to_plotly_json"):  # a chart kept beside the tables: its JSON
-        return len(value.to_json())
+    to_json = getattr(value, "to_json", None)
+    if hasattr(value, "to_plotly_json") and callable(to_json):  # a chart beside the tables
+        return len(to_json())
     return sys.getsizeof(value)
 
 
