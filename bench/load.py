@@ -23,6 +23,13 @@ st.error on the page, a failed request or no answer within 120 s. Think time bet
 0,5-2 s. N = 1 runs the script 5 times in a row, N = 10 and N = 30 once (all at once).
 Printed per N: p50/p95/max per step, errors, the server's CPU (mean over the round, % of one
 core; all replicas together) and memory (RSS, peak), and the machine's load average.
+
+With --nationaal DIR (the input of bench/national.py, made with its --prepare) the database
+also gets every other gemeente of the Netherlands, in regions of ten neighbouring gemeenten,
+published once (bench/_load_national.py); beside the first round of every N, one beheerder per
+replica opens the Regio page of every one of those regions, with one indicator and then with
+another: the servers then hold the national data, cluster by cluster, within their memory
+budget (WIJKMONITOR_CACHE_MB) while the meeting goes on.
 """
 
 from __future__ import annotations
@@ -61,23 +68,35 @@ REGION = "rpf-demo"
 WIJK = "WK098325"
 
 
+NATIONAL_STEPS = ("openen", "inloggen", "regio", "regio ind. 1", "regio ind. 2")
+# The indicator the national visitor shows on every region's map, after the default one
+# (both published beforehand: bench/_load_national.SHOWN).
+NATIONAL_SECOND = "woningsplitsing"
+
+
 @dataclass
 class Results:
     times: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
     errors: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STEPS})
 
+    @classmethod
+    def of(cls, steps: tuple[str, ...]) -> Results:
+        return cls({s: [] for s in steps}, {s: [] for s in steps})
 
-def add_users(db: str, count: int) -> list[str]:
-    """The meeting's members: rpf users of the demo region (idempotent)."""
+
+def add_users(db: str, count: int, *, prefix: str = "raad", rol: str = "rpf") -> list[str]:
+    """The meeting's members: rpf users of the demo region (idempotent), or beheerders."""
     sys.path.insert(0, str(ROOT))
     from data.access.users import add_user
     from data.db import make_engine
 
     engine = make_engine(db)
-    names = [f"raad-{i:03d}" for i in range(1, count + 1)]
+    names = [f"{prefix}-{i:03d}" for i in range(1, count + 1)]
     with engine.begin() as conn:
         for name in names:
-            add_user(conn, name, rol="rpf", wachtwoord=PASSWORD, regio=REGION)
+            add_user(
+                conn, name, rol=rol, wachtwoord=PASSWORD, regio=REGION if rol == "rpf" else None
+            )
     engine.dispose()
     return names
 
@@ -115,6 +134,41 @@ async def meeting(base: str, user: str, rng: random.Random, results: Results) ->
         results.errors[step].append(f"{user}: {type(exc).__name__}: {exc}"[:300])
     finally:
         await visitor.close()
+
+
+async def national_tour(base: str, user: str, regions: list[str], results: Results) -> None:
+    """A beheerder through the Regio page of every national region, with the default indicator
+    and then with another (each a cluster's published table the server reads and keeps)."""
+    from indicators import catalogue
+
+    visitor = Visitor(base)
+    step = NATIONAL_STEPS[0]
+
+    async def do(name: str, action) -> None:  # type: ignore[no-untyped-def]
+        nonlocal step
+        step = name
+        start = time.monotonic()
+        await action
+        results.times[name].append(time.monotonic() - start)
+
+    try:
+        await do("openen", _open(visitor))
+        await do("inloggen", _login(visitor, user))
+        await do("regio", _expect_map(visitor, page="regio"))
+        for name in regions:
+            await do("regio ind. 1", _expect_map(visitor, changes={"Regio": _region_name(name)}))
+        change: dict[str, str | bool] = {"Indicator": catalogue.get(NATIONAL_SECOND).naam}
+        await do("regio ind. 2", _expect_map(visitor, changes=change))
+        for name in regions:
+            await do("regio ind. 2", _expect_map(visitor, changes={"Regio": _region_name(name)}))
+    except Exception as exc:  # any failure is this step's error
+        results.errors[step].append(f"{user}: {type(exc).__name__}: {exc}"[:300])
+    finally:
+        await visitor.close()
+
+
+def _region_name(region_id: str) -> str:
+    return f"Nederland {region_id[3:]}"
 
 
 async def _open(visitor: Visitor) -> None:
@@ -205,20 +259,44 @@ async def round_of(base: str, users: list[str], seed: int) -> Results:
     return results
 
 
-def run_level(base: str, users: list[str], servers: list[Server], n: int) -> None:
+def run_level(
+    base: str,
+    users: list[str],
+    servers: list[Server],
+    n: int,
+    national: list[str],
+    regions: list[str],
+) -> None:
     rounds = 5 if n == 1 else 1
     monitor = Monitor(servers)
     monitor.start()
     started = time.monotonic()
     all_results = Results()
+    tours = Results.of(NATIONAL_STEPS)
+
+    async def first_round() -> Results:
+        meeting_round = round_of(base, users[:n], seed=0)
+        together = await asyncio.gather(
+            meeting_round, *(national_tour(base, u, regions, tours) for u in national)
+        )
+        first = together[0]
+        assert isinstance(first, Results)
+        return first
+
     for r in range(rounds):
-        res = asyncio.run(round_of(base, users[:n], seed=1000 * r))
+        res = asyncio.run(first_round() if r == 0 else round_of(base, users[:n], seed=1000 * r))
         for step in STEPS:
             all_results.times[step] += res.times[step]
             all_results.errors[step] += res.errors[step]
     wall = time.monotonic() - started
     cpu, client, rss = monitor.stop()
     report(n, rounds, all_results, (cpu, client), rss, monitor.loads, wall, servers)
+    if national:
+        print(
+            f"  beside the first round, {len(national)} beheerder(s) through the Regio page of "
+            f"{len(regions)} national regions:"
+        )
+        table(tours, NATIONAL_STEPS)
 
 
 def report(
@@ -239,8 +317,18 @@ def report(
         f"{rss:.0f} MB (per process since start: {peaks} MB); load average "
         f"{min(loads):.2f}-{max(loads):.2f}"
     )
+    table(res, STEPS)
+    if Visitor.resent:
+        print(
+            f"  GETs sent again after a kept-alive connection closed unanswered: {Visitor.resent}"
+        )
+    sys.stdout.flush()
+
+
+def table(res: Results, steps: tuple[str, ...]) -> None:
+    """p50, p95 and max per step, errors, and the first errors of each step."""
     print(f"  {'step':12} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7} {'errors':>6}")
-    for step in STEPS:
+    for step in steps:
         values = sorted(res.times[step])
         if values:
             p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
@@ -248,14 +336,9 @@ def report(
         else:
             line = f"{'-':>7} {'-':>7} {'-':>7}"
         print(f"  {step:12} {len(values):4d} {line} {len(res.errors[step]):6d}")
-    for step in STEPS:
+    for step in steps:
         for message in res.errors[step][:3]:
             print(f"  ! {step}: {message}")
-    if Visitor.resent:
-        print(
-            f"  GETs sent again after a kept-alive connection closed unanswered: {Visitor.resent}"
-        )
-    sys.stdout.flush()
 
 
 def start_proxy(ports: list[int], folder: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -280,11 +363,24 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="the demo database (SQLite or PostGIS URL)")
     parser.add_argument("--users", default="1,10,30")
     parser.add_argument("--replicas", type=int, choices=(1, 2), default=1)
+    parser.add_argument(
+        "--nationaal",
+        type=Path,
+        metavar="DIR",
+        help="add the national data of bench/national.py's input DIR and visit it beside",
+    )
     args = parser.parse_args()
     if args.replicas == 2 and shutil.which("haproxy") is None:
         parser.error("--replicas 2 needs haproxy in front of them: apt-get install haproxy")
     levels = [int(n) for n in args.users.split(",")]
     users = add_users(args.db, max(levels))
+    national: list[str] = []
+    regions: list[str] = []
+    if args.nationaal is not None:
+        from _load_national import add_national
+
+        regions = add_national(args.db, args.nationaal)
+        national = add_users(args.db, args.replicas, prefix="land", rol="beheerder")
     folder = Path(tempfile.mkdtemp(prefix="wijkmonitor-load-"))
     servers = [start_server(args.db, log=folder / f"serve-{i}.log") for i in range(args.replicas)]
     proxy = None
@@ -307,7 +403,7 @@ def main() -> None:
             f"{time.monotonic() - started:.1f} s, {errors} errors"
         )
         for n in levels:
-            run_level(base, users, servers, n)
+            run_level(base, users, servers, n, national, regions)
         # every login and download was audited, by whichever replica: one unbroken chain?
         verify = subprocess.run(
             [sys.executable, "-m", "dashboard.cli", "--db", args.db, "audit-log", "verify"],
