@@ -208,3 +208,40 @@ def test_unusable_data_gives_a_plain_message_not_a_traceback(
     assert [e.value for e in at.error] == [
         "Er zijn geen gebieden met een vorm om op de kaart te tekenen."
     ]
+
+
+def test_kept_charts_and_tables_follow_a_correction_in_place(
+    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Wijkprofiel's chart and sporen table are kept for every session
+    (``loaders.kept``); a partner's correction of stored counts shows at the next run."""
+    import shutil
+    import sqlite3
+
+    from dashboard import loaders
+
+    copy = tmp_path / "kopie.db"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
+    monkeypatch.setenv("WIJKMONITOR_DB", f"sqlite:///{copy}")
+    monkeypatch.setenv("WIJKMONITOR_TILES", "none")
+    monkeypatch.setenv("WIJKMONITOR_DEMO_LOGIN", "1")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("views/wijkprofiel.py").run()
+
+    def shown() -> tuple[str, str]:
+        chart = at.get("plotly_chart")[0].proto.spec
+        return chart, "".join(str(d.value.to_dict()) for d in at.dataframe)
+
+    before = shown()
+    assert shown() == shown()  # the same run twice: the same kept values
+    with sqlite3.connect(copy) as conn:  # the gemeente corrects its illegale bewoning of 2024
+        changed = conn.execute(
+            "UPDATE signals SET teller = teller * 3 + 5 WHERE indicator = 'illegale_bewoning' "
+            "AND buurtcode LIKE 'BU098325%' AND periode LIKE '2024-%'"
+        ).rowcount
+    assert changed > 0
+    loaders.data_version.clear()  # as after the 15 s between two checks of the data version
+    at.run()
+    after = shown()
+    assert not at.exception
+    assert after[0] != before[0] and after[1] != before[1]
