@@ -14,6 +14,7 @@ import shapely
 from geoalchemy2 import Geometry as PostgisGeometry
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -281,6 +282,15 @@ meta = Table(
     metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# One row (id 1): a counter that triggers move on every change to a table the dashboard shows
+# figures from (``data.migrate.VERSIONED``), whichever program makes it (data.meta.data_version).
+data_changes = Table(
+    "data_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("teller", BigInteger, nullable=False),
 )
 
 # The publication of a cluster, one indicator per row, as computed for one data version: every

@@ -1,5 +1,6 @@
 """Bring an existing database up to the current schema: columns added since it was made, the
-audit chain's head row, and the triggers that make the audit log append-only.
+audit chain's head row, the triggers that make the audit log append-only, and those that count
+every change to the tables the dashboard shows figures from.
 
 ``create_all`` makes new tables but never changes an existing one; this runs right after it,
 in the same transaction (``data.db.make_engine``), and does nothing on a current database.
@@ -46,6 +47,32 @@ _PG_TRIGGERS = {
 }
 
 
+# Tables the dashboard shows figures from: every insert, update, delete (and truncate) of them
+# moves the counter in data_changes, in the same transaction (data.meta.data_version). Not the
+# stored publications, users, logins or the audit log: writing those changes no figure.
+VERSIONED = (
+    "areas",
+    "address_buurten",
+    "signals",
+    "deliveries",
+    "findings",
+    "interventions",
+    "intervention_buurten",
+    "import_log",
+    "regions",
+    "region_gemeenten",
+)
+SQLITE_COUNTED = ("UPDATE", "DELETE")
+_COUNT = "UPDATE data_changes SET teller = teller + 1 WHERE id = 1"
+_PG_COUNT_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION wijkmonitor_data_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    {_COUNT};
+    RETURN NULL;
+END $$"""
+
+
 def upgrade(conn: Connection) -> None:
     """Add missing columns, the audit head row, seal unchained audit rows, add the triggers."""
     _add_columns(conn)
@@ -63,6 +90,38 @@ def upgrade(conn: Connection) -> None:
             conn.exec_driver_sql(statement)
     elif conn.dialect.name == "postgresql":
         _pg_triggers(conn)
+    _change_counter(conn)
+
+
+def _change_counter(conn: Connection) -> None:
+    """The counter row and its triggers. On PostgreSQL once per statement, before it changes a
+    row, so that concurrent writers queue at their first change instead of deadlocking on the
+    counter. SQLite has only row triggers (and one writer at a time): there they count updates
+    and deletes, and new rows show in the tables' highest rowid (``data.meta.data_version``),
+    since a trigger per inserted row made imports 70 % slower (1,9 -> 3,4 s per 100.000 rows).
+    """
+    if conn.exec_driver_sql("SELECT COUNT(*) FROM data_changes WHERE id = 1").scalar() == 0:
+        conn.exec_driver_sql("INSERT INTO data_changes (id, teller) VALUES (1, 0)")
+    if conn.dialect.name == "sqlite":
+        for table in VERSIONED:
+            for operation in SQLITE_COUNTED:
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_{operation.lower()}_telt "
+                    f"AFTER {operation} ON {table} BEGIN {_COUNT}; END"
+                )
+    elif conn.dialect.name == "postgresql":
+        existing = {
+            str(row[0])
+            for row in conn.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        }
+        missing = [t for t in VERSIONED if f"{t}_telt" not in existing]
+        if missing:
+            conn.exec_driver_sql(_PG_COUNT_FUNCTION)
+        for table in missing:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table}_telt BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION wijkmonitor_data_changed()"
+            )
 
 
 def _add_columns(conn: Connection) -> None:
