@@ -35,13 +35,15 @@ Bools = npt.NDArray[np.bool_]
 _INF = highspy.kHighsInf
 TOL = 1e-6
 MAX_DEPTH = 64  # relations nest buurt < wijk < gemeente < regio and month < quarter < year
+BAND = -2  # ``System.row_cell`` of a block's share of a row across blocks (``within_blocks``)
 
 
 @dataclass(frozen=True)
 class System:
     """The attacker's system over base cells: ``row_lo <= a @ x <= row_up``,
     ``lower <= x <= upper``; column ``j`` is cell ``cols[j]``; row ``r`` bounds cell
-    ``row_cell[r]`` (-1: a relation that ties base cells without bounding a cell). Every delivered
+    ``row_cell[r]`` (-1: a relation that ties base cells without bounding a cell; ``BAND``: a
+    block's share of a row across blocks, see ``within_blocks``). Every delivered
     cell ``i`` is ``expand[i] @ x + const[i]`` (a fixed cell: ``const`` only)."""
 
     a: sparse.csr_matrix
@@ -211,6 +213,58 @@ def _fix_zeros(system: System) -> System:
         system.row_cell[nonempty],
         expand,
         const,
+    )
+
+
+def within_blocks(system: System, known: Floats, block: Ints) -> System | None:
+    """The attacker's system narrowed so that it falls apart along ``block`` (per column, e.g.
+    its gemeente): every row over columns of several blocks (a region's total) becomes one row
+    per block, which holds that block's share within what the row leaves it while every other
+    block keeps its true counts ``known`` (per column). None when no row crosses blocks.
+
+    Only narrower: a solution of a part of the result, with the true counts everywhere else,
+    is a solution of ``system``, so the values it gives a target are values the target can
+    take (for the relaxation, and for the integer programme: the true counts are whole). A
+    target proven wide here is wide; one that is not goes on to coarser blocks, and at last to
+    ``system`` itself.
+    """
+    a = system.a.tocsr()
+    entry_row = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    entry_block = block[a.indices]
+    first = np.full(a.shape[0], np.iinfo(np.int64).max)
+    last = np.full(a.shape[0], -1)
+    np.minimum.at(first, entry_row, entry_block)
+    np.maximum.at(last, entry_row, entry_block)
+    crossing = (last > first) & (last >= 0)
+    if not crossing.any():
+        return None
+    # Rows that stay: as they are. Crossing rows: one per (row, block) of their entries.
+    key = np.where(crossing[entry_row], entry_row * (int(block.max()) + 1) + entry_block, -1)
+    whole = ~crossing[entry_row]
+    split_key, new_of_entry = np.unique(key[~whole], return_inverse=True)
+    kept_rows = np.flatnonzero(~crossing)
+    where = np.full(a.shape[0], -1, dtype=np.int64)
+    where[kept_rows] = np.arange(len(kept_rows))
+    new_row = np.empty(len(entry_row), dtype=np.int64)
+    new_row[whole] = where[entry_row[whole]]
+    new_row[~whole] = len(kept_rows) + new_of_entry.ravel()
+    n_new = len(kept_rows) + len(split_key)
+    narrowed = sparse.csr_matrix((a.data, (new_row, a.indices)), shape=(n_new, a.shape[1]))
+    origin = np.concatenate([kept_rows, split_key // (int(block.max()) + 1)]).astype(np.int64)
+    share = narrowed @ known  # a crossing row's share of its block at the true counts
+    others = (a @ known)[origin] - share
+    row_cell = system.row_cell[origin].copy()
+    row_cell[len(kept_rows) :] = BAND
+    return System(
+        narrowed,
+        system.row_lo[origin] - others,
+        system.row_up[origin] - others,
+        system.lower,
+        system.upper,
+        system.cols,
+        row_cell,
+        system.expand,
+        system.const,
     )
 
 
@@ -714,10 +768,10 @@ class Solver:
             raise RuntimeError(f"De aanval op de publicatie liep vast: {result.message}")
         return float(round(-result.fun if maximise else result.fun) + p.t_const[i])
 
-    def binding(self, i: int, *, maximise: bool) -> tuple[Ints, Ints]:
-        """Solve the LP for target ``i``; the columns and the rows that stop it going further:
-        at a bound, with a nonzero reduced cost or dual."""
-        self._lp(i, maximise=maximise)
+    def binding(self, i: int, *, maximise: bool) -> tuple[float, Ints, Ints]:
+        """Solve the LP for target ``i``; its optimum, and the columns and the rows that stop it
+        going further: at a bound, with a nonzero reduced cost or dual."""
+        value = self._lp(i, maximise=maximise)
         solution = self.h.getSolution()
         p = self.part
         x, col_dual = np.asarray(solution.col_value), np.asarray(solution.col_dual)
@@ -730,7 +784,7 @@ class Solver:
         )
         cols: Ints = np.flatnonzero(col_at & (np.abs(col_dual) > TOL)).astype(np.int64)
         rows: Ints = np.flatnonzero(row_at & (np.abs(row_dual) > TOL)).astype(np.int64)
-        return cols, rows
+        return value, cols, rows
 
 
 class Relaxation:

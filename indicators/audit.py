@@ -25,6 +25,8 @@ Pure: arrays in, frames out; no database.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +34,7 @@ import pandas as pd
 from scipy import sparse
 
 from indicators._lp import (
+    BAND,
     TOL,
     Bools,
     Floats,
@@ -39,9 +42,11 @@ from indicators._lp import (
     Part,
     Relaxation,
     Solver,
+    System,
     base_system,
     integer_solution,
     split_parts,
+    within_blocks,
 )
 from indicators._moves import rectangle_ranges
 from indicators.intervals import MIN_WIDTH, ROUNDING, THRESHOLD, bounds, protected
@@ -154,6 +159,7 @@ def attack(
     known: Floats,
     threshold: float = THRESHOLD,
     integer: bool = True,
+    blocks: Ints | None = None,
 ) -> AttackResult:
     """The attacker's interval for each target row, or proof that it is wide enough.
 
@@ -167,6 +173,9 @@ def attack(
     integer : the attacker uses that counts are whole (the audit); ``False``: the linear
         relaxation only, quicker, an attacker at most as strong (the publication's own check,
         which looks for cells that are surely pinned down).
+    blocks : per row, a block (its gemeente; -1 for none) along which to look for proofs
+        first: a region's totals tie all its gemeenten into one programme, which grows much
+        faster than the region (see Notes).
 
     Notes
     -----
@@ -179,6 +188,11 @@ def attack(
     lower them (``_prove``) show most targets wide at once; the rest are optimised one by one
     (LP with HiGHS, warm-started; the integer programme where the LP's vertex is fractional),
     which gives the attacker's exact interval.
+
+    With ``blocks``, proofs are first sought in narrower systems (``indicators._lp.
+    within_blocks``): each gemeente alone, with the others at their true counts, then pairs of
+    gemeenten, fours, and so on; only the targets still open go on, and only those left open by
+    all of them meet the whole system, where their exact intervals are found.
     """
     if not (variable[targets]).all():
         raise ValueError("Een aangevallen cel is niet geleverd.")
@@ -186,7 +200,20 @@ def attack(
     # Rectangle moves show many targets wide without a solver; only the rest are cut into parts.
     lo, hi = rectangle_ranges(system, rel, known, targets)
     exact = np.zeros(len(targets), dtype=bool)
-    open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold))
+    for narrowed, eligible in _narrower(system, known, targets, blocks):
+        open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold) & eligible & ~exact)
+        if not len(open_):
+            continue
+        cut = split_parts(narrowed, targets[open_], lower, upper)
+        # Propagation is exact in the narrowed system: values every target can take.
+        lo[open_[cut.settled]] = np.minimum(lo[open_[cut.settled]], cut.lo)
+        hi[open_[cut.settled]] = np.maximum(hi[open_[cut.settled]], cut.hi)
+        for part in cut.parts:
+            which = open_[part.targets]
+            lo[which], hi[which] = _prove(part, lo[which], hi[which], threshold, integer)
+            if not integer:
+                _settle_locally(part, which, lo, hi, exact, threshold)
+    open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold) & ~exact)
     cut = split_parts(system, targets[open_], lower, upper)
     lo[open_[cut.settled]], hi[open_[cut.settled]] = cut.lo, cut.hi
     exact[open_[cut.settled]] = True
@@ -206,6 +233,59 @@ def attack(
     return AttackResult(targets, lo, hi, exact)
 
 
+def _settle_locally(
+    part: Part, which: Ints, lo: Floats, hi: Floats, exact: Bools, threshold: float
+) -> None:
+    """The relaxation's exact interval of each target of a narrowed ``part`` still open, where
+    no band row (``indicators._lp.BAND``) binds its optima: the optimal duals then use rows and
+    bounds of the block only, which the whole system has as well, so they bound the whole
+    system's optimum just as tightly. In place; the others stay open for coarser blocks."""
+    rest = np.flatnonzero(~protected(lo[which], hi[which], threshold=threshold))
+    if not len(rest):
+        return
+    solver = Solver(part)
+    for i in rest.tolist():
+        most, _, rows_up = solver.binding(i, maximise=True)
+        if (part.row_cell[rows_up] == BAND).any():
+            continue
+        least, _, rows_down = solver.binding(i, maximise=False)
+        if (part.row_cell[rows_down] == BAND).any():
+            continue
+        lo[which[i]] = math.ceil(least - TOL) if math.isfinite(least) else least
+        hi[which[i]] = math.floor(most + TOL) if math.isfinite(most) else most
+        exact[which[i]] = True
+
+
+def _narrower(
+    system: System, known: Floats, targets: Ints, blocks: Ints | None
+) -> Iterator[tuple[System, Bools]]:
+    """The narrowed systems along ``blocks`` (``attack``), finest first: single blocks, then
+    pairs of neighbouring blocks, fours, ... while a row still crosses them; with each, the
+    targets it can hold (a total whose cells lie in one of its blocks)."""
+    if blocks is None or not len(system.cols):
+        return
+    col_block = blocks[system.cols]
+    if (col_block < 0).any():
+        return
+    _, label = np.unique(col_block, return_inverse=True)
+    label = label.ravel().astype(np.int64)
+    x = known[system.cols].astype(float)
+    spans = system.expand[targets].tocsr()
+    entry_target = np.repeat(np.arange(len(targets)), np.diff(spans.indptr))
+    shift = 0
+    while label.max() >> shift > 0:
+        merged = label >> shift
+        narrowed = within_blocks(system, x, merged)
+        if narrowed is None:
+            return
+        first = np.full(len(targets), np.iinfo(np.int64).max)
+        last = np.full(len(targets), -1)
+        np.minimum.at(first, entry_target, merged[spans.indices])
+        np.maximum.at(last, entry_target, merged[spans.indices])
+        yield narrowed, (last <= first) | (last < 0)
+        shift += 1
+
+
 def blocking(
     rel: Relations,
     lower: Floats,
@@ -213,6 +293,9 @@ def blocking(
     variable: Bools,
     targets: Ints,
     candidates: Bools,
+    *,
+    known: Floats | None = None,
+    blocks: Ints | None = None,
 ) -> dict[int, Ints]:
     """For each target row: the candidate rows (published counts) whose bounds stop an attacker's
     linear programme from widening the target's interval, in both directions.
@@ -221,23 +304,45 @@ def blocking(
     lift: its upper bound (a secret count has none), or a lower bound above 0. Those with a
     nonzero reduced cost (a base cell) or dual (a total's row) at the optimum are the ones that
     bind. Each target is solved in its own independent part of the system, which keeps the LPs
-    small.
+    small; with ``known`` and ``blocks`` (see ``attack``) first in its own block, and only where
+    a band row binds there (the region's totals play a part) in the whole system.
     """
     found: dict[int, Ints] = {int(r): np.zeros(0, dtype=np.int64) for r in targets}
     system = base_system(rel, lower, upper, variable)
-    cut = split_parts(system, targets, lower, upper, settle=False)  # every part an LP
+    todo = np.ones(len(targets), dtype=bool)
+    stages = _narrower(system, known, targets, blocks) if known is not None else iter(())
+    for narrowed, eligible in stages:
+        chosen = np.flatnonzero(eligible & todo)
+        for position, binding in _binding(narrowed, targets, chosen, lower, upper):
+            if binding is not None:
+                found[int(targets[position])] = binding[candidates[binding]]
+                todo[position] = False
+    for position, binding in _binding(system, targets, np.flatnonzero(todo), lower, upper):
+        assert binding is not None  # the whole system has no band rows
+        found[int(targets[position])] = binding[candidates[binding]]
+    return found
+
+
+def _binding(
+    system: System, targets: Ints, positions: Ints, lower: Floats, upper: Floats
+) -> Iterator[tuple[int, Ints | None]]:
+    """Per target (its position in ``targets``): the cells whose bounds bind its optima in
+    ``system``, or None where a band row binds."""
+    if not len(positions):
+        return
+    cut = split_parts(system, targets[positions], lower, upper, settle=False)
     for part in cut.parts:
         solver = Solver(part)
         for i, position in enumerate(part.targets.tolist()):
             cells: set[int] = set()
+            band = False
             for maximise in (True, False):
-                cols, rows = solver.binding(i, maximise=maximise)
+                _, cols, rows = solver.binding(i, maximise=maximise)
+                band |= bool((part.row_cell[rows] == BAND).any())
                 cells.update(part.cols[cols].tolist())
                 cells.update(c for c in part.row_cell[rows].tolist() if c >= 0)
             binding = np.array(sorted(cells), dtype=np.int64)
-            binding = binding[candidates[binding]] if len(binding) else binding
-            found[int(targets[position])] = binding
-    return found
+            yield int(positions[position]), None if band else binding
 
 
 def check(
@@ -247,13 +352,14 @@ def check(
     *,
     rounding: int = ROUNDING,
     threshold: float = THRESHOLD,
+    blocks: Ints | None = None,
 ) -> pd.DataFrame:
     """Attack every secret cell whose true count is 1-4 and judge it against ``PROTECTION``.
 
     Parameters
     ----------
     raw : the true counts (NaN: not delivered); teller_publ : the published counts (NaN where
-        not shown); rel : the publication's relations.
+        not shown); rel : the publication's relations; blocks : see ``attack``.
 
     Returns
     -------
@@ -265,7 +371,14 @@ def check(
     lower, upper = bounds(teller_publ, shown, rounding=rounding, threshold=threshold)
     targets = np.flatnonzero(variable & ~shown & (raw > 0) & (raw < threshold)).astype(np.int64)
     result = attack(
-        rel, lower, upper, variable, targets, known=np.nan_to_num(raw), threshold=threshold
+        rel,
+        lower,
+        upper,
+        variable,
+        targets,
+        known=np.nan_to_num(raw),
+        threshold=threshold,
+        blocks=blocks,
     )
     broken = ~protected(result.lo, result.hi, threshold=threshold)
     return pd.DataFrame(

@@ -26,6 +26,7 @@ Rates are not this module's business: a published rate is computed from the publ
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -152,6 +153,7 @@ def protect(
     secret: Bools | None = None,
     threshold: float = THRESHOLD,
     rounding: int = ROUNDING,
+    blocks: Ints | None = None,
 ) -> Bools:
     """``suppress``, then repair whatever an attacker can still pin down.
 
@@ -163,6 +165,10 @@ def protect(
     made secret (a published 0 only where nothing else binds), and the relation rule runs
     again. Repeats until no primary cell is narrowed; a cell that cannot be repaired is an
     error, never a publication. The integer attack (``wijkmonitor audit``) checks the result.
+
+    ``blocks`` (per row, e.g. its gemeente; -1 for none) lets the attack look for proofs in one
+    gemeente at a time first (``indicators.audit.attack``): the same verdicts, without solving a
+    whole region as one programme where that is not needed.
     """
     missing = np.isnan(teller)
     value = np.nan_to_num(teller)
@@ -192,6 +198,7 @@ def protect(
             known=value[rows],
             threshold=threshold,
             integer=False,
+            blocks=None if blocks is None else blocks[rows],
         )
         safe = protected(found.lo, found.hi, threshold=threshold)
         proven[targets[safe]] = True
@@ -199,9 +206,18 @@ def protect(
         if not len(broken):
             return hidden
         shown_here = shown[rows]
-        args = (sub, lower[rows], upper[rows], ~missing[rows], broken)
+        binding = partial(
+            blocking,
+            sub,
+            lower[rows],
+            upper[rows],
+            ~missing[rows],
+            broken,
+            known=value[rows],
+            blocks=None if blocks is None else blocks[rows],
+        )
         extra = np.zeros(len(teller), dtype=bool)
-        for row, found_rows in blocking(*args, shown_here & (value[rows] > 0)).items():
+        for row, found_rows in binding(shown_here & (value[rows] > 0)).items():
             if len(found_rows):
                 extra[rows[found_rows[np.argmin(rank[rows[found_rows]])]]] = True
             else:  # nothing published binds it in the LP: hide its relations' published totals
@@ -209,7 +225,7 @@ def protect(
                 totals = rel.total_row[groups]
                 extra[totals[shown[totals]]] = True
         if not extra.any():  # only published zeros bind: they go
-            for found_rows in blocking(*args, shown_here).values():
+            for found_rows in binding(shown_here).values():
                 if len(found_rows):
                     extra[rows[found_rows[np.argmin(rank[rows[found_rows]])]]] = True
         if not extra.any():  # pragma: no cover - a pinned cell always has a binding bound
@@ -241,6 +257,17 @@ def validated_keys(table: pd.DataFrame) -> pd.DataFrame:
             [" ".join(r) for r in rows.itertuples(index=False)][:20],
         )
     return keys
+
+
+def gemeente_blocks(table: pd.DataFrame) -> Ints | None:
+    """Per row, a number for its gemeente (-1 where it has none: a region's total), from the
+    column ``gemeentecode``; None without that column."""
+    if "gemeentecode" not in table.columns:
+        return None
+    codes = table["gemeentecode"].fillna("").astype(str).to_numpy()
+    number, _ = pd.factorize(codes, sort=True)
+    blocks: Ints = np.where(codes == "", -1, number).astype(np.int64)
+    return blocks
 
 
 def disclose(
@@ -278,7 +305,13 @@ def disclose(
     rel = relations(keys, members, missing)
     extra = None if extra_secret is None else np.asarray(extra_secret, dtype=bool)
     secret = protect(
-        teller, rel, preference(teller, keys), secret=extra, threshold=threshold, rounding=rounding
+        teller,
+        rel,
+        preference(teller, keys),
+        secret=extra,
+        threshold=threshold,
+        rounding=rounding,
+        blocks=gemeente_blocks(table),
     )
     out = table.copy()
     status = np.where(missing, MISSING, np.where(secret, SECRET, SHOWN))

@@ -18,7 +18,7 @@ from data.publication.cells import delivered_noemer, raw_cells
 from data.publication.read import ClusterPublication
 from indicators import catalogue
 from indicators.audit import check, small_secret_sums
-from indicators.disclosure import validated_keys
+from indicators.disclosure import gemeente_blocks, validated_keys
 from indicators.relations import relations
 
 
@@ -72,7 +72,7 @@ def _attack(
     raw = cells["teller"].to_numpy(dtype=float)
     published = table["teller_publ"].to_numpy(dtype=float)
     rel = relations(validated_keys(cells), memberships, np.isnan(raw))
-    result = check(raw, published, rel)
+    result = check(raw, published, rel, blocks=gemeente_blocks(cells))
     sums = small_secret_sums(raw, published, rel)
     narrowest = None
     if len(result):
