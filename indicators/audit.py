@@ -65,12 +65,14 @@ FEW = 2  # open cells left after which rounds stop and each is optimised on its 
 class AttackResult:
     """Per attacked row: ``lo``/``hi``, the narrowest interval the attacker can reach, or (where
     ``exact`` is False) an interval of values proven reachable by integer solutions, already wide
-    enough for the standard: the attacker's interval contains it."""
+    enough for the standard: the attacker's interval contains it. ``system``: the attacker's
+    system it was found in (``blocking`` on the same publication can start from it)."""
 
     rows: Ints
     lo: Floats
     hi: Floats
     exact: Bools
+    system: System
 
 
 def _prove(
@@ -230,7 +232,7 @@ def attack(
                 hi[which[i]] = solver.optimum(int(i), maximise=True, integer=True)
                 lo[which[i]] = solver.optimum(int(i), maximise=False, integer=True)
                 exact[which[i]] = True
-    return AttackResult(targets, lo, hi, exact)
+    return AttackResult(targets, lo, hi, exact, system)
 
 
 def _settle_locally(
@@ -296,6 +298,7 @@ def blocking(
     *,
     known: Floats | None = None,
     blocks: Ints | None = None,
+    system: System | None = None,
 ) -> dict[int, Ints]:
     """For each target row: the candidate rows (published counts) whose bounds stop an attacker's
     linear programme from widening the target's interval, in both directions.
@@ -305,10 +308,12 @@ def blocking(
     nonzero reduced cost (a base cell) or dual (a total's row) at the optimum are the ones that
     bind. Each target is solved in its own independent part of the system, which keeps the LPs
     small; with ``known`` and ``blocks`` (see ``attack``) first in its own block, and only where
-    a band row binds there (the region's totals play a part) in the whole system.
+    a band row binds there (the region's totals play a part) in the whole system. ``system``:
+    the attacker's system of these arguments, where ``attack`` made it already.
     """
     found: dict[int, Ints] = {int(r): np.zeros(0, dtype=np.int64) for r in targets}
-    system = base_system(rel, lower, upper, variable)
+    if system is None:
+        system = base_system(rel, lower, upper, variable)
     todo = np.ones(len(targets), dtype=bool)
     stages = _narrower(system, known, targets, blocks) if known is not None else iter(())
     for narrowed, eligible in stages:

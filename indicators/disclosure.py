@@ -215,6 +215,7 @@ def protect(
             broken,
             known=value[rows],
             blocks=None if blocks is None else blocks[rows],
+            system=found.system,
         )
         extra = np.zeros(len(teller), dtype=bool)
         for row, found_rows in binding(shown_here & (value[rows] > 0)).items():
