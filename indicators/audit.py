@@ -267,8 +267,11 @@ def _narrower(
     if blocks is None or not len(system.cols):
         return
     col_block = blocks[system.cols]
-    if (col_block < 0).any():
-        return
+    # A base cell of no gemeente (a region's total where a gemeente's count is missing) is a
+    # block of its own: any partition of the columns gives narrower systems.
+    alone = np.flatnonzero(col_block < 0)
+    col_block = col_block.copy()
+    col_block[alone] = int(col_block.max(initial=-1)) + 1 + np.arange(len(alone))
     _, label = np.unique(col_block, return_inverse=True)
     label = label.ravel().astype(np.int64)
     x = known[system.cols].astype(float)
