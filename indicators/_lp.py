@@ -783,6 +783,8 @@ class Solver:
             np.abs(act - p.row_lo) < TOL
         )
         cols: Ints = np.flatnonzero(col_at & (np.abs(col_dual) > TOL)).astype(np.int64)
+        # A band row counts whenever its dual does: the verdicts of ``within_blocks`` rest on it.
+        row_at |= p.row_cell == BAND
         rows: Ints = np.flatnonzero(row_at & (np.abs(row_dual) > TOL)).astype(np.int64)
         return value, cols, rows
 
