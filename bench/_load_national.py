@@ -7,9 +7,10 @@ signals, the delivery records), in regions of ``REGION_SIZE`` neighbouring gemee
 in the database, where every server reads it). Idempotent: a database that has the regions
 already is left as it is.
 
-Why not one region of all gemeenten: a region's totals join the programmes of all its
-gemeenten into one, and protecting it grows much faster than the region (docs/schaal.md:
-woningsplitsing for 160 gemeenten 7,7 s alone, 352 s as one region).
+Why regions of ten: the load test of 2026-12-02 (docs/metingen.md) was measured so. A
+region's totals join the programmes of all its gemeenten into one; since the attack looks
+gemeente by gemeente first, an RPF region of 40 costs about a minute cold for every indicator
+(docs/schaal.md, "Regions"), but the measured runs keep their regions of ten.
 """
 
 from __future__ import annotations
