@@ -304,6 +304,20 @@ publications = Table(
     Column("groepen", LargeBinary, nullable=False),
 )
 
+# What has left the server, per cell: its status then and the raw count it had. A later
+# publication keeps the status of every cell whose count is unchanged (data.publication.releases),
+# so that two releases together never give more away than the last one alone.
+releases = Table(
+    "releases",
+    metadata,
+    Column("indicator", String(80), primary_key=True),
+    Column("code", String(200), primary_key=True),
+    Column("periode", String(10), primary_key=True),
+    Column("gemeentecode", String(10), nullable=False, index=True),
+    Column("status", String(1), nullable=False),
+    Column("teller", Float, nullable=True),
+)
+
 
 _PASSWORD_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<pw>[^/\s]*)@")
 

@@ -108,12 +108,14 @@ def suppress(
     *,
     secret: Bools | None = None,
     threshold: float = THRESHOLD,
+    fixed: Bools | None = None,
 ) -> Bools:
     """Secret cells: primary (0 < teller < ``threshold``), the given ``secret`` ones, and the
     complementary ones that keep every relation's secret parts out of (0, threshold).
 
-    ``teller`` NaN is missing (never secret). See the module docstring for the rule; returns a
-    new boolean array.
+    ``teller`` NaN is missing (never secret). ``fixed``: cells shown in an earlier release,
+    never chosen (their value is out). See the module docstring for the rule; returns a new
+    boolean array.
     """
     missing = np.isnan(teller)
     value = np.nan_to_num(teller)
@@ -125,19 +127,23 @@ def suppress(
     if n_groups == 0:
         return hidden
     row_of_rank = np.argsort(rank)
+    movable = np.ones(n_rows, dtype=bool) if fixed is None else ~fixed
     for _ in range(n_rows + 1):  # one pass settles it (module docstring); the bound is a guard
         secret_sum = np.bincount(g, weights=np.where(hidden[p], value[p], 0.0), minlength=n_groups)
         exposed = ~hidden[t] & (secret_sum > 0) & (secret_sum < threshold)
         if not exposed.any():
             return hidden
-        candidate = exposed[g] & ~hidden[p] & (value[p] > 0)
+        candidate = exposed[g] & ~hidden[p] & (value[p] > 0) & movable[p]
         best = np.full(n_groups, n_rows, dtype=np.int64)
         np.minimum.at(best, g[candidate], rank[p[candidate]])
         has_part = best < n_rows
         # A published total >= threshold with secret parts below it always has a nonzero
         # published part (published counts are 0 or >= threshold); fractional counts from a
         # re-based indeling can break that, and then the total itself goes.
-        new = np.concatenate([row_of_rank[best[has_part]], t[exposed & ~has_part]])
+        totals = t[exposed & ~has_part]
+        new = np.concatenate([row_of_rank[best[has_part]], totals[movable[totals]]])
+        if not len(new):  # only cells of an earlier release are left: the attack judges
+            return hidden
         hidden[new] = True
     raise AssertionError("complementary suppression did not settle")  # pragma: no cover
 
@@ -154,6 +160,7 @@ def protect(
     threshold: float = THRESHOLD,
     rounding: int = ROUNDING,
     blocks: Ints | None = None,
+    fixed: Bools | None = None,
 ) -> Bools:
     """``suppress``, then repair whatever an attacker can still pin down.
 
@@ -169,11 +176,15 @@ def protect(
     ``blocks`` (per row, e.g. its gemeente; -1 for none) lets the attack look for proofs in one
     gemeente at a time first (``indicators.audit.attack``): the same verdicts, without solving a
     whole region as one programme where that is not needed.
+
+    ``fixed``: shown cells of an earlier release (``release_state``). Their values are out, so
+    they stay shown and are never chosen; a repair picks among the other cells.
     """
     missing = np.isnan(teller)
+    movable = np.ones(len(teller), dtype=bool) if fixed is None else ~fixed
     value = np.nan_to_num(teller)
     primary = ~missing & (value > 0) & (value < threshold)
-    hidden = suppress(teller, rel, rank, secret=secret, threshold=threshold)
+    hidden = suppress(teller, rel, rank, secret=secret, threshold=threshold, fixed=fixed)
     rounded = np.floor(value / rounding + 0.5) * rounding
     # A repair only makes more cells secret, so the outsider knows less: a cell shown safe stays
     # safe (every solution that proved it is still one), and later rounds attack only the rest.
@@ -218,20 +229,22 @@ def protect(
             system=found.system,
         )
         extra = np.zeros(len(teller), dtype=bool)
-        for row, found_rows in binding(shown_here & (value[rows] > 0)).items():
+        for row, found_rows in binding(shown_here & (value[rows] > 0) & movable[rows]).items():
             if len(found_rows):
                 extra[rows[found_rows[np.argmin(rank[rows[found_rows]])]]] = True
             else:  # nothing published binds it in the LP: hide its relations' published totals
                 groups = rel.part_group[rel.part_row == rows[row]]
                 totals = rel.total_row[groups]
-                extra[totals[shown[totals]]] = True
+                extra[totals[shown[totals] & movable[totals]]] = True
         if not extra.any():  # only published zeros bind: they go
-            for found_rows in binding(shown_here).values():
+            for found_rows in binding(shown_here & movable[rows]).values():
                 if len(found_rows):
                     extra[rows[found_rows[np.argmin(rank[rows[found_rows]])]]] = True
         if not extra.any():  # pragma: no cover - a pinned cell always has a binding bound
             raise RuntimeError("Geheimhouding: een cel blijft herleidbaar; dit is een fout.")
-        hidden = suppress(teller, rel, rank, secret=hidden | extra, threshold=threshold)
+        hidden = suppress(
+            teller, rel, rank, secret=hidden | extra, threshold=threshold, fixed=fixed
+        )
     raise RuntimeError(  # pragma: no cover - guard
         f"Geheimhouding: na {MAX_REPAIRS} herstelrondes nog herleidbare cellen; dit is een fout."
     )
@@ -271,6 +284,25 @@ def gemeente_blocks(table: pd.DataFrame) -> Ints | None:
     return blocks
 
 
+RELEASE_COLUMNS = ["code", "periode", "status", "teller"]
+
+
+def release_state(
+    keys: pd.DataFrame, teller: Floats, released: pd.DataFrame
+) -> tuple[Bools, Bools]:
+    """Per row: (secret before, shown before) in an earlier release (``RELEASE_COLUMNS``: the
+    status it had and the raw count it had then), for the cells whose raw count is still the
+    same. A cell whose count was corrected since is new: its old status says nothing of it."""
+    earlier = released.drop_duplicates(["code", "periode"]).set_index(["code", "periode"])
+    index = pd.MultiIndex.from_arrays([keys["code"], keys["periode"]])
+    at = earlier.index.get_indexer(index)
+    found = at >= 0
+    then = np.where(found, earlier["teller"].to_numpy(dtype=float)[at], np.nan)
+    status = np.where(found, earlier["status"].astype(str).to_numpy()[at], MISSING)
+    same = found & ((then == teller) | (np.isnan(then) & np.isnan(teller)))
+    return same & (status == SECRET), same & (status == SHOWN)
+
+
 def disclose(
     table: pd.DataFrame,
     memberships: pd.DataFrame | None = None,
@@ -278,6 +310,7 @@ def disclose(
     rounding: int = ROUNDING,
     threshold: float = THRESHOLD,
     extra_secret: Bools | None = None,
+    released: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Protect the counts of a cell table; return a copy with ``status`` and ``teller_publ``.
 
@@ -289,6 +322,10 @@ def disclose(
         relations come from the periods themselves.
     rounding : published counts are rounded (halves up) to a multiple of this.
     extra_secret : per row, cells to keep secret besides the rules (an audit's repairs).
+    released : what earlier releases showed of these cells (``RELEASE_COLUMNS``): a cell with
+        the same count keeps its status, so that no two releases together give more away than
+        the last one (a new relation, such as an intervention's group series, is protected
+        around them).
 
     Returns
     -------
@@ -305,6 +342,10 @@ def disclose(
     members = memberships if memberships is not None else pd.DataFrame(columns=["total", "part"])
     rel = relations(keys, members, missing)
     extra = None if extra_secret is None else np.asarray(extra_secret, dtype=bool)
+    fixed = None
+    if released is not None and len(released):
+        before, fixed = release_state(keys, teller, released)
+        extra = before if extra is None else extra | before
     secret = protect(
         teller,
         rel,
@@ -313,6 +354,7 @@ def disclose(
         threshold=threshold,
         rounding=rounding,
         blocks=gemeente_blocks(table),
+        fixed=fixed,
     )
     out = table.copy()
     status = np.where(missing, MISSING, np.where(secret, SECRET, SHOWN))

@@ -162,10 +162,12 @@ def _groups(data: ClusterData, indicator: str) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Published:
     """One indicator's publication in a cluster: ``table`` (``PUBLISHED_COLUMNS``) and the
-    members of its group series (``groups``, ``GROUP_COLUMNS``)."""
+    members of its group series (``groups``, ``GROUP_COLUMNS``); ``release``: the status of
+    every count and the raw count it had (``data.publication.releases``), where just computed."""
 
     table: pd.DataFrame
     groups: pd.DataFrame
+    release: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def publish_indicator(
@@ -174,11 +176,14 @@ def publish_indicator(
     *,
     base: Published | None = None,
     effort: Published | None = None,
+    released: pd.DataFrame | None = None,
 ) -> Published:
     """Protect and publish one indicator of a cluster.
 
     ``illegale_bewoning_per_controle`` is derived from two published counts and needs
     ``base`` (the published ``illegale_bewoning``) and ``effort`` (the published ``controles``).
+    ``released``: earlier releases of its cells (``data.publication.releases.load``); a cell
+    with the same count keeps its status.
     """
     card = catalogue.get(indicator)
     if card.afgeleid:
@@ -194,16 +199,34 @@ def publish_indicator(
         regions=data.cluster.regions,
         groups=groups,
     )
-    counts = disclose(cells, memberships)
+    counts = disclose(cells, memberships, released=_earlier(released, indicator))
+    release = [_release(counts, indicator)]
     if delivered_noemer(data.signals, indicator):
+        name = indicator + ":noemer"
         noemers = disclose(
-            cells.assign(teller=cells["noemer"], indicator=indicator + ":noemer"), memberships
+            cells.assign(teller=cells["noemer"], indicator=name),
+            memberships,
+            released=_earlier(released, name),
         )
         noemer = noemers["teller_publ"]
+        release.append(_release(noemers, name))
     else:
         noemer = cells["noemer"].astype(float)  # a public key figure (NaN: unknown)
     table = _assemble(counts, noemer, card.schaal)
-    return Published(table, groups)
+    return Published(table, groups, pd.concat(release, ignore_index=True))
+
+
+def _earlier(released: pd.DataFrame | None, name: str) -> pd.DataFrame | None:
+    if released is None:
+        return None
+    return released[released["indicator"] == name]
+
+
+def _release(protected: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The release record of protected counts: status and raw count per cell."""
+    out = protected[["code", "periode", "gemeentecode", "status", "teller"]].copy()
+    out["indicator"] = name
+    return out
 
 
 def _assemble(counts: pd.DataFrame, noemer: pd.Series, schaal: float) -> pd.DataFrame:

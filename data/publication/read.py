@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
+from data.publication import releases
 from data.publication.build import (
     ClusterData,
     Published,
@@ -79,6 +80,12 @@ class ClusterPublication:
                 base=self.published(catalogue.ILLEGALE_BEWONING),
                 effort=self.published(catalogue.CONTROLES),
             )
+        elif self.stored is not None:
+            engine = self.stored.engine
+            earlier = releases.load(engine, self.cluster, indicator)
+            result = publish_indicator(self.data, indicator, released=earlier)
+            if result.release is not None:
+                releases.record(engine, result.release)
         else:
             result = publish_indicator(self.data, indicator)
         if self.stored is not None:
