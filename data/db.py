@@ -318,6 +318,16 @@ releases = Table(
     Column("teller", Float, nullable=True),
 )
 
+# The members of every group series released (code: ``data.publication.releases.ledger_code``).
+release_groups = Table(
+    "release_groups",
+    metadata,
+    Column("indicator", String(80), primary_key=True),
+    Column("code", String(200), primary_key=True),
+    Column("gemeentecode", String(10), nullable=False, index=True),
+    Column("leden", Text, nullable=False),
+)
+
 
 _PASSWORD_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<pw>[^/\s]*)@")
 

@@ -44,6 +44,7 @@ from data.publication.cells import (
     raw_cells,
 )
 from data.publication.rebase import signals_on_indeling
+from data.publication.releases import Earlier, as_current, ghosts, release_rows
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
 from indicators import catalogue
@@ -176,14 +177,15 @@ def publish_indicator(
     *,
     base: Published | None = None,
     effort: Published | None = None,
-    released: pd.DataFrame | None = None,
+    earlier: Earlier | None = None,
 ) -> Published:
     """Protect and publish one indicator of a cluster.
 
     ``illegale_bewoning_per_controle`` is derived from two published counts and needs
     ``base`` (the published ``illegale_bewoning``) and ``effort`` (the published ``controles``).
-    ``released``: earlier releases of its cells (``data.publication.releases.load``); a cell
-    with the same count keeps its status.
+    ``earlier``: what earlier releases showed (``data.publication.releases``): a cell with the
+    same count keeps its status, and a group series released with other members stays in the
+    protection as a ghost (not shown).
     """
     card = catalogue.get(indicator)
     if card.afgeleid:
@@ -191,42 +193,33 @@ def publish_indicator(
             raise ValueError("Treffers per controle komt uit twee gepubliceerde tabellen.")
         return _per_controle(base, effort, card.schaal)
     groups = _groups(data, indicator)
+    ghost = ghosts(earlier, groups)
     cells, memberships = raw_cells(
         data.signals,
         data.deliveries,
         data.plain_areas,
         indicator=indicator,
         regions=data.cluster.regions,
-        groups=groups,
+        groups=pd.concat([groups, ghost], ignore_index=True) if len(ghost) else groups,
     )
-    counts = disclose(cells, memberships, released=_earlier(released, indicator))
-    release = [_release(counts, indicator)]
+    counts = disclose(cells, memberships, released=as_current(earlier, groups, indicator))
+    release = [release_rows(counts, groups, indicator)]
     if delivered_noemer(data.signals, indicator):
         name = indicator + ":noemer"
         noemers = disclose(
             cells.assign(teller=cells["noemer"], indicator=name),
             memberships,
-            released=_earlier(released, name),
+            released=as_current(earlier, groups, name),
         )
         noemer = noemers["teller_publ"]
-        release.append(_release(noemers, name))
+        release.append(release_rows(noemers, groups, name))
     else:
         noemer = cells["noemer"].astype(float)  # a public key figure (NaN: unknown)
-    table = _assemble(counts, noemer, card.schaal)
+    shown = ~cells["code"].isin(ghost["code"]).to_numpy()  # a ghost takes part, is not shown
+    table = _assemble(
+        counts[shown].reset_index(drop=True), noemer[shown].reset_index(drop=True), card.schaal
+    )
     return Published(table, groups, pd.concat(release, ignore_index=True))
-
-
-def _earlier(released: pd.DataFrame | None, name: str) -> pd.DataFrame | None:
-    if released is None:
-        return None
-    return released[released["indicator"] == name]
-
-
-def _release(protected: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The release record of protected counts: status and raw count per cell."""
-    out = protected[["code", "periode", "gemeentecode", "status", "teller"]].copy()
-    out["indicator"] = name
-    return out
 
 
 def _assemble(counts: pd.DataFrame, noemer: pd.Series, schaal: float) -> pd.DataFrame:

@@ -83,9 +83,9 @@ class ClusterPublication:
         elif self.stored is not None:
             engine = self.stored.engine
             earlier = releases.load(engine, self.cluster, indicator)
-            result = publish_indicator(self.data, indicator, released=earlier)
+            result = publish_indicator(self.data, indicator, earlier=earlier)
             if result.release is not None:
-                releases.record(engine, result.release)
+                releases.record(engine, result.release, result.groups, indicator)
         else:
             result = publish_indicator(self.data, indicator)
         if self.stored is not None:

@@ -3,61 +3,157 @@
 A publication is protected against the numbers published *with* it. But figures leave the
 server again and again (a CSV in October, a briefing in November), and between two releases the
 relations can change: an intervention is registered (its group series ties buurten of several
-wijken), a region is formed, a quarter or a year becomes complete. Protected from scratch, the
-new release may hide a cell the old one showed and show a total the old one hid; an outsider
-holding both solves the equations of both at once, and on the demo that pinned 72 secret cells
-(``tests/data/test_releases.py``).
+wijken), a region is formed, a quarter or a year becomes complete, a comparison group is chosen
+again. Protected from scratch, the new release may hide a cell the old one showed and show a
+total the old one hid; an outsider holding both solves the equations of both at once, and on the
+demo that pinned 72 secret cells (docs/methoden.md, "Releases over time").
 
-So every cell's status is recorded when it is published (``record``), with the raw count it
-had; the next publication of the cluster keeps the status of every cell whose count is still
-the same (``indicators.disclosure.disclose``, ``released``): shown stays shown with the same
-rounded value, secret stays secret, and a new relation is protected around them (its new total
-is hidden where needed). A corrected count is a new cell.
+So every publication records each cell's status with the raw count it had (``record``), and the
+members of every group series it showed. The next publication of the cluster
+(``data.publication.build.publish_indicator``, ``earlier``):
+
+- keeps the status of every cell whose count is the same (``indicators.disclosure.disclose``,
+  ``released``): shown stays shown with the same rounded value, secret stays secret, and a new
+  relation is protected around them;
+- keeps every group series released before with other members (a comparison group chosen again
+  when another intervention took buurten out of the pool) in the attacker's system, as a *ghost*:
+  its relation and what was released of it take part in the protection; it is not shown again.
+
+A group cell is recorded under its code and a digest of its members (``ledger_code``): the same
+name with other members is another sum. A corrected count is a new cell.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select, tuple_
 
-from data import db
+from data import db, frames
+from data.publication.cells import GROUP_COLUMNS
 from data.publication.scope import Cluster
+from geo.areas import gemeente_of
 from indicators.disclosure import RELEASE_COLUMNS
 
 CHUNK = 500
+GHOST = "#"
 
 
-def load(engine: Engine, cluster: Cluster, indicator: str) -> pd.DataFrame:
-    """Earlier releases of ``indicator`` (and of its protected noemer) in ``cluster``:
-    ``indicator`` and ``RELEASE_COLUMNS``."""
+@dataclass(frozen=True)
+class Earlier:
+    """What earlier releases of one indicator in a cluster showed: ``cells`` (``indicator`` and
+    ``RELEASE_COLUMNS``, group cells under their ``ledger_code``) and the members of the group
+    series they showed (``groups``: ``code`` (a ledger code), ``leden``)."""
+
+    cells: pd.DataFrame
+    groups: pd.DataFrame
+
+
+def ledger_code(code: str, members: Sequence[str]) -> str:
+    """A group cell's name in the record: its code and a digest of its members."""
+    digest = hashlib.sha256("|".join(sorted(members)).encode()).hexdigest()[:12]
+    return f"{code}{GHOST}{digest}"
+
+
+def ghosts(earlier: Earlier | None, groups: pd.DataFrame) -> pd.DataFrame:
+    """Group series released before whose members no current group has (``GROUP_COLUMNS``, code
+    a ledger code): they stay in the attacker's system."""
+    if earlier is None or earlier.groups.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    current = {ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
+    old = earlier.groups[~earlier.groups["code"].isin(current)]
+    return pd.DataFrame(
+        {
+            "code": old["code"].astype(str),
+            "interventie": "",
+            "rol": "eerder",
+            "start": None,
+            "indicator": groups["indicator"].iloc[0] if len(groups) else "",
+            "leden": old["leden"].map(tuple),
+        },
+        columns=GROUP_COLUMNS,
+    )
+
+
+def as_current(earlier: Earlier | None, groups: pd.DataFrame, name: str) -> pd.DataFrame | None:
+    """The recorded cells of ``name`` under the codes of this publication: a group cell whose
+    members are the same gets its current code, a ghost keeps its ledger code."""
+    if earlier is None:
+        return None
+    cells = earlier.cells[earlier.cells["indicator"] == name]
+    rename = {ledger_code(str(r.code), r.leden): str(r.code) for r in frames.rows(groups)}
+    return cells.assign(code=cells["code"].map(lambda c: rename.get(c, c)))
+
+
+def release_rows(protected: pd.DataFrame, groups: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The record of protected counts (ghosts left out): status and raw count per cell, group
+    cells under their ledger code."""
+    ghost = protected["code"].astype(str).str.contains(GHOST, regex=False)
+    out = protected.loc[~ghost, ["code", "periode", "gemeentecode", "status", "teller"]].copy()
+    rename = {str(r.code): ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
+    out["code"] = out["code"].map(lambda c: rename.get(c, c))
+    out["indicator"] = name
+    return out
+
+
+def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
+    """Earlier releases of ``indicator`` (and of its protected noemer) in ``cluster``."""
     t = db.releases.c
     names = [indicator, indicator + ":noemer"]
     region_ids = [r for r, _ in cluster.regions]
     where = t.indicator.in_(names) & (
         t.gemeentecode.in_(list(cluster.gemeenten)) | t.code.in_(region_ids or [""])
     )
-    query = select(t.indicator, t.code, t.periode, t.status, t.teller).where(where)
+    g = db.release_groups.c
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame(rows, columns=["indicator", *RELEASE_COLUMNS])
+        rows = conn.execute(
+            select(t.indicator, t.code, t.periode, t.status, t.teller).where(where)
+        ).all()
+        members = conn.execute(
+            select(g.code, g.leden).where(
+                (g.indicator == indicator) & g.gemeentecode.in_(list(cluster.gemeenten))
+            )
+        ).all()
+    groups = pd.DataFrame(members, columns=["code", "leden"])
+    groups["leden"] = groups["leden"].map(lambda text: tuple(str(text).split("|")))
+    return Earlier(pd.DataFrame(rows, columns=["indicator", *RELEASE_COLUMNS]), groups)
 
 
-def record(engine: Engine, rows: pd.DataFrame) -> None:
-    """Store ``rows`` (``indicator, gemeentecode`` and ``RELEASE_COLUMNS``) as the latest
-    release of their cells, replacing what was recorded of them."""
-    if rows.empty:
-        return
+def record(engine: Engine, rows: pd.DataFrame, groups: pd.DataFrame, indicator: str) -> None:
+    """Store ``rows`` (``release_rows``) as the latest release of their cells, replacing what was
+    recorded of them, and the members of the group series (``GROUP_COLUMNS``) they show."""
     columns = ["indicator", "code", "periode", "gemeentecode", "status", "teller"]
     records: list[dict[str, object]] = [
         dict(zip(columns, (*row[:5], None if pd.isna(row[5]) else float(row[5])), strict=True))
         for row in rows[columns].itertuples(index=False, name=None)
     ]
-    t = db.releases.c
+    members: list[dict[str, object]] = [
+        {
+            "indicator": indicator,
+            "code": ledger_code(str(r.code), r.leden),
+            "gemeentecode": gemeente_of(str(r.leden[0])),
+            "leden": "|".join(r.leden),
+        }
+        for r in frames.rows(groups)
+        if len(r.leden)
+    ]
+    t, g = db.releases.c, db.release_groups.c
     with engine.begin() as conn:
-        for start in range(0, len(records), CHUNK):
-            chunk = records[start : start + CHUNK]
+        for chunk in _chunks(records):
             keys = [(r["indicator"], r["code"], r["periode"]) for r in chunk]
             conn.execute(
                 delete(db.releases).where(tuple_(t.indicator, t.code, t.periode).in_(keys))
             )
             conn.execute(insert(db.releases), chunk)
+        for chunk in _chunks(members):
+            pairs = [(r["indicator"], r["code"]) for r in chunk]
+            conn.execute(delete(db.release_groups).where(tuple_(g.indicator, g.code).in_(pairs)))
+            conn.execute(insert(db.release_groups), chunk)
+
+
+def _chunks(records: list[dict[str, object]]) -> Iterable[list[dict[str, object]]]:
+    for start in range(0, len(records), CHUNK):
+        yield records[start : start + CHUNK]

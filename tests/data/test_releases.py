@@ -1,54 +1,59 @@
 """The release record in the database (SQLite and PostGIS): every publication writes the status
-of its cells, and the next one, after an intervention was registered, keeps them.
+of its cells and the members of its group series; the next one, after another intervention was
+registered (which also picks the first one's comparison group again), gives nothing away
+together with the first: an outsider who solves the equations of both releases at once pins no
+secret count.
 
-The attack on two releases together is in tests/indicators/test_releases.py; on the demo,
-protected apart, the releases before and after Klingerberg's intervention pinned 72 cells."""
+The generated cases are in tests/indicators/test_releases.py; on the demo, protected apart, the
+releases before and after Klingerberg's intervention pinned 72 cells."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
-from data import db, store
-from data.publication import releases
-from data.publication.read import open_publication
+from data import db, frames, store
+from data.publication.build import Published
+from data.publication.cells import raw_cells
+from data.publication.read import ClusterPublication, open_publication
+from data.publication.releases import ledger_code
+from indicators.audit import attack
+from indicators.disclosure import validated_keys
+from indicators.intervals import bounds, protected
+from indicators.relations import relations
 from tests.data.test_publication_databases import INDICATOR, _fill
 
 
-def _statuses(url: str) -> pd.DataFrame:
+def _publish(url: str) -> tuple[ClusterPublication, Published]:
     engine = db.make_engine(url)
     try:
         pub = open_publication(engine, gemeenten=["GM0889"], indicators=[INDICATOR])
-        table = pub.published(INDICATOR).table
-        t = db.releases.c
-        with engine.connect() as conn:
-            recorded = pd.DataFrame(
-                conn.execute(select(t.code, t.periode, t.status, t.teller)).all(),
-                columns=["code", "periode", "status", "teller"],
-            )
-        assert len(releases.load(engine, pub.cluster, INDICATOR)) == len(recorded)
+        return pub, pub.published(INDICATOR)
     finally:
         engine.dispose()
-    counts = table[["code", "periode", "status", "teller_publ"]]
-    return counts.merge(recorded, on=["code", "periode"], suffixes=("", "_record"))
 
 
-def test_a_new_intervention_leaves_every_released_status_as_it_was(
+def _ledger_codes(groups: pd.DataFrame) -> dict[str, str]:
+    return {str(r.code): ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
+
+
+def _known(published: Published) -> pd.Series:
+    """What a release shows, by ledger code and periode."""
+    table = published.table
+    codes = table["code"].map(lambda c: _ledger_codes(published.groups).get(c, c))
+    return pd.Series(table["teller_publ"].to_numpy(), index=codes + "|" + table["periode"])
+
+
+def test_two_releases_around_a_new_intervention_give_nothing_away_together(
     demo_url: str, db_url: str
 ) -> None:
     demo = db.make_engine(demo_url)
     areas = store.load_areas(demo, gemeenten=["GM0889"])
     demo.dispose()
     _fill(db_url, areas)
-    first = _statuses(db_url)
-    assert len(first) and (first["status"] != ".").any()
-    # the count's status is recorded (a rate may still be withheld for a small noemer)
-    shown = first["status_record"] == ""
-    assert first.loc[shown, "teller_publ"].notna().all()
-    assert (first.loc[first["status_record"] == "x", "teller_publ"].isna()).all()
-
+    _, first = _publish(db_url)
     buurten = sorted(areas.loc[areas["level"] == "buurt", "code"])
     later = {
         "id": "tweede",
@@ -63,16 +68,39 @@ def test_a_new_intervention_leaves_every_released_status_as_it_was(
     with engine.begin() as conn:
         store.save_interventions(conn, pd.DataFrame([later]))
     engine.dispose()
-    second = _statuses(db_url)
-    assert second["code"].str.startswith("tweede").any()  # the new group series is published
-    both = first.merge(second, on=["code", "periode"], suffixes=("_1", "_2"))
-    assert len(both) == len(first)
-    same = (both["teller_1"] == both["teller_2"]) | (
-        both["teller_1"].isna() & both["teller_2"].isna()
+    pub, second = _publish(db_url)
+    assert second.table["code"].str.startswith("tweede").any()
+    old_groups = set(_ledger_codes(first.groups).values())
+    assert old_groups - set(_ledger_codes(second.groups).values())  # a group was chosen again
+
+    # The outsider's system: every cell of the second release, and every group series of the
+    # first under its own members, each group under its ledger code.
+    groups = pd.concat([first.groups, second.groups], ignore_index=True)
+    groups = groups.assign(code=[ledger_code(str(r.code), r.leden) for r in frames.rows(groups)])
+    groups = groups.drop_duplicates("code")
+    data = pub.data
+    cells, links = raw_cells(
+        data.signals,
+        data.deliveries,
+        data.plain_areas,
+        indicator=INDICATOR,
+        regions=data.cluster.regions,
+        groups=groups,
     )
-    kept = both[same]
-    assert (kept["status_record_1"] == kept["status_record_2"]).all()
-    assert kept["teller_publ_1"].equals(kept["teller_publ_2"])
-    # What changed is the first intervention's comparison group, chosen again without the new
-    # intervention's buurten: another sum under the same code (docs/methoden.md, open point).
-    assert set(both.loc[~same, "code"]) <= {"proef:controle"}
+    key = cells["code"] + "|" + cells["periode"]
+    raw = cells["teller"].to_numpy(dtype=float)
+    knowledge = [key.map(_known(r)).to_numpy(dtype=float) for r in (first, second)]
+    lows, highs = zip(*(bounds(k, ~np.isnan(k)) for k in knowledge), strict=True)
+    secret = ~np.isnan(raw) & np.isnan(knowledge[0]) & np.isnan(knowledge[1])
+    targets = np.flatnonzero(secret & (raw > 0) & (raw < 5)).astype(np.int64)
+    assert len(targets) > 20
+    found = attack(
+        relations(validated_keys(cells), links, np.isnan(raw)),
+        np.maximum(*lows),
+        np.minimum(*highs),
+        ~np.isnan(raw),
+        targets,
+        known=np.nan_to_num(raw),
+    )
+    pinned = ~protected(found.lo, found.hi)
+    assert not pinned.any(), key.iloc[targets[pinned]].tolist()
