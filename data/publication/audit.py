@@ -5,6 +5,11 @@ publication itself that may look at them: it must know which secret cells hide a
 the publication's relations are written down, and ``indicators.audit.check`` solves them all at
 once for every such cell. The standard (``indicators.audit.PROTECTION``) is broken when any cell
 is pinned down, or when the secret parts of a relation with a published total add up to 1-4.
+
+Where the publication is kept in a database, the attacker also holds the earlier releases
+(``data.publication.releases``): every group series released before with other members takes
+part, with what was shown of it (a count shown then is known to its rounding, as long as it is
+still the same count).
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data.publication import releases
 from data.publication.cells import delivered_noemer, raw_cells
 from data.publication.read import ClusterPublication
 from indicators import catalogue
 from indicators.audit import check, small_secret_sums
 from indicators.disclosure import gemeente_blocks, validated_keys
+from indicators.intervals import ROUNDING
 from indicators.relations import relations
 
 
@@ -47,21 +54,65 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
         return []
     data = pub.data
     published = pub.published(indicator)
+    earlier = (
+        None if pub.stored is None else releases.load(pub.stored.engine, pub.cluster, indicator)
+    )
+    ghost = releases.ghosts(earlier, published.groups)
     cells, memberships = raw_cells(
         data.signals,
         data.deliveries,
         data.plain_areas,
         indicator=indicator,
         regions=data.cluster.regions,
-        groups=published.groups,
+        groups=pd.concat([published.groups, ghost], ignore_index=True)
+        if len(ghost)
+        else published.groups,
     )
-    out = [_attack(indicator, cells, memberships, published.table)]
+    table = _with_ghosts(published.table, cells, earlier, indicator, "teller")
+    out = [_attack(indicator, cells, memberships, table)]
     if delivered_noemer(data.signals, indicator):
         noemers = cells.assign(teller=cells["noemer"])
         shown = published.table["noemer_publ"].where(published.table["status"] != ".")
-        table = published.table.assign(teller_publ=shown)
+        table = _with_ghosts(
+            published.table.assign(teller_publ=shown),
+            noemers,
+            earlier,
+            indicator + ":noemer",
+            "teller",
+        )
         out.append(_attack(indicator + ":noemer", noemers, memberships, table))
     return out
+
+
+def _with_ghosts(
+    table: pd.DataFrame,
+    cells: pd.DataFrame,
+    earlier: releases.Earlier | None,
+    name: str,
+    column: str,
+) -> pd.DataFrame:
+    """The published table in the order of ``cells``, with the rows of the ghost groups: their
+    count as released (rounded) where it was shown and is still the same count, else unknown."""
+    if earlier is None or len(cells) == len(table):
+        return table
+    aligned = cells[["code", "periode"]].merge(table, on=["code", "periode"], how="left")
+    ghost = cells["code"].astype(str).str.contains(releases.GHOST, regex=False).to_numpy()
+    raw = cells[column].to_numpy(dtype=float)
+    record = earlier.cells[earlier.cells["indicator"] == name].set_index(["code", "periode"])
+    at = record.index.get_indexer(pd.MultiIndex.from_frame(cells[["code", "periode"]]))
+    found = ghost & (at >= 0)
+    safe = np.where(found, at, 0)
+    then = np.where(
+        found, record["teller"].to_numpy(dtype=float)[safe] if len(record) else 0, np.nan
+    )
+    status = np.where(
+        found, record["status"].astype(str).to_numpy()[safe] if len(record) else "", "."
+    )
+    shown = found & (status == "") & (then == raw)
+    rounded = np.floor(raw / ROUNDING + 0.5) * ROUNDING
+    values = aligned["teller_publ"].to_numpy(dtype=float)
+    aligned["teller_publ"] = np.where(ghost, np.where(shown, rounded, np.nan), values)
+    return aligned
 
 
 def _attack(

@@ -8,6 +8,7 @@ GPKG, download or effect shows it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -85,7 +86,8 @@ class ClusterPublication:
             earlier = releases.load(engine, self.cluster, indicator)
             result = publish_indicator(self.data, indicator, earlier=earlier)
             if result.release is not None:
-                releases.record(engine, result.release, result.groups, indicator)
+                releases.record(engine, result.release, result.groups, indicator, earlier)
+                result = dataclasses.replace(result, release=None)  # recorded: not kept
         else:
             result = publish_indicator(self.data, indicator)
         if self.stored is not None:

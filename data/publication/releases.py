@@ -122,36 +122,62 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
     return Earlier(pd.DataFrame(rows, columns=["indicator", *RELEASE_COLUMNS]), groups)
 
 
-def record(engine: Engine, rows: pd.DataFrame, groups: pd.DataFrame, indicator: str) -> None:
-    """Store ``rows`` (``release_rows``) as the latest release of their cells, replacing what was
-    recorded of them, and the members of the group series (``GROUP_COLUMNS``) they show."""
+def record(
+    engine: Engine,
+    rows: pd.DataFrame,
+    groups: pd.DataFrame,
+    indicator: str,
+    earlier: Earlier | None = None,
+) -> None:
+    """Store ``rows`` (``release_rows``) as the latest release of their cells, and the members
+    of the group series (``GROUP_COLUMNS``) they show. Only what ``earlier`` (the record this
+    publication was made with) does not hold yet is written: a new cell is added, a changed one
+    replaced."""
     columns = ["indicator", "code", "periode", "gemeentecode", "status", "teller"]
+    key = ["indicator", "code", "periode"]
+    before = (
+        earlier.cells if earlier is not None else pd.DataFrame(columns=[*key, "status", "teller"])
+    )
+    merged = rows[columns].merge(
+        before[[*key, "status", "teller"]].drop_duplicates(key),
+        on=key,
+        how="left",
+        suffixes=("", "_eerder"),
+        indicator="bron",
+    )
+    known = (merged["bron"] == "both").to_numpy()
+    same_count = (merged["teller"] == merged["teller_eerder"]) | (
+        merged["teller"].isna() & merged["teller_eerder"].isna()
+    )
+    same = known & (merged["status"] == merged["status_eerder"]).to_numpy() & same_count
+    write = merged.loc[~same, columns]
+    replaced = {tuple(r) for r in merged.loc[known & ~same, key].itertuples(index=False)}
     records: list[dict[str, object]] = [
         dict(zip(columns, (*row[:5], None if pd.isna(row[5]) else float(row[5])), strict=True))
-        for row in rows[columns].itertuples(index=False, name=None)
+        for row in write.itertuples(index=False, name=None)
     ]
+    had = set() if earlier is None else set(earlier.groups["code"])
     members: list[dict[str, object]] = [
         {
             "indicator": indicator,
-            "code": ledger_code(str(r.code), r.leden),
+            "code": code,
             "gemeentecode": gemeente_of(str(r.leden[0])),
             "leden": "|".join(r.leden),
         }
         for r in frames.rows(groups)
-        if len(r.leden)
+        if len(r.leden) and (code := ledger_code(str(r.code), r.leden)) not in had
     ]
-    t, g = db.releases.c, db.release_groups.c
+    t = db.releases.c
     with engine.begin() as conn:
-        for chunk in _chunks(records):
+        for chunk in _chunks([dict(zip(key, k, strict=True)) for k in sorted(replaced)]):
             keys = [(r["indicator"], r["code"], r["periode"]) for r in chunk]
             conn.execute(
                 delete(db.releases).where(tuple_(t.indicator, t.code, t.periode).in_(keys))
             )
-            conn.execute(insert(db.releases), chunk)
-        for chunk in _chunks(members):
-            pairs = [(r["indicator"], r["code"]) for r in chunk]
-            conn.execute(delete(db.release_groups).where(tuple_(g.indicator, g.code).in_(pairs)))
-            conn.execute(insert(db.release_groups), chunk)
+        if records:
+            conn.execute(insert(db.releases), records)
+        if members:
+            conn.execute(insert(db.release_groups), members)
 
 
 def _chunks(records: list[dict[str, object]]) -> Iterable[list[dict[str, object]]]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data import db, frames, store
+from data.publication.audit import audit_indicator
 from data.publication.build import Published
 from data.publication.cells import raw_cells
 from data.publication.read import ClusterPublication, open_publication
@@ -26,11 +27,17 @@ from indicators.relations import relations
 from tests.data.test_publication_databases import INDICATOR, _fill
 
 
-def _publish(url: str) -> tuple[ClusterPublication, Published]:
+def _publish(url: str, *, audit: bool = False) -> tuple[ClusterPublication, Published]:
     engine = db.make_engine(url)
     try:
         pub = open_publication(engine, gemeenten=["GM0889"], indicators=[INDICATOR])
-        return pub, pub.published(INDICATOR)
+        published = pub.published(INDICATOR)
+        if audit:  # ``wijkmonitor audit`` attacks with the earlier releases as well
+            (found,) = audit_indicator(pub, INDICATOR)
+            assert found.ok, found
+            delivered = int((published.table["status"] != ".").sum())
+            assert found.cellen > delivered  # the first comparison group took part
+        return pub, published
     finally:
         engine.dispose()
 
@@ -68,7 +75,7 @@ def test_two_releases_around_a_new_intervention_give_nothing_away_together(
     with engine.begin() as conn:
         store.save_interventions(conn, pd.DataFrame([later]))
     engine.dispose()
-    pub, second = _publish(db_url)
+    pub, second = _publish(db_url, audit=True)
     assert second.table["code"].str.startswith("tweede").any()
     old_groups = set(_ledger_codes(first.groups).values())
     assert old_groups - set(_ledger_codes(second.groups).values())  # a group was chosen again
