@@ -85,18 +85,20 @@ def as_current(earlier: Earlier | None, groups: pd.DataFrame, name: str) -> pd.D
         return None
     cells = earlier.cells[earlier.cells["indicator"] == name]
     rename = {ledger_code(str(r.code), r.leden): str(r.code) for r in frames.rows(groups)}
-    return cells.assign(code=cells["code"].map(lambda c: rename.get(c, c)))
+    return cells.assign(code=cells["code"].map(rename).fillna(cells["code"]))
 
 
 def release_rows(protected: pd.DataFrame, groups: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The record of protected counts (ghosts left out): status and raw count per cell, group
-    cells under their ledger code."""
-    ghost = protected["code"].astype(str).str.contains(GHOST, regex=False)
-    out = protected.loc[~ghost, ["code", "periode", "gemeentecode", "status", "teller"]].copy()
-    rename = {str(r.code): ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
-    out["code"] = out["code"].map(lambda c: rename.get(c, c))
-    out["indicator"] = name
-    return out
+    """The record of protected counts (``level`` and ``RELEASE_COLUMNS``; ghosts left out):
+    status and raw count per cell, group cells under their ledger code."""
+    out = protected[["code", "periode", "gemeentecode", "status", "teller"]]
+    groep = protected["level"].eq("groep").to_numpy()
+    if groep.any():
+        ghost = groep & out["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
+        rename = {str(r.code): ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
+        out = out[~ghost]
+        out = out.assign(code=out["code"].map(rename).fillna(out["code"]))
+    return out.assign(indicator=name)
 
 
 def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
