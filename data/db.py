@@ -318,13 +318,14 @@ releases = Table(
     Column("teller", Float, nullable=True),
 )
 
-# The members of every group series released (code: ``data.publication.releases.ledger_code``).
+# The members of every group series and region released (code: ``releases.ledger_code``).
 release_groups = Table(
     "release_groups",
     metadata,
     Column("indicator", String(80), primary_key=True),
     Column("code", String(200), primary_key=True),
     Column("gemeentecode", String(10), nullable=False, index=True),
+    Column("soort", String(10), nullable=False),  # "groep" (buurten) or "regio" (gemeenten)
     Column("leden", Text, nullable=False),
 )
 

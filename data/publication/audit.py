@@ -7,8 +7,8 @@ once for every such cell. The standard (``indicators.audit.PROTECTION``) is brok
 is pinned down, or when the secret parts of a relation with a published total add up to 1-4.
 
 Where the publication is kept in a database, the attacker also holds the earlier releases
-(``data.publication.releases``): every group series released before with other members takes
-part, with what was shown of it (a count shown then is known to its rounding, as long as it is
+(``data.publication.releases``): every group series or region released before with other
+members takes part, with what was shown of it (a count shown then is known to its rounding, as long as it is
 still the same count).
 """
 
@@ -63,7 +63,7 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
         data.deliveries,
         data.plain_areas,
         indicator=indicator,
-        regions=data.cluster.regions,
+        regions=[*data.cluster.regions, *releases.ghost_regions(earlier, data.cluster.regions)],
         groups=pd.concat([published.groups, ghost], ignore_index=True)
         if len(ghost)
         else published.groups,

@@ -44,7 +44,14 @@ from data.publication.cells import (
     raw_cells,
 )
 from data.publication.rebase import signals_on_indeling
-from data.publication.releases import Earlier, as_current, ghosts, release_rows
+from data.publication.releases import (
+    GHOST,
+    Earlier,
+    as_current,
+    ghost_regions,
+    ghosts,
+    release_rows,
+)
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
 from indicators import catalogue
@@ -193,29 +200,31 @@ def publish_indicator(
             raise ValueError("Treffers per controle komt uit twee gepubliceerde tabellen.")
         return _per_controle(base, effort, card.schaal)
     groups = _groups(data, indicator)
+    regions = data.cluster.regions
     ghost = ghosts(earlier, groups)
     cells, memberships = raw_cells(
         data.signals,
         data.deliveries,
         data.plain_areas,
         indicator=indicator,
-        regions=data.cluster.regions,
+        regions=[*regions, *ghost_regions(earlier, regions)],
         groups=pd.concat([groups, ghost], ignore_index=True) if len(ghost) else groups,
     )
-    counts = disclose(cells, memberships, released=as_current(earlier, groups, indicator))
-    release = [release_rows(counts, groups, indicator)]
+    counts = disclose(cells, memberships, released=as_current(earlier, groups, regions, indicator))
+    release = [release_rows(counts, groups, regions, indicator)]
     if delivered_noemer(data.signals, indicator):
         name = indicator + ":noemer"
         noemers = disclose(
             cells.assign(teller=cells["noemer"], indicator=name),
             memberships,
-            released=as_current(earlier, groups, name),
+            released=as_current(earlier, groups, regions, name),
         )
         noemer = noemers["teller_publ"]
-        release.append(release_rows(noemers, groups, name))
+        release.append(release_rows(noemers, groups, regions, name))
     else:
         noemer = cells["noemer"].astype(float)  # a public key figure (NaN: unknown)
-    shown = ~cells["code"].isin(ghost["code"]).to_numpy()  # a ghost takes part, is not shown
+    # a ghost takes part, is not shown
+    shown = ~cells["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
     table = _assemble(
         counts[shown].reset_index(drop=True), noemer[shown].reset_index(drop=True), card.schaal
     )

@@ -86,7 +86,9 @@ class ClusterPublication:
             earlier = releases.load(engine, self.cluster, indicator)
             result = publish_indicator(self.data, indicator, earlier=earlier)
             if result.release is not None:
-                releases.record(engine, result.release, result.groups, indicator, earlier)
+                releases.record(
+                    engine, result.release, result.groups, self.cluster.regions, indicator, earlier
+                )
                 result = dataclasses.replace(result, release=None)  # recorded: not kept
         else:
             result = publish_indicator(self.data, indicator)

@@ -15,12 +15,13 @@ members of every group series it showed. The next publication of the cluster
 - keeps the status of every cell whose count is the same (``indicators.disclosure.disclose``,
   ``released``): shown stays shown with the same rounded value, secret stays secret, and a new
   relation is protected around them;
-- keeps every group series released before with other members (a comparison group chosen again
-  when another intervention took buurten out of the pool) in the attacker's system, as a *ghost*:
-  its relation and what was released of it take part in the protection; it is not shown again.
+- keeps every group series or region released before with other members (a comparison group
+  chosen again when another intervention took buurten out of the pool; a region that gained or
+  lost a gemeente) in the attacker's system, as a *ghost*: its relation and what was released of
+  it take part in the protection; it is not shown again.
 
-A group cell is recorded under its code and a digest of its members (``ledger_code``): the same
-name with other members is another sum. A corrected count is a new cell.
+A group or region cell is recorded under its code and a digest of its members (``ledger_code``):
+the same name with other members is another sum. A corrected count is a new cell.
 """
 
 from __future__ import annotations
@@ -39,14 +40,16 @@ from geo.areas import gemeente_of
 from indicators.disclosure import RELEASE_COLUMNS
 
 CHUNK = 500
+Regions = Sequence[tuple[str, Sequence[str]]]
 GHOST = "#"
 
 
 @dataclass(frozen=True)
 class Earlier:
     """What earlier releases of one indicator in a cluster showed: ``cells`` (``indicator`` and
-    ``RELEASE_COLUMNS``, group cells under their ``ledger_code``) and the members of the group
-    series they showed (``groups``: ``code`` (a ledger code), ``leden``)."""
+    ``RELEASE_COLUMNS``, group and region cells under their ``ledger_code``) and the members of
+    the group series and regions they showed (``groups``: ``code`` (a ledger code), ``soort``
+    ("groep" or "regio"), ``leden``)."""
 
     cells: pd.DataFrame
     groups: pd.DataFrame
@@ -64,7 +67,9 @@ def ghosts(earlier: Earlier | None, groups: pd.DataFrame) -> pd.DataFrame:
     if earlier is None or earlier.groups.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
     current = {ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
-    old = earlier.groups[~earlier.groups["code"].isin(current)]
+    old = earlier.groups[
+        (earlier.groups["soort"] == "groep") & ~earlier.groups["code"].isin(current)
+    ]
     return pd.DataFrame(
         {
             "code": old["code"].astype(str),
@@ -78,26 +83,47 @@ def ghosts(earlier: Earlier | None, groups: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def as_current(earlier: Earlier | None, groups: pd.DataFrame, name: str) -> pd.DataFrame | None:
-    """The recorded cells of ``name`` under the codes of this publication: a group cell whose
-    members are the same gets its current code, a ghost keeps its ledger code."""
+def ghost_regions(earlier: Earlier | None, regions: Regions) -> list[tuple[str, tuple[str, ...]]]:
+    """Regions released before whose members no current region has: (ledger code, members)."""
+    if earlier is None or earlier.groups.empty:
+        return []
+    current = {ledger_code(r, m) for r, m in regions}
+    old = earlier.groups[
+        (earlier.groups["soort"] == "regio") & ~earlier.groups["code"].isin(current)
+    ]
+    return [(str(c), tuple(m)) for c, m in zip(old["code"], old["leden"], strict=True)]
+
+
+def _renames(groups: pd.DataFrame, regions: Regions) -> dict[str, str]:
+    """Current code -> ledger code of every group series and region."""
+    out = {str(r.code): ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
+    out.update({r: ledger_code(r, m) for r, m in regions})
+    return out
+
+
+def as_current(
+    earlier: Earlier | None, groups: pd.DataFrame, regions: Regions, name: str
+) -> pd.DataFrame | None:
+    """The recorded cells of ``name`` under the codes of this publication: a group or region
+    cell whose members are the same gets its current code, a ghost keeps its ledger code."""
     if earlier is None:
         return None
     cells = earlier.cells[earlier.cells["indicator"] == name]
-    rename = {ledger_code(str(r.code), r.leden): str(r.code) for r in frames.rows(groups)}
+    rename = {v: k for k, v in _renames(groups, regions).items()}
     return cells.assign(code=cells["code"].map(rename).fillna(cells["code"]))
 
 
-def release_rows(protected: pd.DataFrame, groups: pd.DataFrame, name: str) -> pd.DataFrame:
+def release_rows(
+    protected: pd.DataFrame, groups: pd.DataFrame, regions: Regions, name: str
+) -> pd.DataFrame:
     """The record of protected counts (``level`` and ``RELEASE_COLUMNS``; ghosts left out):
-    status and raw count per cell, group cells under their ledger code."""
+    status and raw count per cell, group and region cells under their ledger code."""
     out = protected[["code", "periode", "gemeentecode", "status", "teller"]]
-    groep = protected["level"].eq("groep").to_numpy()
-    if groep.any():
-        ghost = groep & out["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
-        rename = {str(r.code): ledger_code(str(r.code), r.leden) for r in frames.rows(groups)}
+    summed = protected["level"].isin(["groep", "regio"]).to_numpy()
+    if summed.any():
+        ghost = summed & out["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
         out = out[~ghost]
-        out = out.assign(code=out["code"].map(rename).fillna(out["code"]))
+        out = out.assign(code=out["code"].map(_renames(groups, regions)).fillna(out["code"]))
     return out.assign(indicator=name)
 
 
@@ -105,21 +131,19 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
     """Earlier releases of ``indicator`` (and of its protected noemer) in ``cluster``."""
     t = db.releases.c
     names = [indicator, indicator + ":noemer"]
-    region_ids = [r for r, _ in cluster.regions]
-    where = t.indicator.in_(names) & (
-        t.gemeentecode.in_(list(cluster.gemeenten)) | t.code.in_(region_ids or [""])
-    )
+    own = t.gemeentecode.in_(list(cluster.gemeenten))
+    where = t.indicator.in_(names) & (own | (t.gemeentecode == ""))
     g = db.release_groups.c
     with engine.connect() as conn:
         rows = conn.execute(
             select(t.indicator, t.code, t.periode, t.status, t.teller).where(where)
         ).all()
         members = conn.execute(
-            select(g.code, g.leden).where(
+            select(g.code, g.soort, g.leden).where(
                 (g.indicator == indicator) & g.gemeentecode.in_(list(cluster.gemeenten))
             )
         ).all()
-    groups = pd.DataFrame(members, columns=["code", "leden"])
+    groups = pd.DataFrame(members, columns=["code", "soort", "leden"])
     groups["leden"] = groups["leden"].map(lambda text: tuple(str(text).split("|")))
     return Earlier(pd.DataFrame(rows, columns=["indicator", *RELEASE_COLUMNS]), groups)
 
@@ -128,6 +152,7 @@ def record(
     engine: Engine,
     rows: pd.DataFrame,
     groups: pd.DataFrame,
+    regions: Regions,
     indicator: str,
     earlier: Earlier | None = None,
 ) -> None:
@@ -159,15 +184,18 @@ def record(
         for row in write.itertuples(index=False, name=None)
     ]
     had = set() if earlier is None else set(earlier.groups["code"])
+    summed = [("groep", str(r.code), tuple(r.leden)) for r in frames.rows(groups)]
+    summed += [("regio", r, tuple(m)) for r, m in regions]
     members: list[dict[str, object]] = [
         {
             "indicator": indicator,
             "code": code,
-            "gemeentecode": gemeente_of(str(r.leden[0])),
-            "leden": "|".join(r.leden),
+            "gemeentecode": gemeente_of(leden[0]),
+            "soort": soort,
+            "leden": "|".join(leden),
         }
-        for r in frames.rows(groups)
-        if len(r.leden) and (code := ledger_code(str(r.code), r.leden)) not in had
+        for soort, name, leden in summed
+        if leden and (code := ledger_code(name, leden)) not in had
     ]
     t = db.releases.c
     with engine.begin() as conn:

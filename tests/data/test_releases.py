@@ -111,3 +111,32 @@ def test_two_releases_around_a_new_intervention_give_nothing_away_together(
     )
     pinned = ~protected(found.lo, found.hi)
     assert not pinned.any(), key.iloc[targets[pinned]].tolist()
+
+
+def test_a_region_with_other_members_is_a_ghost_and_the_same_one_keeps_its_code() -> None:
+    from data.publication.releases import Earlier, as_current, ghost_regions, release_rows
+
+    before = [("rpf", ("GM0983", "GM0889")), ("oost", ("GM0983", "GM0893"))]
+    now = [("rpf", ("GM0889", "GM0983")), ("oost", ("GM0983",))]  # same rpf, oost lost one
+    groups = pd.DataFrame(columns=["code", "leden"])
+    protected = pd.DataFrame(
+        {
+            "code": ["rpf", "oost", "GM0983"],
+            "periode": "2024-01",
+            "gemeentecode": ["", "", "GM0983"],
+            "status": ["", "x", ""],
+            "teller": [40.0, 3.0, 30.0],
+            "level": ["regio", "regio", "gemeente"],
+        }
+    )
+    rows = release_rows(protected, groups, before, "controles")
+    assert set(rows["code"]) == {ledger_code(r, m) for r, m in before} | {"GM0983"}
+    recorded = pd.DataFrame(
+        [(r, "regio", m) for r, m in ((ledger_code(r, m), m) for r, m in before)],
+        columns=["code", "soort", "leden"],
+    )
+    earlier = Earlier(rows.drop(columns="gemeentecode"), recorded)
+    assert ghost_regions(earlier, now) == [(ledger_code(*before[1]), before[1][1])]
+    current = as_current(earlier, groups, now, "controles")
+    assert current is not None
+    assert set(current["code"]) == {"rpf", ledger_code(*before[1]), "GM0983"}
