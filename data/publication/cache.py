@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from data.publication.build import ClusterData
 
 # Bump when the way figures are published changes: older stored publications are then ignored.
-PUBLICATION_VERSION = "2026-11-30.1"
+# 2026-12-02.1: each publication is recorded (data.publication.releases); publications stored
+# before were not, so they are made (the same) and recorded again on first use.
+PUBLICATION_VERSION = "2026-12-02.1"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:
@@ -49,8 +51,9 @@ def _hash_frame(h: hashlib._Hash, frame: pd.DataFrame) -> None:
 
 def fingerprint(data: ClusterData, indicator: str) -> str:
     """One hash of everything the publication of ``indicator`` in ``data``'s cluster is made
-    from, and of the way of publishing (``PUBLICATION_VERSION``). Publishing is deterministic,
-    so equal fingerprints mean equal publications."""
+    from, and of the way of publishing (``PUBLICATION_VERSION``). The stored publication of a
+    fingerprint is the one released for those inputs (and recorded, ``releases``), so it is
+    served again as it was: it shows nothing the world has not seen."""
     h = hashlib.sha256(cluster_key(data.cluster, indicator).encode())
     names = needed_inputs([indicator])
     for frame in (data.signals, data.deliveries):
