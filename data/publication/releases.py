@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
 from data import db, frames
 from data.publication.cells import GROUP_COLUMNS
@@ -197,13 +198,35 @@ def record(
         for soort, name, leden in summed
         if leden and (code := ledger_code(name, leden)) not in had
     ]
-    t = db.releases.c
+    replaced_keys = [dict(zip(key, k, strict=True)) for k in sorted(replaced)]
+    try:
+        _write(engine, replaced_keys, records, members)
+    except IntegrityError:  # another process recorded some of them meanwhile: the last one wins
+        _write(engine, records, records, members, replace_members=True)
+
+
+def _write(
+    engine: Engine,
+    replaced: list[dict[str, object]],
+    records: list[dict[str, object]],
+    members: list[dict[str, object]],
+    *,
+    replace_members: bool = False,
+) -> None:
+    """Delete the ``replaced`` keys, insert ``records`` and ``members``, in one transaction."""
+    t, g = db.releases.c, db.release_groups.c
     with engine.begin() as conn:
-        for chunk in _chunks([dict(zip(key, k, strict=True)) for k in sorted(replaced)]):
+        for chunk in _chunks(replaced):
             keys = [(r["indicator"], r["code"], r["periode"]) for r in chunk]
             conn.execute(
                 delete(db.releases).where(tuple_(t.indicator, t.code, t.periode).in_(keys))
             )
+        if replace_members:
+            for chunk in _chunks(members):
+                pairs = [(r["indicator"], r["code"]) for r in chunk]
+                conn.execute(
+                    delete(db.release_groups).where(tuple_(g.indicator, g.code).in_(pairs))
+                )
         if records:
             conn.execute(insert(db.releases), records)
         if members:

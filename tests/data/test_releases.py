@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 
 from data import db, frames, store
 from data.publication.audit import audit_indicator
@@ -140,3 +141,31 @@ def test_a_region_with_other_members_is_a_ghost_and_the_same_one_keeps_its_code(
     current = as_current(earlier, groups, now, "controles")
     assert current is not None
     assert set(current["code"]) == {"rpf", ledger_code(*before[1]), "GM0983"}
+
+
+def test_two_processes_recording_the_same_release_at_once_both_succeed(db_url: str) -> None:
+    from data.publication import releases
+
+    rows = pd.DataFrame(
+        {
+            "code": ["BU08890001", "g:behandeld"],
+            "periode": "2024-01",
+            "gemeentecode": "GM0889",
+            "status": ["x", ""],
+            "teller": [2.0, 7.0],
+            "level": ["buurt", "groep"],
+        }
+    )
+    groups = pd.DataFrame({"code": ["g:behandeld"], "leden": [("BU08890001", "BU08890002")]})
+    record = releases.release_rows(rows, groups, [], INDICATOR)
+    engine = db.make_engine(db_url)
+    try:
+        for _ in range(2):  # both loaded an empty record before either wrote
+            releases.record(engine, record, groups, [], INDICATOR, earlier=None)
+        with engine.connect() as conn:
+            stored = conn.execute(select(db.releases.c.code, db.releases.c.status)).all()
+            members = conn.execute(select(db.release_groups.c.leden)).all()
+    finally:
+        engine.dispose()
+    assert sorted(stored) == sorted(zip(record["code"], record["status"], strict=True))
+    assert [m[0] for m in members] == ["BU08890001|BU08890002"]
