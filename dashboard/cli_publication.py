@@ -83,6 +83,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     gemeente_list = ", ".join(pub.cluster.gemeenten)
     print(f"Aanval op de publicatie van {gemeente_list} (alles wat samen gepubliceerd wordt).")
     print(f"Norm: {PROTECTION}")
+    print(
+        "De aanvaller kent ook wat eerder is uitgegeven: groepsreeksen en regio's die toen "
+        "andere leden hadden tellen mee, met wat er toen van getoond is."
+    )
     results = audit_publication(pub)
     for row in results:
         print(_line(row), flush=True)
