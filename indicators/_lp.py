@@ -148,9 +148,10 @@ def _merge_parallel(system: System) -> System:
     a = system.a
     if a.shape[0] < 2:
         return system
-    probe = np.random.default_rng(0).random((a.shape[1], 2))
-    hashed = np.column_stack([a @ probe, np.diff(a.indptr)])
-    _, group = np.unique(hashed, axis=0, return_inverse=True)
+    # One random projection per row: equal rows get equal keys; a collision of two unequal rows
+    # only costs a merge (every merge is checked term by term below).
+    probe = np.random.default_rng(0).random(a.shape[1])
+    _, group = np.unique(a @ probe + np.diff(a.indptr), return_inverse=True)
     group = group.ravel()
     order = np.lexsort((system.row_up, group))
     first = np.full(group.max() + 1, -1, dtype=np.int64)
@@ -802,7 +803,7 @@ class Relaxation:
         self.h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.1)
         self.m = part.a.shape[1]
         self.expressions = part.expressions
-        self.by_column = part.expressions.T.tocsr()
+        self.by_column = part.expressions.T  # CSC: no copy, and a product as quick
         self.is_col = part.t_col >= 0
         self.t_col = part.t_col[self.is_col].astype(np.int32)
         self.t_row = part.t_row[~self.is_col].astype(np.int32)

@@ -250,12 +250,21 @@ def protect(
     )
 
 
+def _stripped(column: pd.Series) -> npt.NDArray[np.object_]:
+    """The column as plain stripped strings; each distinct value is stripped once (a key
+    repeats a lot: a code for every period, a period for every code)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    text = np.array([str(u).strip() for u in uniques], dtype=object)
+    out: npt.NDArray[np.object_] = text[codes]
+    return out
+
+
 def validated_keys(table: pd.DataFrame) -> pd.DataFrame:
     """The key columns as plain strings (positional index); InputError on bad or duplicate keys."""
     absent = [c for c in (*KEY_COLUMNS, "teller") if c not in table.columns]
     if absent:
         raise InputError(f"De tabel mist kolommen: {', '.join(absent)}.")
-    keys = pd.DataFrame({c: table[c].astype(str).str.strip().to_numpy() for c in KEY_COLUMNS})
+    keys = pd.DataFrame({c: _stripped(table[c]) for c in KEY_COLUMNS})
     distinct = pd.Series(keys["periode"].unique(), dtype=object)
     known = distinct.str.fullmatch(f"{MONTH}|{QUARTER}|{YEAR}").to_numpy(dtype=bool)
     if not known.all():
