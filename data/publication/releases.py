@@ -30,6 +30,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -102,6 +103,13 @@ def _renames(groups: pd.DataFrame, regions: Regions) -> dict[str, str]:
     return out
 
 
+def _renamed(codes: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``codes`` with the ones in ``mapping`` replaced."""
+    mapped = codes.map(mapping).astype(object).to_numpy()
+    plain = codes.to_numpy(dtype=object)
+    return pd.Series(np.where(pd.isna(mapped), plain, mapped), index=codes.index, dtype=str)
+
+
 def as_current(
     earlier: Earlier | None, groups: pd.DataFrame, regions: Regions, name: str
 ) -> pd.DataFrame | None:
@@ -111,7 +119,7 @@ def as_current(
         return None
     cells = earlier.cells[earlier.cells["indicator"] == name]
     rename = {v: k for k, v in _renames(groups, regions).items()}
-    return cells.assign(code=cells["code"].map(rename).fillna(cells["code"]))
+    return cells.assign(code=_renamed(cells["code"], rename))
 
 
 def release_rows(
@@ -124,7 +132,7 @@ def release_rows(
     if summed.any():
         ghost = summed & out["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
         out = out[~ghost]
-        out = out.assign(code=out["code"].map(_renames(groups, regions)).fillna(out["code"]))
+        out = out.assign(code=_renamed(out["code"], _renames(groups, regions)))
     return out.assign(indicator=name)
 
 
