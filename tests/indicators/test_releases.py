@@ -181,3 +181,33 @@ def test_a_group_chosen_again_gives_a_count_away_unless_the_old_one_stays() -> N
     then = ["BU00010001", "BU00010101"]
     assert _releases_of_a_regrouped_series(table, first, then, ghost=False) >= 1
     assert _releases_of_a_regrouped_series(table, first, then, ghost=True) == 0
+
+
+@st.composite
+def a_year_filling_up(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A gemeente's year (``gemeenten``), and what of it was complete some months earlier: the
+    months before a cut and the quarters ending before it, no year."""
+    table = draw(gemeenten())
+    months = sorted(p for p in set(table["periode"]) if len(p) == 7 and "Q" not in p)
+    assume(len(months) >= 2)
+    cut = draw(st.sampled_from(months[1:]))
+    quarter_end = {f"2023-Q{q}": f"2023-{3 * q:02d}" for q in range(1, 5)}
+    periode = table["periode"]
+    early = ((periode.str.len() == 7) & ~periode.str.contains("Q") & (periode < cut)) | (
+        periode.map(quarter_end).fillna("9999") < cut
+    )
+    return table[early].reset_index(drop=True), table
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(a_year_filling_up())
+def test_months_arriving_keep_what_was_released_and_give_nothing_away_with_it(
+    case: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    earlier, later = case
+    first = disclose(earlier, memberships(earlier["code"]))
+    links = memberships(later["code"])
+    second = disclose(later, links, released=first[RELEASE_COLUMNS])
+    kept = second.merge(first, on=["code", "periode"], suffixes=("", "_eerder"))
+    assert (kept["status"] == kept["status_eerder"]).all()
+    assert _combined_attack(first, second, links) == 0
