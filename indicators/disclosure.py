@@ -294,6 +294,7 @@ def gemeente_blocks(table: pd.DataFrame) -> Ints | None:
 
 
 RELEASE_COLUMNS = ["code", "periode", "status", "teller"]
+SAME = 1e-6  # two raw counts closer than this are the same count
 
 
 def release_state(
@@ -308,7 +309,10 @@ def release_state(
     found = at >= 0
     then = np.where(found, earlier["teller"].to_numpy(dtype=float)[at], np.nan)
     status = np.where(found, earlier["status"].astype(str).to_numpy()[at], MISSING)
-    same = found & ((then == teller) | (np.isnan(then) & np.isnan(teller)))
+    # Re-based counts are sums of shares: the same count up to float rounding.
+    same = found & (
+        np.isclose(then, teller, rtol=0.0, atol=SAME) | (np.isnan(then) & np.isnan(teller))
+    )
     return same & (status == SECRET), same & (status == SHOWN)
 
 

@@ -24,7 +24,7 @@ from data.publication.cells import delivered_noemer, raw_cells
 from data.publication.read import ClusterPublication
 from indicators import catalogue
 from indicators.audit import check, small_secret_sums
-from indicators.disclosure import gemeente_blocks, validated_keys
+from indicators.disclosure import SAME, gemeente_blocks, validated_keys
 from indicators.intervals import ROUNDING
 from indicators.relations import relations
 
@@ -108,7 +108,7 @@ def _with_ghosts(
     status = np.where(
         found, record["status"].astype(str).to_numpy()[safe] if len(record) else "", "."
     )
-    shown = found & (status == "") & (then == raw)
+    shown = found & (status == "") & np.isclose(then, raw, rtol=0.0, atol=SAME)
     rounded = np.floor(raw / ROUNDING + 0.5) * ROUNDING
     values = aligned["teller_publ"].to_numpy(dtype=float)
     aligned["teller_publ"] = np.where(ghost, np.where(shown, rounded, np.nan), values)

@@ -21,7 +21,9 @@ members of every group series it showed. The next publication of the cluster
   it take part in the protection; it is not shown again.
 
 A group or region cell is recorded under its code and a digest of its members (``ledger_code``):
-the same name with other members is another sum. A corrected count is a new cell.
+the same name with other members is another sum. A corrected count is a new cell. Cells released
+on buurten and wijken of an earlier indeling become ghosts too, where the old area is a sum of
+current buurten (``_vanished``).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
-from data import db, frames
+from data import db, frames, store
 from data.publication.cells import GROUP_COLUMNS
+from data.publication.rebase import exact_unions
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
 from indicators.disclosure import RELEASE_COLUMNS
@@ -154,7 +157,46 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
         ).all()
     groups = pd.DataFrame(members, columns=["code", "soort", "leden"])
     groups["leden"] = groups["leden"].map(lambda text: tuple(str(text).split("|")))
-    return Earlier(pd.DataFrame(rows, columns=["indicator", *RELEASE_COLUMNS]), groups)
+    cells = pd.DataFrame(rows, columns=["indicator", *RELEASE_COLUMNS])
+    return _vanished(engine, cluster, Earlier(cells, groups))
+
+
+def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
+    """Cells released on buurten and wijken of an earlier indeling, as ghosts where the area is
+    a sum of current buurten (``data.publication.rebase.exact_unions``: a renumbered or split
+    buurt, a wijk whose buurten were re-divided inside it): a ledger code over those buurten, so
+    that the new publication is protected together with what was shown of them."""
+    codes = earlier.cells["code"].astype(str)
+    plain = sorted(set(codes[~codes.str.contains(GHOST, regex=False)]))
+    if not plain:
+        return earlier
+    a = db.areas.c
+    current = {
+        str(code)
+        for code, gemeente, jaar in store.read_frame(
+            engine,
+            select(a.code, a.gemeentecode, a.indeling_jaar).where(
+                a.gemeentecode.in_(list(cluster.gemeenten))
+            ),
+        ).itertuples(index=False, name=None)
+        if int(jaar) == cluster.jaar(str(gemeente))
+    }
+    gone = [c for c in plain if c not in current]
+    unions = exact_unions(engine, dict(cluster.indelingen), gone) if gone else {}
+    if not unions:
+        return earlier
+    rename = {code: ledger_code(code, members) for code, members in unions.items()}
+    added = pd.DataFrame(
+        {
+            "code": [rename[c] for c in unions],
+            "soort": "groep",
+            "leden": [tuple(m) for m in unions.values()],
+        }
+    )
+    return Earlier(
+        earlier.cells.assign(code=_renamed(codes, rename)),
+        pd.concat([earlier.groups, added], ignore_index=True),
+    )
 
 
 def record(
