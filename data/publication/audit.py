@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from data.publication import releases
-from data.publication.cells import delivered_noemer, raw_cells
+from data.publication.build import protected_cells
+from data.publication.cells import delivered_noemer
 from data.publication.read import ClusterPublication
 from indicators import catalogue
 from indicators.audit import check, small_secret_sums
@@ -57,17 +58,7 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
     earlier = (
         None if pub.stored is None else releases.load(pub.stored.engine, pub.cluster, indicator)
     )
-    ghost = releases.ghosts(earlier, published.groups)
-    cells, memberships = raw_cells(
-        data.signals,
-        data.deliveries,
-        data.plain_areas,
-        indicator=indicator,
-        regions=[*data.cluster.regions, *releases.ghost_regions(earlier, data.cluster.regions)],
-        groups=pd.concat([published.groups, ghost], ignore_index=True)
-        if len(ghost)
-        else published.groups,
-    )
+    cells, memberships = protected_cells(data, indicator, published.groups, earlier)
     table = _with_ghosts(published.table, cells, earlier, indicator, "teller")
     out = [_attack(indicator, cells, memberships, table)]
     if delivered_noemer(data.signals, indicator):

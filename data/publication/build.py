@@ -39,6 +39,7 @@ from data.publication.cells import (
     Intervention,
     delivered_noemer,
     group_members,
+    merged_part_cells,
     month,
     monthly_panel,
     raw_cells,
@@ -50,6 +51,7 @@ from data.publication.releases import (
     as_current,
     ghost_regions,
     ghosts,
+    merged_parts,
     release_rows,
 )
 from data.publication.scope import Cluster
@@ -201,15 +203,7 @@ def publish_indicator(
         return _per_controle(base, effort, card.schaal)
     groups = _groups(data, indicator)
     regions = data.cluster.regions
-    ghost = ghosts(earlier, groups)
-    cells, memberships = raw_cells(
-        data.signals,
-        data.deliveries,
-        data.plain_areas,
-        indicator=indicator,
-        regions=[*regions, *ghost_regions(earlier, regions)],
-        groups=pd.concat([groups, ghost], ignore_index=True) if len(ghost) else groups,
-    )
+    cells, memberships = protected_cells(data, indicator, groups, earlier)
     counts = disclose(cells, memberships, released=as_current(earlier, groups, regions, indicator))
     release = [release_rows(counts, groups, regions, indicator)]
     if delivered_noemer(data.signals, indicator):
@@ -229,6 +223,29 @@ def publish_indicator(
         counts[shown].reset_index(drop=True), noemer[shown].reset_index(drop=True), card.schaal
     )
     return Published(table, groups, pd.concat(release, ignore_index=True))
+
+
+def protected_cells(
+    data: ClusterData, indicator: str, groups: pd.DataFrame, earlier: Earlier | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The raw cells a publication of ``indicator`` protects, and their memberships: those it
+    shows, and what earlier releases showed that is still in an outsider's system (group series
+    and regions with other members, areas of an earlier indeling: ``releases``), never shown."""
+    ghost = ghosts(earlier, groups)
+    regions = data.cluster.regions
+    cells, memberships = raw_cells(
+        data.signals,
+        data.deliveries,
+        data.plain_areas,
+        indicator=indicator,
+        regions=[*regions, *ghost_regions(earlier, regions)],
+        groups=pd.concat([groups, ghost], ignore_index=True) if len(ghost) else groups,
+    )
+    parts, links = merged_part_cells(cells, data.signals, merged_parts(earlier))
+    if len(parts):
+        cells = pd.concat([cells, parts], ignore_index=True)
+        memberships = pd.concat([memberships, links], ignore_index=True)
+    return cells, memberships
 
 
 def _assemble(counts: pd.DataFrame, noemer: pd.Series, schaal: float) -> pd.DataFrame:

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from data import frames
+from data.publication.rebase import HERKOMST
 from geo.areas import gemeente_codes, gemeente_of
-from indicators import catalogue
+from indicators import catalogue, periods
 from indicators.comparison import choose_controls
 from indicators.periods import GRANULARITIES
 from indicators.rates import indicator_table
@@ -280,3 +281,61 @@ def delivered_noemer(signals: pd.DataFrame, indicator: str) -> bool:
         return False
     rows = signals[signals["indicator"] == indicator]
     return bool(rows["noemer"].notna().any())
+
+
+def merged_part_cells(
+    cells: pd.DataFrame, signals: pd.DataFrame, parts: Mapping[str, tuple[str, str]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows and memberships for old buurten merged into a current one (``parts``: name ->
+    (old buurt, current buurt); ``data.publication.releases.merged_parts``): per period, the
+    count of the signals delivered on the old buurt (``HERKOMST``), as a part of the current
+    buurt. Only where the current buurt's count is exactly the sum of its old parts (every
+    signal of it came from them); elsewhere not delivered, so that the relation is left out.
+
+    ``cells``: the raw cells of one indicator (``raw_cells``); ``signals``: as re-based.
+    """
+    empty = pd.DataFrame(columns=CELL_COLUMNS), pd.DataFrame(columns=["total", "part", "groep"])
+    if not parts or HERKOMST not in signals.columns or cells.empty:
+        return empty
+    indicator = str(cells["indicator"].iloc[0])
+    into = pd.DataFrame(
+        [(name, old, new) for name, (old, new) in parts.items()],
+        columns=["naam", HERKOMST, "code"],
+    )
+    current = cells[(cells["level"] == "buurt") & cells["code"].isin(into["code"])]
+    rows = signals[(signals["indicator"] == indicator) & signals["buurtcode"].isin(into["code"])]
+    sums = []
+    kinds = rows["periode"].map(periods.granularity)
+    for target in GRANULARITIES:
+        fine = rows[[periods.is_finer_or_equal(k, target) for k in kinds]]
+        sums.append(
+            fine.assign(periode=periods.to_granularity(fine["periode"], target))
+            .groupby(["buurtcode", HERKOMST, "periode"])["teller"]
+            .sum()
+            .rename("som")
+            .reset_index()
+        )
+    delivered = pd.concat(sums, ignore_index=True).rename(columns={"buurtcode": "code"})
+    grid = current[["code", "periode", "gemeentecode", "teller"]].merge(into, on="code")
+    grid = grid.merge(delivered, on=["code", HERKOMST, "periode"], how="left")
+    grid["som"] = grid["som"].fillna(0.0)
+    from_parts = grid.groupby(["code", "periode"])["som"].transform("sum")
+    everything = delivered.groupby(["code", "periode"])["som"].sum().rename("alles").reset_index()
+    grid = grid.merge(everything, on=["code", "periode"], how="left")
+    exact = np.isclose(from_parts, grid["teller"], rtol=0.0, atol=1e-6) & np.isclose(
+        grid["alles"].fillna(0.0), from_parts, rtol=0.0, atol=1e-6
+    )
+    out = pd.DataFrame(
+        {
+            "code": grid["naam"],
+            "level": "groep",
+            "parent_code": "",
+            "gemeentecode": grid["gemeentecode"],
+            "periode": grid["periode"],
+            "indicator": indicator,
+            "teller": np.where(exact & grid["teller"].notna(), grid["som"], np.nan),
+            "noemer": np.nan,
+        }
+    )
+    links = into.rename(columns={"code": "total", "naam": "part"})[["total", "part"]]
+    return out[CELL_COLUMNS], links.assign(groep=True)

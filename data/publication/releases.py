@@ -23,7 +23,7 @@ members of every group series it showed. The next publication of the cluster
 A group or region cell is recorded under its code and a digest of its members (``ledger_code``):
 the same name with other members is another sum. A corrected count is a new cell. Cells released
 on buurten and wijken of an earlier indeling become ghosts too, where the old area is a sum of
-current buurten (``_vanished``).
+current buurten, and old buurten merged into a current one as its parts (``_vanished``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from data import db, frames, store
 from data.publication.cells import GROUP_COLUMNS
-from data.publication.rebase import exact_unions
+from data.publication.rebase import old_areas
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
 from indicators.disclosure import RELEASE_COLUMNS
@@ -47,6 +47,7 @@ from indicators.disclosure import RELEASE_COLUMNS
 CHUNK = 500
 Regions = Sequence[tuple[str, Sequence[str]]]
 GHOST = "#"
+DEEL = "deel"  # ``release_groups.soort`` of an old buurt merged into a current one
 
 
 @dataclass(frozen=True)
@@ -162,10 +163,11 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
 
 
 def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
-    """Cells released on buurten and wijken of an earlier indeling, as ghosts where the area is
-    a sum of current buurten (``data.publication.rebase.exact_unions``: a renumbered or split
-    buurt, a wijk whose buurten were re-divided inside it): a ledger code over those buurten, so
-    that the new publication is protected together with what was shown of them."""
+    """Cells released on buurten and wijken of an earlier indeling (``data.publication.rebase.
+    old_areas``): a ghost where the old area is a sum of current buurten (a renumbered or split
+    buurt, a wijk whose buurten were re-divided inside it), a part (``DEEL``) of the current
+    buurt an old buurt was merged into; either way the new publication is protected together
+    with what was shown of them."""
     codes = earlier.cells["code"].astype(str)
     plain = sorted(set(codes[~codes.str.contains(GHOST, regex=False)]))
     if not plain:
@@ -182,21 +184,39 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
         if int(jaar) == cluster.jaar(str(gemeente))
     }
     gone = [c for c in plain if c not in current]
-    unions = exact_unions(engine, dict(cluster.indelingen), gone) if gone else {}
-    if not unions:
+    found = old_areas(engine, dict(cluster.indelingen), gone) if gone else None
+    if found is None or not (found.unions or found.merged):
         return earlier
-    rename = {code: ledger_code(code, members) for code, members in unions.items()}
+    rename = {code: ledger_code(code, members) for code, members in found.unions.items()}
+    rename.update({code: part_code(code, into) for code, into in found.merged.items()})
     added = pd.DataFrame(
         {
-            "code": [rename[c] for c in unions],
-            "soort": "groep",
-            "leden": [tuple(m) for m in unions.values()],
+            "code": [rename[c] for c in [*found.unions, *found.merged]],
+            "soort": ["groep"] * len(found.unions) + [DEEL] * len(found.merged),
+            "leden": [*found.unions.values(), *((into,) for into in found.merged.values())],
         }
     )
     return Earlier(
         earlier.cells.assign(code=_renamed(codes, rename)),
         pd.concat([earlier.groups, added], ignore_index=True),
     )
+
+
+def part_code(old: str, into: str) -> str:
+    """The name in the publication of old buurt ``old``, merged into current buurt ``into``."""
+    return ledger_code(old, (into,))
+
+
+def merged_parts(earlier: Earlier | None) -> dict[str, tuple[str, str]]:
+    """Per old buurt merged into a current one (``part_code`` -> (old buurt, current buurt)):
+    its cells stay in the protection, as parts of the current buurt, and are not shown."""
+    if earlier is None or earlier.groups.empty:
+        return {}
+    rows = earlier.groups[earlier.groups["soort"] == DEEL]
+    return {
+        str(code): (str(code).split(GHOST)[0], str(leden[0]))
+        for code, leden in zip(rows["code"], rows["leden"], strict=True)
+    }
 
 
 def record(
