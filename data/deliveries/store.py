@@ -58,18 +58,20 @@ def gemeente_of(codes: pd.Series, gemeenten: Mapping[str, str]) -> pd.Series:
 
 
 def _repeat_problems(bestand: str, repeats: pd.DataFrame, what: str) -> list[str]:
-    """One problem per repeated row of the file, naming the earlier import."""
-    ordered = repeats.sort_values(["rij", "id"])
+    """One problem per repeated row of the file, naming the earlier import (the first one, when
+    a row repeats several stored rows)."""
+    ordered = repeats.sort_values(["rij", "import_id", "id"]).drop_duplicates("rij")
+    whats = ordered["wat"] if "wat" in ordered else pd.Series(what, index=ordered.index)
     return [
         row_problem(
             bestand,
             int(rij),
             None,
-            f"al eerder geïmporteerd ({what}, import {import_id}); geef --vervang om die rijen "
+            f"al eerder geïmporteerd ({wat}, import {import_id}); geef --vervang om die rijen "
             "te vervangen.",
         )
-        for rij, import_id in zip(
-            ordered["rij"].tolist(), ordered["import_id"].tolist(), strict=True
+        for rij, import_id, wat in zip(
+            ordered["rij"].tolist(), ordered["import_id"].tolist(), whats.tolist(), strict=True
         )
     ]
 
@@ -77,15 +79,76 @@ def _repeat_problems(bestand: str, repeats: pd.DataFrame, what: str) -> list[str
 # --- buurt aggregates --------------------------------------------------------------------------
 
 
-def stored_aggregates(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
-    """Stored aggregate signals with the same bron, buurtcode, periode and indicator as ``rows``:
-    ``id, import_id`` and the file's ``rij``."""
+_SAME_KEYS = "zelfde bron, buurtcode, periode en indicator"
+_OTHER_INDELING = "zelfde bron, gemeente, periode en indicator, op een andere buurtindeling"
+
+
+def _buurt_years(conn: Connection, codes: Sequence[str]) -> dict[str, frozenset[int]]:
+    """The indeling years in which each buurtcode is stored."""
+    a = db.areas.c
+    query = select(a.code, a.indeling_jaar).where(a.level == "buurt")
+    found = _select_in(conn, query, a.code, list(codes))
+    years: dict[str, set[int]] = {}
+    for code, jaar in zip(found["code"].tolist(), found["indeling_jaar"].tolist(), strict=True):
+        years.setdefault(str(code), set()).add(int(jaar))
+    return {code: frozenset(y) for code, y in years.items()}
+
+
+def _delivery_indelingen(rows: pd.DataFrame, years: Mapping[str, frozenset[int]]) -> pd.Series:
+    """Per gemeente of the delivery: the indeling years that hold every buurtcode it delivers
+    for that gemeente (empty when no single indeling does)."""
+    out: dict[str, frozenset[int]] = {}
+    for gemeente, codes in rows.groupby("gemeentecode")["buurtcode"]:
+        common: frozenset[int] | None = None
+        for code in codes.unique().tolist():
+            have = years.get(str(code), frozenset())
+            common = have if common is None else common & have
+        out[str(gemeente)] = common or frozenset()
+    return pd.Series(out, dtype="object")
+
+
+def stored_aggregates(
+    conn: Connection, rows: pd.DataFrame, gemeenten: Mapping[str, str]
+) -> pd.DataFrame:
+    """Stored aggregate signals that ``rows`` repeat: ``id, import_id, wat`` and the file's
+    ``rij``.
+
+    A repeat is a stored row with the same bron, buurtcode, periode and indicator, or a stored
+    row with the same bron, periode and indicator for the same gemeente on another buurtindeling
+    than the delivery's. Without the second, a re-delivery on a new indeling would be added to
+    the earlier one on the old indeling (both are re-based onto the current indeling), and every
+    count of that gemeente would be doubled.
+    """
     s = db.signals.c
     query = select(s.id, s.import_id, s.bron, s.buurtcode, s.periode, s.indicator).where(
         and_(s.soort == "aggregaat", s.bron.in_(sorted(rows["bron"].unique())))
     )
     stored = _select_in(conn, query, s.periode, rows["periode"].unique().tolist())
-    return rows[[*_KEYS, "rij"]].merge(stored, on=_KEYS, how="inner")
+    stored = stored[stored["indicator"].isin(rows["indicator"].unique())]
+    same = rows[[*_KEYS, "rij"]].merge(stored, on=_KEYS, how="inner").assign(wat=_SAME_KEYS)
+    columns = ["id", "import_id", "wat", "rij"]
+    if stored.empty:
+        return same[columns]
+    rows = rows.assign(gemeentecode=gemeente_of(rows["buurtcode"], gemeenten))
+    stored = stored.assign(gemeentecode=gemeente_of(stored["buurtcode"], gemeenten))
+    years = _buurt_years(conn, [*rows["buurtcode"].unique(), *stored["buurtcode"].unique()])
+    indelingen = _delivery_indelingen(rows, years)
+    group = ["bron", "gemeentecode", "periode", "indicator"]
+    candidates = stored[~stored["id"].isin(same["id"])]
+    on_delivery_indeling = [
+        bool(years.get(str(code), frozenset()) & indelingen.get(str(g), frozenset()))
+        or not indelingen.get(str(g), frozenset())
+        for code, g in zip(
+            candidates["buurtcode"].tolist(), candidates["gemeentecode"].tolist(), strict=True
+        )
+    ]
+    other = candidates[~pd.Series(on_delivery_indeling, index=candidates.index, dtype=bool)]
+    crossed = (
+        rows[[*group, "rij"]]
+        .merge(other[[*group, "id", "import_id"]], on=group, how="inner")
+        .assign(wat=_OTHER_INDELING)
+    )
+    return pd.concat([same[columns], crossed[columns]], ignore_index=True)
 
 
 def save_aggregates(
@@ -98,19 +161,18 @@ def save_aggregates(
     gemeenten: Mapping[str, str],
 ) -> int:
     """Store aggregate rows (replacing repeats when ``vervang``); return how many were replaced."""
-    repeats = stored_aggregates(conn, rows)
+    repeats = stored_aggregates(conn, rows, gemeenten)
     if not repeats.empty and not vervang:
-        raise Repeated(
-            _repeat_problems(bestand, repeats, "zelfde bron, buurtcode, periode en indicator")
-        )
-    for chunk in _chunks(repeats["id"].tolist()):
+        raise Repeated(_repeat_problems(bestand, repeats, _SAME_KEYS))
+    replaced = repeats.drop_duplicates("id")
+    for chunk in _chunks(replaced["id"].tolist()):
         conn.execute(delete(db.signals).where(db.signals.c.id.in_(chunk)))
     insert_signals(conn, rows.assign(soort="aggregaat"), import_id=import_id)
     delivered = rows[["bron", "indicator", "periode"]].assign(
         gemeentecode=gemeente_of(rows["buurtcode"], gemeenten)
     )
     record_deliveries(conn, delivered, import_id=import_id)
-    return len(repeats)
+    return len(replaced)
 
 
 def insert_signals(conn: Connection, signals: pd.DataFrame, *, import_id: int) -> None:
