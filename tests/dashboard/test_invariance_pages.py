@@ -20,7 +20,7 @@ from tests.data.test_invariance import IND, _move, _publication, _swaps
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 # (page, then widget settings): the views a beleidsadviseur opens for illegale bewoning.
-VIEWS: list[tuple[str | None, dict[str, str]]] = [
+VIEWS: list[tuple[str | None, dict[str, str | bool]]] = [
     (None, {}),
     (None, {"kaartniveau": "wijk"}),
     (None, {"granularity": "maand"}),
@@ -30,6 +30,7 @@ VIEWS: list[tuple[str | None, dict[str, str]]] = [
     ("views/vergelijken.py", {}),
     ("views/interventies.py", {}),
     ("views/interventies.py", {"effect_methode": "synth"}),
+    ("views/interventies.py", {"power_aan": True}),
     ("views/indicatoren.py", {}),
 ]
 
@@ -57,7 +58,7 @@ def _screens() -> list[list[str]]:
         if page is not None:
             at.switch_page(page).run()
         for key, value in widgets.items():
-            widget = next(w for w in [*at.radio, *at.selectbox] if w.key == key)
+            widget = next(w for w in [*at.radio, *at.selectbox, *at.toggle] if w.key == key)
             widget.set_value(value).run()
         assert not at.exception, (page, widgets, at.exception)
         shown: list[str] = []
