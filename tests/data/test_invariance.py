@@ -1,6 +1,6 @@
 """Invariance: change secret cells in the stored signals in a way that leaves the publication as
-it is, and no output changes: not the GPKG, the CSV/XLSX downloads, the PDF text, the event study
-or the group lines. Whatever an output shows is a function of the publication alone."""
+it is, and no output changes: not the GPKG, the CSV/XLSX downloads, the PDF text (the briefing
+and the RPF overview), the event study or the group lines. Whatever an output shows is a function of the publication alone."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from dashboard.briefing import briefing_pdf
 from dashboard.downloads import csv_bytes, published_rows, xlsx_bytes
+from dashboard.regional_report import regional_pdf
 from data import store
 from data.db import make_engine
 from data.publication.effects import effect_for_intervention
@@ -58,9 +59,20 @@ def _outputs(engine: Engine, folder: Path) -> dict[str, object]:
         out=folder / "briefing.pdf",
         pub=pub,
     )
-    pdf_text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    overview = regional_pdf(
+        engine,
+        regio="rpf-demo",
+        gemeenten=[],
+        indicators=[IND],
+        periode=None,
+        out=folder / "regio.pdf",
+    )
+    pdf_text, overview_text = (
+        subprocess.run(
+            ["pdftotext", "-layout", str(f), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        for f in (pdf, overview)
+    )
     effect = effect_for_intervention(engine, KLINGERBERG, IND, "did", pub=pub)
     lines = pub.rows(IND, levels=["groep"])
     return {
@@ -68,6 +80,7 @@ def _outputs(engine: Engine, folder: Path) -> dict[str, object]:
         "csv": csv_bytes(download),
         "xlsx": pd.read_excel(io.BytesIO(xlsx_bytes(download))).to_csv(),
         "pdf": "\n".join(line for line in pdf_text.splitlines() if "gemaakt op" not in line),
+        "regio": "\n".join(line for line in overview_text.splitlines() if "gemaakt op" not in line),
         "effect": json.dumps(effect.to_json_dict(), sort_keys=True),
         "lijnen": lines.to_csv(),
     }
