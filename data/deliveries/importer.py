@@ -28,7 +28,7 @@ from data import db, store
 from data.access.audit import audit, writing
 from data.deliveries.locate import DbLocator
 from data.deliveries.personal import area_words
-from data.deliveries.store import Repeated, save_aggregates, save_findings
+from data.deliveries.store import Refused, save_aggregates, save_findings
 from data.deliveries.tables import Table, load_table, read_table
 from data.deliveries.validation import AGGREGATEN, BEVINDINGEN, ONBEKEND, Validated, validate
 from data.settings import UploadLimits
@@ -139,7 +139,7 @@ def _import_one(
     say(f"{path.name}: opslaan")
     try:
         import_id, vervangen = _store(engine, table, checked, vervang, gebruiker, gemeenten)
-    except Repeated as exc:
+    except Refused as exc:
         return refuse(
             engine,
             table.bestand,

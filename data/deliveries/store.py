@@ -1,7 +1,8 @@
 """Writing validated deliveries: repeats, replacement, signals, findings and delivery records.
 
 Every function works inside the caller's transaction (``data.deliveries`` opens it, takes the
-lock and retries). A repeat without ``vervang`` raises ``Repeated`` with one problem per row.
+lock and retries). A repeat without ``vervang`` raises ``Repeated`` with one problem per row; a
+delivery that cannot be stored as it is, ``Refused``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select, update
 
@@ -23,12 +25,16 @@ FINDING_INDICATORS = tuple(sorted(set(catalogue.SIGNAL_INDICATOR.values())))
 _KEYS = ["bron", "buurtcode", "periode", "indicator"]
 
 
-class Repeated(Exception):
-    """The delivery repeats rows already imported; ``problems`` names each row."""
+class Refused(Exception):
+    """The delivery cannot be stored as it is; ``problems`` names each row."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} rijen al eerder geïmporteerd")
+        super().__init__(f"{len(problems)} rijen geweigerd")
         self.problems = problems
+
+
+class Repeated(Refused):
+    """The delivery repeats rows already imported; ``problems`` names each row."""
 
 
 def _query(conn: Connection, query: Select[Any]) -> pd.DataFrame:
@@ -94,21 +100,47 @@ def _buurt_years(conn: Connection, codes: Sequence[str]) -> dict[str, frozenset[
     return {code: frozenset(y) for code, y in years.items()}
 
 
-def _delivery_indelingen(rows: pd.DataFrame, years: Mapping[str, frozenset[int]]) -> pd.Series:
-    """Per gemeente of the delivery: the indeling years that hold every buurtcode it delivers
-    for that gemeente (empty when no single indeling does)."""
-    out: dict[str, frozenset[int]] = {}
-    for gemeente, codes in rows.groupby("gemeentecode")["buurtcode"]:
+def _delivery_indelingen(
+    rows: pd.DataFrame, years: Mapping[str, frozenset[int]]
+) -> dict[tuple[str, str], frozenset[int]]:
+    """Per (gemeente, periode) of the delivery: the indeling years that hold every buurtcode it
+    delivers there (empty when no single indeling does)."""
+    out: dict[tuple[str, str], frozenset[int]] = {}
+    for (gemeente, periode), codes in rows.groupby(["gemeentecode", "periode"])["buurtcode"]:
         common: frozenset[int] | None = None
         for code in codes.unique().tolist():
             have = years.get(str(code), frozenset())
             common = have if common is None else common & have
-        out[str(gemeente)] = common or frozenset()
-    return pd.Series(out, dtype="object")
+        out[(str(gemeente), str(periode))] = common or frozenset()
+    return out
+
+
+def _mixed_problems(
+    bestand: str, rows: pd.DataFrame, indelingen: Mapping[tuple[str, str], frozenset[int]]
+) -> list[str]:
+    """One problem per row of a gemeente and periode whose buurtcodes no single indeling holds:
+    re-based onto one indeling, the same addresses would be counted twice."""
+    mixed = [
+        not indelingen[(str(g), str(p))]
+        for g, p in zip(rows["gemeentecode"].tolist(), rows["periode"].tolist(), strict=True)
+    ]
+    bad = rows[np.array(mixed, dtype=bool)].reset_index(drop=True).sort_values("rij")
+    return [
+        row_problem(
+            bestand,
+            int(rij),
+            "buurtcode",
+            f"buurtcodes van verschillende buurtindelingen voor {g} in {p}; lever een gemeente "
+            "per periode op één buurtindeling.",
+        )
+        for rij, g, p in zip(
+            bad["rij"].tolist(), bad["gemeentecode"].tolist(), bad["periode"].tolist(), strict=True
+        )
+    ]
 
 
 def stored_aggregates(
-    conn: Connection, rows: pd.DataFrame, gemeenten: Mapping[str, str]
+    conn: Connection, rows: pd.DataFrame, gemeenten: Mapping[str, str], *, bestand: str = ""
 ) -> pd.DataFrame:
     """Stored aggregate signals that ``rows`` repeat: ``id, import_id, wat`` and the file's
     ``rij``.
@@ -117,37 +149,41 @@ def stored_aggregates(
     row with the same bron, periode and indicator for the same gemeente on another buurtindeling
     than the delivery's. Without the second, a re-delivery on a new indeling would be added to
     the earlier one on the old indeling (both are re-based onto the current indeling), and every
-    count of that gemeente would be doubled.
+    count of that gemeente would be doubled. Raises ``Refused`` when the delivery itself mixes
+    indelingen for one gemeente and periode.
     """
+    rows = rows.assign(gemeentecode=gemeente_of(rows["buurtcode"], gemeenten))
     s = db.signals.c
     query = select(s.id, s.import_id, s.bron, s.buurtcode, s.periode, s.indicator).where(
         and_(s.soort == "aggregaat", s.bron.in_(sorted(rows["bron"].unique())))
     )
     stored = _select_in(conn, query, s.periode, rows["periode"].unique().tolist())
     stored = stored[stored["indicator"].isin(rows["indicator"].unique())]
-    same = rows[[*_KEYS, "rij"]].merge(stored, on=_KEYS, how="inner").assign(wat=_SAME_KEYS)
-    columns = ["id", "import_id", "wat", "rij"]
-    if stored.empty:
-        return same[columns]
-    rows = rows.assign(gemeentecode=gemeente_of(rows["buurtcode"], gemeenten))
     stored = stored.assign(gemeentecode=gemeente_of(stored["buurtcode"], gemeenten))
     years = _buurt_years(conn, [*rows["buurtcode"].unique(), *stored["buurtcode"].unique()])
     indelingen = _delivery_indelingen(rows, years)
-    group = ["bron", "gemeentecode", "periode", "indicator"]
+    mixed = _mixed_problems(bestand, rows, indelingen)
+    if mixed:
+        raise Refused(mixed)
+    same = rows[[*_KEYS, "rij"]].merge(stored, on=_KEYS, how="inner").assign(wat=_SAME_KEYS)
     candidates = stored[~stored["id"].isin(same["id"])]
-    on_delivery_indeling = [
-        bool(years.get(str(code), frozenset()) & indelingen.get(str(g), frozenset()))
-        or not indelingen.get(str(g), frozenset())
-        for code, g in zip(
-            candidates["buurtcode"].tolist(), candidates["gemeentecode"].tolist(), strict=True
+    elsewhere = [
+        not (years.get(str(code), frozenset()) & indelingen.get((str(g), str(p)), frozenset()))
+        for code, g, p in zip(
+            candidates["buurtcode"].tolist(),
+            candidates["gemeentecode"].tolist(),
+            candidates["periode"].tolist(),
+            strict=True,
         )
     ]
-    other = candidates[~pd.Series(on_delivery_indeling, index=candidates.index, dtype=bool)]
+    other = candidates[pd.Series(elsewhere, index=candidates.index, dtype=bool)]
+    group = ["bron", "gemeentecode", "periode", "indicator"]
     crossed = (
         rows[[*group, "rij"]]
         .merge(other[[*group, "id", "import_id"]], on=group, how="inner")
         .assign(wat=_OTHER_INDELING)
     )
+    columns = ["id", "import_id", "wat", "rij"]
     return pd.concat([same[columns], crossed[columns]], ignore_index=True)
 
 
@@ -161,7 +197,7 @@ def save_aggregates(
     gemeenten: Mapping[str, str],
 ) -> int:
     """Store aggregate rows (replacing repeats when ``vervang``); return how many were replaced."""
-    repeats = stored_aggregates(conn, rows, gemeenten)
+    repeats = stored_aggregates(conn, rows, gemeenten, bestand=bestand)
     if not repeats.empty and not vervang:
         raise Repeated(_repeat_problems(bestand, repeats, _SAME_KEYS))
     replaced = repeats.drop_duplicates("id")

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from data import db, store
 from data.deliveries.importer import import_files
 from data.publication.read import open_publication
-from tests.data.test_release_indeling import _new_indeling
+from tests.data.test_release_indeling import _new_code, _new_indeling
 
 INDICATOR = "illegale_bewoning"
 PERIODS = ("2024-01", "2024-02")
@@ -85,5 +85,39 @@ def test_redelivery_on_new_indeling_replaces_not_adds(
         for periode in PERIODS:
             true = float(moved.loc[moved["periode"] == periode, "teller"].sum())
             assert abs(_gemeente_total(engine, periode) - true) <= 2.5  # rounded to 5, not doubled
+    finally:
+        engine.dispose()
+
+
+def test_one_gemeente_and_periode_on_two_indelingen_is_refused(
+    demo_url: str, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Old and new codes of one gemeente in one month: re-based, the same addresses would count
+    twice. Old codes for 2019 and new ones for 2024 in one file are fine."""
+    demo = db.make_engine(demo_url)
+    areas = store.load_areas(demo, gemeenten=["GM0889"])
+    demo.dispose()
+    new, _, went = _new_indeling(areas)
+    engine = db.make_engine(sqlite_url)
+    try:
+        store.save_areas(engine, areas)
+        store.save_areas(engine, new)
+        old_code = next(b for b, to in went.items() if to == (_new_code(b),))
+        new_code = sorted(set(new.loc[new["level"] == "buurt", "code"]) - {_new_code(old_code)})[0]
+        mixed = pd.DataFrame(
+            [(old_code, "2024-01", 3), (new_code, "2024-01", 4)],
+            columns=["buurtcode", "periode", "teller"],
+        )
+        [refused] = import_files(engine, [_write(tmp_path / "mix.csv", mixed)], vervang=False)
+        assert not refused.geaccepteerd
+        assert refused.problemen == [
+            f"mix.csv, rij {rij}, kolom buurtcode: buurtcodes van verschillende buurtindelingen "
+            "voor GM0889 in 2024-01; lever een gemeente per periode op één buurtindeling."
+            for rij in (2, 3)
+        ]
+        assert store.load_signals(engine).empty
+        apart = mixed.assign(periode=["2019-01", "2024-01"])
+        [accepted] = import_files(engine, [_write(tmp_path / "apart.csv", apart)], vervang=False)
+        assert accepted.geaccepteerd, accepted.problemen
     finally:
         engine.dispose()
