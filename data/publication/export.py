@@ -25,8 +25,7 @@ from sqlalchemy import Engine
 
 from data import store
 from data.publication.read import ClusterPublication, open_publication
-from data.publication.scope import clusters, stored_indelingen
-from data.regions import load_regions
+from data.publication.scope import stored_clusters
 from geo.crs import RD
 from geo.errors import InputError
 from indicators import catalogue
@@ -54,10 +53,7 @@ def export_gpkg(engine: Engine, out: Path, *, gemeenten: Sequence[str] | None = 
     """
     codes = _gemeenten(engine, gemeenten)
     wanted = [code for code, _ in codes]
-    indelingen = stored_indelingen(engine)
-    found = [
-        c for c in clusters(indelingen, load_regions(engine)) if set(c.gemeenten) & set(wanted)
-    ]
+    found = [c for c in stored_clusters(engine) if set(c.gemeenten) & set(wanted)]
     frames, values = [], []
     for cluster in found:
         pub = open_publication(engine, cluster=cluster)

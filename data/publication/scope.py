@@ -3,7 +3,8 @@ series of their interventions.
 
 A number may be protected only against the numbers published *with* it, so the unit of
 publication is a *cluster*: gemeenten joined by the regions they share (a region's total is a sum
-of its gemeenten, so a region ties their cells together). Every gemeente is published on exactly
+of its gemeenten, so a region ties their cells together), now or in any earlier release (a region
+that lost a gemeente still has its old totals out, with the gemeente in them). Every gemeente is published on exactly
 one indeling, its latest stored one: the same figures on two indelingen could be subtracted
 from each other. Whatever output asks for a gemeente or a region, it gets the rows of the one
 publication of its cluster, computed the same way every time.
@@ -15,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
-from data import frames, store
+from data import db, frames, store
 from data.regions import load_regions
 from geo.areas import gemeente_of
 from geo.errors import InputError
@@ -45,10 +46,29 @@ def stored_indelingen(conn: Connection | Engine) -> dict[str, int]:
     return {str(g): int(j) for g, j in latest.items()}
 
 
-def clusters(indelingen: dict[str, int], regions: pd.DataFrame) -> list[Cluster]:
+def released_regions(conn: Connection | Engine) -> list[tuple[str, ...]]:
+    """The members of every region an earlier release showed (``release_groups``)."""
+    t = db.release_groups.c
+    query = select(t.leden).where(t.soort == "regio").distinct()
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            rows = c.execute(query).all()
+    else:
+        rows = conn.execute(query).all()
+    return sorted({tuple(str(leden).split("|")) for (leden,) in rows})
+
+
+def clusters(
+    indelingen: dict[str, int],
+    regions: pd.DataFrame,
+    released: Iterable[tuple[str, ...]] = (),
+) -> list[Cluster]:
     """Gemeenten joined by shared regions (union-find), with the regions wholly inside each.
 
-    A region member without stored areas is left out of the region (it has nothing published).
+    ``released``: the members of regions released before (``released_regions``); they join
+    their gemeenten too, since their totals are out, but are no region of the cluster (the
+    publication keeps them in the protection as ghosts). A region member without stored areas
+    is left out of the region (it has nothing published).
     """
     parent = {g: g for g in indelingen}
 
@@ -66,6 +86,10 @@ def clusters(indelingen: dict[str, int], regions: pd.DataFrame) -> list[Cluster]
         members_of[str(row.id)] = members
         for other in members[1:]:
             parent[find(other)] = find(members[0])
+    for leden in released:
+        tied = [g for g in leden if g in indelingen]
+        for other in tied[1:]:
+            parent[find(other)] = find(tied[0])
     groups: dict[str, list[str]] = {}
     for g in sorted(indelingen):
         groups.setdefault(find(g), []).append(g)
@@ -88,8 +112,13 @@ def cluster_of(conn: Connection | Engine, *, gemeenten: Iterable[str]) -> Cluste
             "Onbekende gemeente(n): " + ", ".join(unknown),
             [f"geladen: {', '.join(sorted(indelingen)) or 'geen'}"],
         )
-    found = [c for c in clusters(indelingen, load_regions(conn)) if set(c.gemeenten) & set(wanted)]
+    found = [c for c in stored_clusters(conn) if set(c.gemeenten) & set(wanted)]
     return merge(found)
+
+
+def stored_clusters(conn: Connection | Engine) -> list[Cluster]:
+    """Every cluster of the stored gemeenten, regions and earlier releases."""
+    return clusters(stored_indelingen(conn), load_regions(conn), released_regions(conn))
 
 
 def merge(found: Sequence[Cluster]) -> Cluster:
