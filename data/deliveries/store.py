@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select, update
 
 from data import db, store
@@ -87,6 +88,17 @@ def _repeat_problems(bestand: str, repeats: pd.DataFrame, what: str) -> list[str
 
 _SAME_KEYS = "zelfde bron, buurtcode, periode en indicator"
 _OTHER_INDELING = "zelfde bron, gemeente, periode en indicator, op een andere buurtindeling"
+# Two gemeentecodes on different indelingen are the same place (a gemeentelijke herindeling) when
+# their overlap is at least this share of the smaller one: a border correction between
+# neighbours moves less, and quantised shapes overlap their neighbours by slivers only.
+SAME_PLACE = 0.05
+
+
+def _other_code(ander: str) -> str:
+    return (
+        f"zelfde bron, periode en indicator voor {ander}, dat op een andere buurtindeling "
+        "hetzelfde gebied beslaat (gemeentelijke herindeling)"
+    )
 
 
 def _buurt_years(conn: Connection, codes: Sequence[str]) -> dict[str, frozenset[int]]:
@@ -183,8 +195,87 @@ def stored_aggregates(
         .merge(other[[*group, "id", "import_id"]], on=group, how="inner")
         .assign(wat=_OTHER_INDELING)
     )
-    columns = ["id", "import_id", "wat", "rij"]
-    return pd.concat([same[columns], crossed[columns]], ignore_index=True)
+    shapes = _gemeente_shapes(conn)
+    pairs = _same_place(shapes, rows["gemeentecode"].unique().tolist())
+    renamed = (
+        rows[[*group, "rij"]]
+        .merge(pairs, on="gemeentecode")
+        .drop(columns="gemeentecode")
+        .rename(columns={"ander": "gemeentecode"})
+        .merge(stored[[*group, "id", "import_id"]], on=group, how="inner")
+    )
+    renamed = renamed.assign(
+        wat=renamed["gemeentecode"].map(_other_code), ander=renamed["gemeentecode"]
+    )
+    columns = ["id", "import_id", "wat", "rij", "ander", "bron", "periode", "indicator"]
+    found = pd.concat([same, crossed, renamed], ignore_index=True)
+    found["ander"] = found["ander"].fillna("")
+    return found[columns]
+
+
+def _gemeente_shapes(conn: Connection) -> pd.DataFrame:
+    """Every stored gemeente shape: ``gemeentecode, indeling_jaar, geometry`` (valid, RD)."""
+    frame = store.load_areas(conn, levels=["gemeente"])
+    frame = frame[~frame.geometry.isna() & ~frame.geometry.is_empty]
+    return pd.DataFrame(
+        {
+            "gemeentecode": frame["gemeentecode"].astype(str).to_numpy(),
+            "indeling_jaar": frame["indeling_jaar"].to_numpy(),
+            "geometry": shapely.make_valid(frame.geometry.to_numpy()),
+        }
+    )
+
+
+def _same_place(shapes: pd.DataFrame, gemeenten: Sequence[str]) -> pd.DataFrame:
+    """``gemeentecode, ander``: for each gemeente of the delivery, the other gemeentecodes that
+    cover the same place on another indeling (``SAME_PLACE``): its predecessors or successors
+    in a gemeentelijke herindeling."""
+    pairs: list[tuple[str, str]] = []
+    for g in gemeenten:
+        own = shapes[shapes["gemeentecode"] == g]
+        if own.empty:
+            continue
+        shape = shapely.union_all(own["geometry"].to_numpy())
+        others = shapes[
+            (shapes["gemeentecode"] != g) & ~shapes["indeling_jaar"].isin(own["indeling_jaar"])
+        ]
+        geoms = others["geometry"].to_numpy()
+        touching = shapely.intersects(geoms, shape)
+        overlap = shapely.area(shapely.intersection(geoms[touching], shape))
+        smaller = np.minimum(shapely.area(geoms[touching]), shape.area)
+        same = overlap >= SAME_PLACE * smaller
+        pairs += [(g, str(h)) for h in others["gemeentecode"].to_numpy()[touching][same]]
+    return pd.DataFrame(sorted(set(pairs)), columns=["gemeentecode", "ander"])
+
+
+def _uncovered(
+    conn: Connection, rows: pd.DataFrame, repeats: pd.DataFrame, bestand: str
+) -> list[str]:
+    """Problems for replacing another gemeentecode's delivery (a herindeling) that this file
+    covers only in part for that periode: replaced whole, the rest of its place would be lost."""
+    renamed = repeats[repeats["ander"] != ""]
+    if renamed.empty:
+        return []
+    shapes = _gemeente_shapes(conn)
+    problems = []
+    for (ander, periode), part in renamed.groupby(["ander", "periode"]):
+        theirs = shapely.union_all(shapes.loc[shapes["gemeentecode"] == ander, "geometry"])
+        ours = rows.loc[rows["periode"] == periode, "gemeentecode"].unique()
+        mine = shapely.union_all(shapes.loc[shapes["gemeentecode"].isin(ours), "geometry"])
+        covered = shapely.area(shapely.intersection(theirs, mine)) / max(theirs.area, 1.0)
+        if covered < 1.0 - SAME_PLACE:
+            problems += [
+                row_problem(
+                    bestand,
+                    int(rij),
+                    "buurtcode",
+                    f"{ander} ligt maar voor {round(covered * 100)}% in de gemeenten van dit "
+                    f"bestand in {periode}; vervang de levering van {ander} met één bestand voor "
+                    "alle gemeenten waarin het is opgegaan.",
+                )
+                for rij in sorted(part["rij"].unique())
+            ]
+    return problems
 
 
 def save_aggregates(
@@ -200,9 +291,30 @@ def save_aggregates(
     repeats = stored_aggregates(conn, rows, gemeenten, bestand=bestand)
     if not repeats.empty and not vervang:
         raise Repeated(_repeat_problems(bestand, repeats, _SAME_KEYS))
+    with_codes = rows.assign(gemeentecode=gemeente_of(rows["buurtcode"], gemeenten))
+    partial = _uncovered(conn, with_codes, repeats, bestand)
+    if partial:
+        raise Refused(partial)
     replaced = repeats.drop_duplicates("id")
     for chunk in _chunks(replaced["id"].tolist()):
         conn.execute(delete(db.signals).where(db.signals.c.id.in_(chunk)))
+    # The other gemeentecode's delivery is gone whole: it no longer delivered those periods.
+    d = db.deliveries.c
+    for r in (
+        replaced[replaced["ander"] != ""][["bron", "ander", "indicator", "periode"]]
+        .drop_duplicates()
+        .itertuples(index=False)
+    ):
+        conn.execute(
+            delete(db.deliveries).where(
+                and_(
+                    d.bron == r.bron,
+                    d.gemeentecode == r.ander,
+                    d.indicator == r.indicator,
+                    d.periode == r.periode,
+                )
+            )
+        )
     insert_signals(conn, rows.assign(soort="aggregaat"), import_id=import_id)
     delivered = rows[["bron", "indicator", "periode"]].assign(
         gemeentecode=gemeente_of(rows["buurtcode"], gemeenten)
