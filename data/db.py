@@ -316,6 +316,23 @@ releases = Table(
     Column("gemeentecode", String(10), nullable=False, index=True),
     Column("status", String(1), nullable=False),
     Column("teller", Float, nullable=True),
+    Column("van", Integer, nullable=True),  # the release it first went out in (NULL: 0)
+    Column("tot", Integer, nullable=True),  # the first release that left it out (NULL: none)
+)
+
+# Earlier versions of a cell whose count changed (a correction): released from ``van`` until
+# release ``tot``. A publication solves every earlier release with its own (indicators.versions).
+release_versions = Table(
+    "release_versions",
+    metadata,
+    Column("indicator", String(80), primary_key=True),
+    Column("code", String(200), primary_key=True),
+    Column("periode", String(10), primary_key=True),
+    Column("tot", Integer, primary_key=True, autoincrement=False),
+    Column("gemeentecode", String(10), nullable=False, index=True),
+    Column("status", String(1), nullable=False),
+    Column("teller", Float, nullable=True),
+    Column("van", Integer, nullable=True),
 )
 
 # The members of every group series and region released (code: ``releases.ledger_code``).

@@ -44,6 +44,7 @@ from indicators.relations import (
     relations,
     restrict,
 )
+from indicators.versions import old_versions
 
 SHOWN = ""
 SECRET = "x"
@@ -294,6 +295,7 @@ def gemeente_blocks(table: pd.DataFrame) -> Ints | None:
 
 
 RELEASE_COLUMNS = ["code", "periode", "status", "teller"]
+KEPT = "versie_bewaard"  # ``disclose`` output: the count is the recorded version (same variable)
 SAME = 1e-6  # two raw counts closer than this are the same count
 
 
@@ -324,6 +326,7 @@ def disclose(
     threshold: float = THRESHOLD,
     extra_secret: Bools | None = None,
     released: pd.DataFrame | None = None,
+    versions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Protect the counts of a cell table; return a copy with ``status`` and ``teller_publ``.
 
@@ -338,12 +341,16 @@ def disclose(
     released : what earlier releases showed of these cells (``RELEASE_COLUMNS``): a cell with
         the same count keeps its status, so that no two releases together give more away than
         the last one (a new relation, such as an intervention's group series, is protected
-        around them).
+        around them). With a column ``van`` (the release a count first went out in) and
+        ``versions`` (superseded counts, ``indicators.versions.VERSION_COLUMNS``), every earlier
+        release is protected together with this one: a corrected count's old versions and the
+        totals over them stay in the system (``indicators.versions``).
 
     Returns
     -------
     A copy of ``table`` (same index) with ``status`` ("." missing, "x" secret, "" shown) and
-    ``teller_publ`` (the rounded count where shown, NaN elsewhere).
+    ``teller_publ`` (the rounded count where shown, NaN elsewhere); with ``released``, also
+    ``KEPT``: the row's count is its recorded version (``indicators.versions``), for the record.
     """
     if rounding < 1:
         raise InputError(f"Afronden kan alleen op een positief veelvoud, niet op {rounding}.")
@@ -354,11 +361,25 @@ def disclose(
     missing = np.isnan(teller)
     members = memberships if memberships is not None else pd.DataFrame(columns=["total", "part"])
     rel = relations(keys, members, missing)
-    extra = None if extra_secret is None else np.asarray(extra_secret, dtype=bool)
-    fixed = None
+    n = len(teller)
+    extra = np.zeros(n, dtype=bool) if extra_secret is None else np.asarray(extra_secret, bool)
+    fixed = np.zeros(n, dtype=bool)
+    blocks = gemeente_blocks(table)
+    kept = None
     if released is not None and len(released):
+        old = old_versions(keys, teller, rel, released, versions)
+        kept = old.kept
         before, fixed = release_state(keys, teller, released)
-        extra = before if extra is None else extra | before
+        # A total that adds up to its recorded count over changed counts is another sum: free.
+        before, fixed = before & old.kept, fixed & old.kept
+        extra = extra | before
+        if len(old):  # every earlier version is solved with this release, and never changes
+            rel = old.rel
+            keys = pd.concat([keys, keys.iloc[old.row]], ignore_index=True)
+            teller = np.concatenate([teller, old.teller])
+            extra = np.concatenate([extra, old.status == SECRET])
+            fixed = np.concatenate([fixed, old.status == SHOWN])
+            blocks = None if blocks is None else np.concatenate([blocks, blocks[old.row]])
     secret = protect(
         teller,
         rel,
@@ -366,12 +387,15 @@ def disclose(
         secret=extra,
         threshold=threshold,
         rounding=rounding,
-        blocks=gemeente_blocks(table),
+        blocks=blocks,
         fixed=fixed,
-    )
+    )[:n]
+    teller = teller[:n]
     out = table.copy()
     status = np.where(missing, MISSING, np.where(secret, SECRET, SHOWN))
     out["status"] = pd.Series(status, index=table.index, dtype=object).astype(str)
     rounded = round_to(pd.Series(teller, index=table.index), rounding)
     out["teller_publ"] = rounded.where(status == SHOWN, np.nan)
+    if kept is not None:  # for the release record: the same version as recorded
+        out[KEPT] = kept
     return out

@@ -8,8 +8,9 @@ is pinned down, or when the secret parts of a relation with a published total ad
 
 Where the publication is kept in a database, the attacker also holds the earlier releases
 (``data.publication.releases``): every group series or region released before with other
-members takes part, with what was shown of it (a count shown then is known to its rounding, as long as it is
-still the same count).
+members takes part, with what was shown of it (a count shown then is known to its rounding, as
+long as it is still the same count), and every earlier version of a corrected count with the
+totals that were published over it (``indicators.versions``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from indicators.audit import check, small_secret_sums
 from indicators.disclosure import SAME, gemeente_blocks, validated_keys
 from indicators.intervals import ROUNDING
 from indicators.relations import relations
+from indicators.versions import old_versions
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,15 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
     )
     cells, memberships = protected_cells(data, indicator, published.groups, earlier)
     table = _with_ghosts(published.table, cells, earlier, indicator, "teller")
-    out = [_attack(indicator, cells, memberships, table)]
+    regions = pub.cluster.regions
+
+    def before(name: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        return (
+            releases.as_current(earlier, published.groups, regions, name),
+            releases.versions_as_current(earlier, published.groups, regions, name),
+        )
+
+    out = [_attack(indicator, cells, memberships, table, *before(indicator))]
     if delivered_noemer(data.signals, indicator):
         noemers = cells.assign(teller=cells["noemer"])
         shown = published.table["noemer_publ"].where(published.table["status"] != ".")
@@ -71,7 +81,8 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
             indicator + ":noemer",
             "teller",
         )
-        out.append(_attack(indicator + ":noemer", noemers, memberships, table))
+        name = indicator + ":noemer"
+        out.append(_attack(name, noemers, memberships, table, *before(name)))
     return out
 
 
@@ -107,14 +118,36 @@ def _with_ghosts(
 
 
 def _attack(
-    name: str, cells: pd.DataFrame, memberships: pd.DataFrame, table: pd.DataFrame
+    name: str,
+    cells: pd.DataFrame,
+    memberships: pd.DataFrame,
+    table: pd.DataFrame,
+    released: pd.DataFrame | None = None,
+    versions: pd.DataFrame | None = None,
 ) -> IndicatorAudit:
+    """Attack one table; with the earlier versions of its corrected counts (``released``,
+    ``versions``: ``indicators.versions.old_versions``) as extra rows, shown as they were."""
     if not cells[["code", "periode"]].equals(table[["code", "periode"]]):
         raise RuntimeError(f"{name}: publicatie en cellen lopen niet gelijk; dit is een fout.")
     raw = cells["teller"].to_numpy(dtype=float)
     published = table["teller_publ"].to_numpy(dtype=float)
-    rel = relations(validated_keys(cells), memberships, np.isnan(raw))
-    result = check(raw, published, rel, blocks=gemeente_blocks(cells))
+    keys = validated_keys(cells)
+    n = len(cells)
+    rel = relations(keys, memberships, np.isnan(raw))
+    blocks = gemeente_blocks(cells)
+    if released is not None and len(released):
+        old = old_versions(keys, raw, rel, released, versions)
+        if len(old):
+            rel = old.rel
+            cells = pd.concat(
+                [cells, cells.iloc[old.row].assign(periode=lambda f: f["periode"] + " (eerder)")],
+                ignore_index=True,
+            )
+            raw = np.concatenate([raw, old.teller])
+            then = np.floor(old.teller / ROUNDING + 0.5) * ROUNDING
+            published = np.concatenate([published, np.where(old.status == "", then, np.nan)])
+            blocks = None if blocks is None else np.concatenate([blocks, blocks[old.row]])
+    result = check(raw, published, rel, blocks=blocks)
     sums = small_secret_sums(raw, published, rel)
     narrowest = None
     if len(result):
@@ -126,11 +159,11 @@ def _attack(
         f"{cells['code'].iloc[r]} {cells['periode'].iloc[r]} [{lo:.0f}, {hi:.0f}]"
         for r, lo, hi in zip(broken["row"], broken["lo"], broken["hi"], strict=True)
     )[:5]
-    delivered = ~np.isnan(raw)
+    delivered = ~np.isnan(raw[:n])
     return IndicatorAudit(
         indicator=name,
         cellen=int(delivered.sum()),
-        geheim=int((delivered & np.isnan(published)).sum()),
+        geheim=int((delivered & np.isnan(published[:n])).sum()),
         primair=len(result),
         smalste=narrowest,
         gebroken=len(broken),

@@ -53,6 +53,7 @@ from data.publication.releases import (
     ghosts,
     merged_parts,
     release_rows,
+    versions_as_current,
 )
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
@@ -204,7 +205,12 @@ def publish_indicator(
     groups = _groups(data, indicator)
     regions = data.cluster.regions
     cells, memberships = protected_cells(data, indicator, groups, earlier)
-    counts = disclose(cells, memberships, released=as_current(earlier, groups, regions, indicator))
+    counts = disclose(
+        cells,
+        memberships,
+        released=as_current(earlier, groups, regions, indicator),
+        versions=versions_as_current(earlier, groups, regions, indicator),
+    )
     release = [release_rows(counts, groups, regions, indicator)]
     if delivered_noemer(data.signals, indicator):
         name = indicator + ":noemer"
@@ -212,6 +218,7 @@ def publish_indicator(
             cells.assign(teller=cells["noemer"], indicator=name),
             memberships,
             released=as_current(earlier, groups, regions, name),
+            versions=versions_as_current(earlier, groups, regions, name),
         )
         noemer = noemers["teller_publ"]
         release.append(release_rows(noemers, groups, regions, name))

@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from data import db, frames, store
@@ -42,7 +42,8 @@ from data.publication.cells import GROUP_COLUMNS
 from data.publication.rebase import old_areas
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
-from indicators.disclosure import RELEASE_COLUMNS
+from indicators.disclosure import KEPT, RELEASE_COLUMNS
+from indicators.versions import VERSION_COLUMNS
 
 CHUNK = 500
 Regions = Sequence[tuple[str, Sequence[str]]]
@@ -53,12 +54,16 @@ DEEL = "deel"  # ``release_groups.soort`` of an old buurt merged into a current 
 @dataclass(frozen=True)
 class Earlier:
     """What earlier releases of one indicator in a cluster showed: ``cells`` (``indicator`` and
-    ``RELEASE_COLUMNS``, group and region cells under their ``ledger_code``) and the members of
-    the group series and regions they showed (``groups``: ``code`` (a ledger code), ``soort``
-    ("groep" or "regio"), ``leden``)."""
+    ``RELEASE_COLUMNS`` and ``van``, the release it first went out in; group and region cells
+    under their ``ledger_code``), the members of the group series and regions they showed
+    (``groups``: ``code`` (a ledger code), ``soort`` ("groep" or "regio"), ``leden``), and the
+    versions of cells superseded since (``versions``: ``indicator`` and ``VERSION_COLUMNS``)."""
 
     cells: pd.DataFrame
     groups: pd.DataFrame
+    versions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["indicator", *VERSION_COLUMNS])
+    )
 
 
 def ledger_code(code: str, members: Sequence[str]) -> str:
@@ -126,12 +131,26 @@ def as_current(
     return cells.assign(code=_renamed(cells["code"], rename))
 
 
+def versions_as_current(
+    earlier: Earlier | None, groups: pd.DataFrame, regions: Regions, name: str
+) -> pd.DataFrame | None:
+    """The superseded versions of ``name`` (``VERSION_COLUMNS``) under the codes of this
+    publication, as ``as_current`` names the cells."""
+    if earlier is None or earlier.versions.empty:
+        return None
+    old = earlier.versions[earlier.versions["indicator"] == name]
+    rename = {v: k for k, v in _renames(groups, regions).items()}
+    return old.assign(code=_renamed(old["code"], rename))
+
+
 def release_rows(
     protected: pd.DataFrame, groups: pd.DataFrame, regions: Regions, name: str
 ) -> pd.DataFrame:
     """The record of protected counts (``level`` and ``RELEASE_COLUMNS``; ghosts left out):
     status and raw count per cell, group and region cells under their ledger code."""
-    out = protected[["code", "periode", "gemeentecode", "status", "teller"]]
+    out = protected[["code", "periode", "gemeentecode", "status", "teller"]].assign(
+        **{KEPT: protected[KEPT] if KEPT in protected.columns else True}
+    )
     summed = protected["level"].isin(["groep", "regio"]).to_numpy()
     if summed.any():
         ghost = summed & out["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
@@ -149,7 +168,16 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
     g = db.release_groups.c
     with engine.connect() as conn:
         rows = conn.execute(
-            select(t.indicator, t.code, t.periode, t.status, t.teller).where(where)
+            select(
+                t.indicator, t.code, t.periode, t.status, t.teller, t.van, t.tot, t.gemeentecode
+            ).where(where)
+        ).all()
+        v = db.release_versions.c
+        superseded = conn.execute(
+            select(v.indicator, *(v[c] for c in VERSION_COLUMNS)).where(
+                v.indicator.in_(names)
+                & (v.gemeentecode.in_(list(cluster.gemeenten)) | (v.gemeentecode == ""))
+            )
         ).all()
         members = conn.execute(
             select(g.code, g.soort, g.leden).where(
@@ -158,8 +186,13 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
         ).all()
     groups = pd.DataFrame(members, columns=["code", "soort", "leden"])
     groups["leden"] = groups["leden"].map(lambda text: tuple(str(text).split("|")))
-    cells = pd.DataFrame(rows, columns=["indicator", *RELEASE_COLUMNS])
-    return _vanished(engine, cluster, Earlier(cells, groups))
+    cells = pd.DataFrame(
+        rows, columns=["indicator", *RELEASE_COLUMNS, "van", "tot", "gemeentecode"]
+    )
+    cells["van"] = cells["van"].fillna(0).astype(np.int64)
+    cells["sleutel"] = cells["code"]  # its code in the record (``_vanished`` renames some)
+    versions = pd.DataFrame(superseded, columns=["indicator", *VERSION_COLUMNS])
+    return _vanished(engine, cluster, Earlier(cells, groups, versions))
 
 
 def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
@@ -199,6 +232,7 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
     return Earlier(
         earlier.cells.assign(code=_renamed(codes, rename)),
         pd.concat([earlier.groups, added], ignore_index=True),
+        earlier.versions.assign(code=_renamed(earlier.versions["code"].astype(str), rename)),
     )
 
 
@@ -230,29 +264,67 @@ def record(
     """Store ``rows`` (``release_rows``) as the latest release of their cells, and the members
     of the group series (``GROUP_COLUMNS``) they show. Only what ``earlier`` (the record this
     publication was made with) does not hold yet is written: a new cell is added, a changed one
-    replaced."""
+    replaced, and where its count changed the old version is kept (``release_versions``, until
+    this release) for the protection of the next (``indicators.versions``)."""
     columns = ["indicator", "code", "periode", "gemeentecode", "status", "teller"]
     key = ["indicator", "code", "periode"]
-    before = (
-        earlier.cells if earlier is not None else pd.DataFrame(columns=[*key, "status", "teller"])
-    )
+    before = earlier.cells if earlier is not None else _no_cells()
     merged = rows[columns].merge(
-        before[[*key, "status", "teller"]].drop_duplicates(key),
+        before[[*key, "status", "teller", "van", "tot"]].drop_duplicates(key),
         on=key,
         how="left",
         suffixes=("", "_eerder"),
         indicator="bron",
     )
     known = (merged["bron"] == "both").to_numpy()
-    same_count = (merged["teller"] == merged["teller_eerder"]) | (
-        merged["teller"].isna() & merged["teller_eerder"].isna()
+    same_count = (
+        np.isclose(
+            merged["teller"].to_numpy(dtype=float),
+            merged["teller_eerder"].to_numpy(dtype=float),
+            rtol=0.0,
+            atol=1e-6,
+        )
+        | (merged["teller"].isna() & merged["teller_eerder"].isna()).to_numpy()
     )
-    same = known & (merged["status"] == merged["status_eerder"]).to_numpy() & same_count
-    write = merged.loc[~same, columns]
+    still = merged["tot"].isna().to_numpy()  # in every release since it first went out
+    # ``KEPT``: not a total that adds up to the same count over changed ones (another sum)
+    recorded = rows[KEPT].to_numpy(dtype=bool) if KEPT in rows.columns else True
+    kept = same_count & still & recorded
+    same = known & (merged["status"] == merged["status_eerder"]).to_numpy() & kept
     replaced = {tuple(r) for r in merged.loc[known & ~same, key].itertuples(index=False)}
-    records: list[dict[str, object]] = [
-        dict(zip(columns, (*row[:5], None if pd.isna(row[5]) else float(row[5])), strict=True))
-        for row in write.itertuples(index=False, name=None)
+    # A new version starts in this release (``van`` set by ``_write``).
+    records = [
+        {**_row(columns, row), "van": None}
+        for row in merged.loc[~same, columns].itertuples(index=False, name=None)
+    ]
+    # The versions this release ends: a changed count or status (a total that adds up to the
+    # same count over changed counts may change status: another sum), or one left out since.
+    ending = merged.loc[known & ~same]
+    old = [
+        {
+            **_row(columns, row[:6]),
+            "van": 0 if isna(row[6]) else int(row[6]),
+            "tot": _number(row[7]),
+        }
+        for row in ending.assign(status=ending["status_eerder"], teller=ending["teller_eerder"])[
+            [*columns, "van", "tot"]
+        ].itertuples(index=False, name=None)
+    ]
+    # The cells of this cluster that this release leaves out (a month no longer delivered, a
+    # group series chosen again): their version ends here.
+    regions_before = set() if earlier is None else set(earlier.groups["code"])
+    ours = before["gemeentecode"].isin(set(rows["gemeentecode"]) - {""}) | before["code"].isin(
+        regions_before
+    )
+    candidates = before[
+        ours & before["tot"].isna() & before["indicator"].isin(set(rows["indicator"]))
+    ]
+    left = candidates.merge(rows[key], on=key, how="left", indicator="bron")
+    closed = [
+        (str(i), str(c), str(p))
+        for i, c, p in left.loc[
+            left["bron"] == "left_only", ["indicator", "sleutel", "periode"]
+        ].itertuples(index=False, name=None)
     ]
     had = set() if earlier is None else set(earlier.groups["code"])
     summed = [("groep", str(r.code), tuple(r.leden)) for r in frames.rows(groups)]
@@ -270,26 +342,66 @@ def record(
     ]
     replaced_keys = [dict(zip(key, k, strict=True)) for k in sorted(replaced)]
     try:
-        _write(engine, replaced_keys, records, members)
+        _write(engine, replaced_keys, records, old, closed, members)
     except IntegrityError:  # another process recorded some of them meanwhile: the last one wins
-        _write(engine, records, records, members, replace_members=True)
+        _write(engine, records, records, old, closed, members, replace_members=True)
+
+
+def _no_cells() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["indicator", *RELEASE_COLUMNS, "van", "tot", "gemeentecode", "sleutel"]
+    )
+
+
+def _number(value: object) -> int | None:
+    return None if isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def isna(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _row(columns: list[str], row: tuple[object, ...]) -> dict[str, object]:
+    teller = float(row[5]) if isinstance(row[5], (int, float)) else np.nan
+    number = None if np.isnan(teller) else teller
+    return dict(zip(columns, (*row[:5], number), strict=True))
+
+
+def release_number(conn: Connection) -> int:
+    """The number of a new release: after every one recorded (numbers only order releases)."""
+    latest = conn.execute(select(func.max(db.releases.c.van))).scalar() or 0
+    ended = conn.execute(select(func.max(db.release_versions.c.tot))).scalar() or 0
+    return int(max(latest, ended)) + 1
 
 
 def _write(
     engine: Engine,
     replaced: list[dict[str, object]],
     records: list[dict[str, object]],
+    old: list[dict[str, object]],
+    closed: list[tuple[str, str, str]],
     members: list[dict[str, object]],
     *,
     replace_members: bool = False,
 ) -> None:
-    """Delete the ``replaced`` keys, insert ``records`` and ``members``, in one transaction."""
-    t, g = db.releases.c, db.release_groups.c
+    """In one transaction: delete the ``replaced`` keys, insert ``records`` (first out in a new
+    release where they hold no ``van``), the ``old`` versions they end (until that release
+    where they hold no ``tot``), mark the ``closed`` cells as left out of it, insert
+    ``members``."""
+    t, g, v = db.releases.c, db.release_groups.c, db.release_versions.c
     with engine.begin() as conn:
+        number = release_number(conn)
+        old = [{**r, "tot": number if r["tot"] is None else r["tot"]} for r in old]
         for chunk in _chunks(replaced):
             keys = [(r["indicator"], r["code"], r["periode"]) for r in chunk]
             conn.execute(
                 delete(db.releases).where(tuple_(t.indicator, t.code, t.periode).in_(keys))
+            )
+        for start in range(0, len(closed), CHUNK):
+            conn.execute(
+                update(db.releases)
+                .where(tuple_(t.indicator, t.code, t.periode).in_(closed[start : start + CHUNK]))
+                .values(tot=number)
             )
         if replace_members:
             for chunk in _chunks(members):
@@ -297,8 +409,20 @@ def _write(
                 conn.execute(
                     delete(db.release_groups).where(tuple_(g.indicator, g.code).in_(pairs))
                 )
+            for chunk in _chunks(old):
+                keys4 = [(r["indicator"], r["code"], r["periode"], r["tot"]) for r in chunk]
+                conn.execute(
+                    delete(db.release_versions).where(
+                        tuple_(v.indicator, v.code, v.periode, v.tot).in_(keys4)
+                    )
+                )
         if records:
-            conn.execute(insert(db.releases), records)
+            conn.execute(
+                insert(db.releases),
+                [{**r, "van": number if r.get("van") is None else r["van"]} for r in records],
+            )
+        if old:
+            conn.execute(insert(db.release_versions), old)
         if members:
             conn.execute(insert(db.release_groups), members)
 
