@@ -1,19 +1,19 @@
-"""An attack on corrections between releases (docs/methoden.md, "Corrections").
+"""An attack on corrections between releases (docs/methoden.md, "Releases over time").
 
 Run: .venv/bin/python bench/attack_corrections.py [--demo sqlite:///demo.db]
 
 A partner re-delivers a month with one buurt's count changed and the gemeente is published
-again. The first release showed totals over the old count, the second over the new one. The
-protection of the second treats a corrected count as a new cell (``indicators.disclosure.
-release_state``) and does not hold the old release's totals over the old count. This script
-gives an outsider every release: each release's shown cells as equations over the buurt-months
-(one variable for each corrected count before and after, one for every count that did not
-change; intervention groups left out), solved as linear programmes (an interval a linear
-programme pins, the integer programme pins too). Beesel's buurten with 30 months of small
-counts; corrections one by one, publishing after each; with and without the release record.
+again. The first release showed totals over the old count, the second over the new one. This
+script gives an outsider every release: each release's shown cells as equations over the
+buurt-months (one variable for each corrected count before and after, one for every count that
+did not change; intervention groups left out), solved as linear programmes (an interval a
+linear programme pins, the integer programme pins too). Beesel's buurten with 30 months of
+small counts; corrections one by one, publishing after each; with the release record (every
+earlier version in the protection: ``indicators.versions``) and protected apart.
 
 Prints the pinned cells (variable, interval) of four runs: published zeros corrected to 2, and
-secret counts of 1-3 corrected by 1, each with the record and protected apart.
+secret counts of 1-3 corrected by 1, each with the record and protected apart. ``pinned`` is
+also run by tests/data/test_corrections.py.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _publish(url: str) -> pd.DataFrame:
         engine.dispose()
 
 
-def _pinned(demo_url: str, sqlite_url: str, zeros: bool) -> list[tuple[int, tuple[float, float]]]:
+def pinned(demo_url: str, url: str, zeros: bool) -> list[tuple[int, tuple[float, float]]]:
     """Publish, correct ``CORRECTIONS`` counts one by one (publishing after each), attack every
     release at once; the targets pinned with their intervals. ``zeros``: correct published
     zeros by 2 where the wijk-month total is 1 modulo 5; else secret counts of 1-3 by 1 where
@@ -94,16 +94,16 @@ def _pinned(demo_url: str, sqlite_url: str, zeros: bool) -> list[tuple[int, tupl
     demo = db.make_engine(demo_url)
     areas = store.load_areas(demo, gemeenten=["GM0889"])
     demo.dispose()
-    _fill(sqlite_url, areas)
+    _fill(url, areas)
     buurten = areas[areas["level"] == "buurt"]
     within = {a: [a] for a in buurten["code"]}
     for parent in ("parent_code", "gemeentecode"):
         for code, group in buurten.groupby(parent):
             within[str(code)] = group["code"].tolist()
-    engine = db.make_engine(sqlite_url)
+    engine = db.make_engine(url)
     signals = store.load_signals(engine, indicators=[INDICATOR])
     engine.dispose()
-    published = [_publish(sqlite_url)]
+    published = [_publish(url)]
 
     # A secret buurt-month of 1-3 whose wijk-month total is 2 modulo 5: one more rounds it up.
     first = published[0]
@@ -131,7 +131,7 @@ def _pinned(demo_url: str, sqlite_url: str, zeros: bool) -> list[tuple[int, tupl
     step = 2.0 if zeros else 1.0
     corrected = candidates.iloc[:: max(1, len(candidates) // CORRECTIONS)][:CORRECTIONS]
     for row in corrected.itertuples():
-        engine = db.make_engine(sqlite_url)
+        engine = db.make_engine(url)
         with engine.begin() as conn:
             s = db.signals.c
             conn.execute(
@@ -146,7 +146,7 @@ def _pinned(demo_url: str, sqlite_url: str, zeros: bool) -> list[tuple[int, tupl
                 .values(teller=float(row.teller) + step)
             )
         engine.dispose()
-        published.append(_publish(sqlite_url))
+        published.append(_publish(url))
 
     # The outsider's variables: every buurt-month, and each corrected one again after.
     base = sorted(zip(signals["buurtcode"], signals["periode"], strict=True))
@@ -184,7 +184,7 @@ def _pinned(demo_url: str, sqlite_url: str, zeros: bool) -> list[tuple[int, tupl
         hidden |= _hidden(table)
     targets = [index[c] for c in base if c in hidden] + [j for _, j in later.values()]
     targets = [j for j in targets if 1 <= truth[j] <= 4]
-    pinned = []
+    found = []
     for j in targets:
         c = np.zeros(n)
         c[j] = 1.0
@@ -194,8 +194,8 @@ def _pinned(demo_url: str, sqlite_url: str, zeros: bool) -> list[tuple[int, tupl
         top = np.inf if most.status == 3 else np.floor(-most.fun + 1e-6)
         interval = np.array([np.ceil(least.fun - 1e-6)]), np.array([top])
         if not protected(*interval)[0]:
-            pinned.append((j, (float(interval[0][0]), float(interval[1][0]))))
-    return pinned
+            found.append((j, (float(interval[0][0]), float(interval[1][0]))))
+    return found
 
 
 def _nothing_released(engine: object, cluster: object, indicator: str) -> None:
@@ -220,10 +220,10 @@ def main() -> int:
             for record in (True, False):
                 releases.load = load if record else _nothing_released
                 url = f"sqlite:///{Path(tmp) / f'c{int(zeros)}{int(record)}.db'}"
-                pinned = _pinned(demo, url, zeros)
+                found = pinned(demo, url, zeros)
                 what = "gepubliceerde nullen +2" if zeros else "geheime 1-3 +1"
                 how = "met het releaseregister" if record else "los beschermd"
-                print(f"{what}, {how}: {len(pinned)} vastgepind {pinned}", flush=True)
+                print(f"{what}, {how}: {len(found)} vastgepind {found}", flush=True)
         releases.load = load
     return 0
 
