@@ -49,12 +49,6 @@ class OldVersions:
         return len(self.row)
 
 
-def _empty(rel: Relations, kept: npt.NDArray[np.bool_]) -> OldVersions:
-    return OldVersions(
-        np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype="<U1"), rel, kept
-    )
-
-
 def old_versions(
     keys: pd.DataFrame,
     teller: Floats,
@@ -69,9 +63,10 @@ def old_versions(
     ``van``: the release it first went out in, ``tot``: the first release that left it out,
     NaN for none; without them, one earlier release).
     ``versions``: superseded versions (``VERSION_COLUMNS``). A version with the current count,
-    in every release since and with every part below it unchanged, is the current row itself
-    (the same variable); one not delivered then (NaN) held no equation. A relation of an earlier release is one of the table's relations (``rel``), over
-    the versions valid then; relations only the earlier table had are not known here.
+    in every release since and with every count below it unchanged, is the current row itself
+    (the same variable); one not delivered then (NaN) held no equation. A relation of an
+    earlier release is one of the table's relations (``rel``), over the versions valid then;
+    relations only the earlier table had are not known here.
     """
     n = len(keys)
     index = pd.MultiIndex.from_arrays([keys["code"].astype(str), keys["periode"].astype(str)])
@@ -136,8 +131,8 @@ def old_versions(
     copies = pd.concat(parts, ignore_index=True)
     copies = copies[copies["teller"].notna()].reset_index(drop=True)  # no equation then
     if copies.empty or rel.n_groups == 0:
-        return _empty(rel, kept) if copies.empty else _copies_only(copies, rel, kept)
-    return _copies_only(copies, _with_earlier_relations(rel, n, start, copies), kept)
+        return _result(copies, rel, kept)
+    return _result(copies, _with_earlier_relations(rel, n, start, copies), kept)
 
 
 def _latest_below(start: Ints, rel: Relations) -> Ints:
@@ -153,7 +148,7 @@ def _latest_below(start: Ints, rel: Relations) -> Ints:
     return out
 
 
-def _copies_only(copies: pd.DataFrame, rel: Relations, kept: npt.NDArray[np.bool_]) -> OldVersions:
+def _result(copies: pd.DataFrame, rel: Relations, kept: npt.NDArray[np.bool_]) -> OldVersions:
     return OldVersions(
         copies["row"].to_numpy(dtype=np.int64),
         copies["teller"].to_numpy(dtype=float),

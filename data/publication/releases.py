@@ -21,10 +21,11 @@ members of every group series it showed. The next publication of the cluster
   it take part in the protection; it is not shown again.
 
 A group or region cell is recorded under its code and a digest of its members (``ledger_code``):
-the same name with other members is another sum. A corrected count is a new version: the
-old ones stay in ``release_versions`` and in the protection (``indicators.versions``). Cells released
-on buurten and wijken of an earlier indeling become ghosts too, where the old area is a sum of
-current buurten, and old buurten merged into a current one as its parts (``_vanished``).
+the same name with other members is another sum. A corrected count is a new version: the old
+ones stay in ``release_versions`` and in the protection (``indicators.versions``). Cells
+released on buurten and wijken of an earlier indeling become ghosts too, where the old area is
+a sum of current buurten, and old buurten merged into a current one as its parts
+(``_vanished``).
 """
 
 from __future__ import annotations
