@@ -1,9 +1,12 @@
 """Re-base figures across a change of buurt division (indeling), explicitly and checkably.
 
-A figure delivered on the buurten of one indeling is split over the buurten of another in
-proportion to addresses (preferred: people live at addresses) or, without addresses, to area.
-Re-based counts are estimates and may be fractional; the screen says that figures were re-based
-and how.
+The shares of each buurt of one indeling in the buurten of another follow its addresses
+(preferred: people live at addresses) or, without addresses, its area. A count delivered on an
+old buurt goes wholly to the new buurt with the largest share (``best_fit``): re-based counts
+stay whole, and every count published on the new buurten is a sum of delivered ones. Splitting a
+count by its shares would publish weighted sums that an outsider who knows the shares (public
+addresses) solves together with what was published on the old buurten (docs/methoden.md). The
+screen says that figures were re-based and how.
 """
 
 from __future__ import annotations
@@ -50,6 +53,18 @@ def area_weights(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
         }
     )
     return out.sort_values(["van_code", "naar_code"], ignore_index=True)
+
+
+def best_fit(weights: pd.DataFrame) -> pd.DataFrame:
+    """Each ``van_code`` wholly (``gewicht`` 1) to its ``naar_code`` with the largest weight;
+    on a tie, the lowest code."""
+    if weights.empty:
+        return weights[WEIGHT_COLUMNS].copy()
+    ranked = weights.sort_values(
+        ["van_code", "gewicht", "naar_code"], ascending=[True, False, True], kind="stable"
+    )
+    best = ranked.drop_duplicates("van_code").assign(gewicht=1.0)
+    return best[WEIGHT_COLUMNS].reset_index(drop=True)
 
 
 def rebase_signals(signals: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:

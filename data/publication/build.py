@@ -43,6 +43,7 @@ from data.publication.cells import (
     month,
     monthly_panel,
     raw_cells,
+    summed_cells,
 )
 from data.publication.rebase import signals_on_indeling
 from data.publication.releases import (
@@ -53,6 +54,7 @@ from data.publication.releases import (
     ghosts,
     merged_parts,
     release_rows,
+    summed_wijken,
     versions_as_current,
 )
 from data.publication.scope import Cluster
@@ -219,7 +221,7 @@ def publish_indicator(
             memberships,
             released=as_current(earlier, groups, regions, name),
             versions=versions_as_current(earlier, groups, regions, name),
-        )
+            )
         noemer = noemers["teller_publ"]
         release.append(release_rows(noemers, groups, regions, name))
     else:
@@ -251,6 +253,10 @@ def protected_cells(
     parts, links = merged_part_cells(cells, data.signals, merged_parts(earlier))
     if len(parts):
         cells = pd.concat([cells, parts], ignore_index=True)
+        memberships = pd.concat([memberships, links], ignore_index=True)
+    wijken, links = summed_cells(cells, summed_wijken(earlier))
+    if len(wijken):
+        cells = pd.concat([cells, wijken], ignore_index=True)
         memberships = pd.concat([memberships, links], ignore_index=True)
     return cells, memberships
 

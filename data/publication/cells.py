@@ -339,3 +339,48 @@ def merged_part_cells(
     )
     links = into.rename(columns={"code": "total", "naam": "part"})[["total", "part"]]
     return out[CELL_COLUMNS], links.assign(groep=True)
+
+
+def summed_cells(
+    cells: pd.DataFrame, sums: Mapping[str, Sequence[str]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows and memberships for totals over other rows of ``cells`` (``sums``: name -> the codes
+    of its parts; an old wijk as the sum of its old buurten, ``data.publication.releases.
+    summed_wijken``): per period the sum of the parts, not delivered where a part is missing
+    (the relation is then left out)."""
+    empty = pd.DataFrame(columns=CELL_COLUMNS), pd.DataFrame(columns=["total", "part", "groep"])
+    if not sums or cells.empty:
+        return empty
+    links = pd.DataFrame(
+        [(name, part) for name, parts in sums.items() for part in parts], columns=["total", "part"]
+    )
+    counted = links.merge(
+        cells[["code", "periode", "gemeentecode", "indicator", "teller"]],
+        left_on="part",
+        right_on="code",
+    )
+    size = links.groupby("total")["part"].size()
+    per = (
+        counted.groupby(["total", "periode"])
+        .agg(
+            teller=("teller", lambda t: t.sum() if t.notna().all() else np.nan),
+            n=("part", "size"),
+            gemeentecode=("gemeentecode", "first"),
+            indicator=("indicator", "first"),
+        )
+        .reset_index()
+    )
+    complete = per["n"].to_numpy() == per["total"].map(size).to_numpy()
+    out = pd.DataFrame(
+        {
+            "code": per["total"],
+            "level": "groep",
+            "parent_code": "",
+            "gemeentecode": per["gemeentecode"],
+            "periode": per["periode"],
+            "indicator": per["indicator"],
+            "teller": np.where(complete, per["teller"], np.nan),
+            "noemer": np.nan,
+        }
+    )
+    return out[CELL_COLUMNS], links.assign(groep=True)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from data import db, frames, store
-from geo.rebase import address_weights, area_weights, rebase_signals
+from geo.rebase import address_weights, area_weights, best_fit, rebase_signals
 
 HERKOMST = "herkomst"  # the buurtcode a re-based signal row was delivered on
 
@@ -26,8 +26,9 @@ def signals_on_indeling(
 
     ``indicators`` limits the signals loaded (all when None).
 
-    Signals on buurtcodes of another stored indeling are split over the buurten of ``jaar`` by
-    addresses (where both indelingen have assigned addresses) or else by area. Codes of no
+    Signals on buurtcodes of another stored indeling go wholly to the buurt of ``jaar`` that
+    holds most of the old buurt's addresses (where both indelingen have assigned addresses) or
+    else most of its area (``geo.rebase.best_fit``). Codes of no
     stored indeling are left out, and the note says so.
     """
     signals = store.load_signals(engine, gemeenten=gemeenten, indicators=indicators)
@@ -49,18 +50,19 @@ def signals_on_indeling(
             _links(engine, sorted(codes | set(current["code"]))), van=year, naar=jaar
         )
         missing = codes - set(weights["van_code"])
-        how = "adresgewogen"
+        how = "elke oude buurt geheel naar de nieuwe buurt met de meeste van haar adressen"
         if missing:
             by_area = area_weights(gpd.GeoDataFrame(old[old["code"].isin(missing)]), current)
             weights = pd.concat([weights, by_area], ignore_index=True)
             how = (
-                "adresgewogen, waar adressen ontbreken op oppervlakte"
+                f"{how}, zonder adressen naar die met het grootste deel van haar oppervlakte"
                 if len(weights) > len(by_area)
-                else "op oppervlakte"
+                else "elke oude buurt geheel naar de nieuwe buurt met het grootste deel van haar"
+                " oppervlakte"
             )
         rows = signals["buurtcode"].isin(codes)
         notes.append(f"{int(rows.sum())} rijen van indeling {year} omgerekend naar {jaar} ({how})")
-        signals = rebase_signals(signals, weights)
+        signals = rebase_signals(signals, best_fit(weights))
     unknown = ~signals["buurtcode"].isin(current["code"])
     if unknown.any():
         notes.append(f"{int(unknown.sum())} rijen op onbekende buurtcodes weggelaten")
@@ -76,17 +78,21 @@ def _links(conn: Connection | Engine, codes: list[str]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class OldAreas:
-    """How buurten and wijken of earlier indelingen relate to the current buurten, by addresses
-    (``old_areas``).
+    """How buurten and wijken of earlier indelingen relate to the current buurten when re-based
+    (each old buurt wholly to the current buurt with most of its addresses: ``geo.rebase.
+    best_fit``; ``old_areas``).
 
-    ``unions``: old code -> the current buurten that together hold exactly its addresses (a
-    renumbered buurt: one; a split one: its parts; a wijk whose buurten were re-divided inside
-    it): re-based, its count is their sum. ``merged``: old buurt -> the current buurt it lies in
-    wholly, together with the other old buurten of that buurt and nothing else (a merge): the
-    current buurt's count is the sum of theirs."""
+    ``unions``: old code -> the current buurten its buurten go to, where no other old buurt goes
+    to them (a renumbered buurt, a split or moved one: one; a wijk whose buurten were re-divided
+    inside it: several): re-based, its count is their sum. ``merged``: old buurt -> the current
+    buurt it goes to together with other old buurten (a merge, or a border moved onto a buurt):
+    the current buurt's count is the sum of theirs. ``sums``: old wijk -> its old buurten, for a
+    wijk that is no union but whose buurten each are one, a merged part (a buurt merged into
+    one of another wijk) or a current buurt: its count is the sum of theirs."""
 
     unions: dict[str, tuple[str, ...]]
     merged: dict[str, str]
+    sums: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def old_areas(
@@ -94,8 +100,7 @@ def old_areas(
 ) -> OldAreas:
     """``OldAreas`` for the ``codes`` of earlier indelingen of ``gemeenten`` (gemeente -> the
     indeling it is published on now). Left out: codes whose buurten re-base without addresses
-    (by area), or whose border moved (no sum either way), or that meant different buurten in two
-    indelingen."""
+    (by area), and codes that meant different buurten in two indelingen."""
     a = db.areas.c
     query = select(a.code, a.level, a.parent_code, a.gemeentecode, a.indeling_jaar).where(
         a.gemeentecode.in_(list(gemeenten)) & a.level.in_(["buurt", "wijk"])
@@ -116,52 +121,59 @@ def old_areas(
     )[["bag_id", "buurtcode"]]
     unions: dict[str, set[tuple[str, ...]]] = {}
     merged: dict[str, set[str]] = {}
+    wijken: dict[str, set[tuple[str, ...]]] = {}
+    itself: set[str] = set()  # old buurten that are the current buurt of the same code
     for jaar in sorted(set(old["indeling_jaar"])):
         versions = old[old["indeling_jaar"] == jaar]
         then = links[links["indeling_jaar"] == jaar][["bag_id", "buurtcode"]]
-        pairs = then.merge(new_of, on="bag_id", suffixes=("_van", "_naar"))
+        fit = _fit(then.merge(new_of, on="bag_id", suffixes=("_van", "_naar")))
+        origins: dict[str, set[str]] = {}
+        for van, naar in fit.items():
+            origins.setdefault(naar, set()).add(van)
         same = buurten[buurten["indeling_jaar"] == jaar]
         for row in frames.rows(versions):
             members = (
-                [row.code]
+                [str(row.code)]
                 if row.level == "buurt"
-                else list(same.loc[same["parent_code"] == row.code, "code"])
+                else [str(c) for c in same.loc[same["parent_code"] == row.code, "code"]]
             )
-            unions.setdefault(str(row.code), set()).add(_exact(pairs, members))
-        into = _merges(pairs)
-        wanted = {into[c] for c in versions["code"] if c in into}
-        for old_code, new_code in into.items():
-            if new_code in wanted:  # every part of a merge, released or not
-                merged.setdefault(old_code, set()).add(new_code)
-    return OldAreas(
-        {c: u.pop() for c, u in unions.items() if len(u) == 1 and next(iter(u))},
-        {c: m.pop() for c, m in merged.items() if len(m) == 1},
-    )
-
-
-def _exact(pairs: pd.DataFrame, members: list[str]) -> tuple[str, ...]:
-    """The current buurten holding exactly the addresses of the old buurten ``members`` (each
-    with addresses in both indelingen); () where there are none. ``pairs``: per address its old
-    (``buurtcode_van``) and current (``buurtcode_naar``) buurt."""
-    inside = pairs["buurtcode_van"].isin(members)
-    if not members or not set(members) <= set(pairs.loc[inside, "buurtcode_van"]):
-        return ()
-    union = set(pairs.loc[inside, "buurtcode_naar"])
-    if pairs.loc[pairs["buurtcode_naar"].isin(union), "buurtcode_van"].isin(members).all():
-        return tuple(sorted(union))
-    return ()
-
-
-def _merges(pairs: pd.DataFrame) -> dict[str, str]:
-    """Old buurt -> current buurt, for current buurten that are a sum of two or more whole old
-    buurten (each old one wholly inside, nothing else in it)."""
-    links = pairs[["buurtcode_van", "buurtcode_naar"]].drop_duplicates()
-    targets = links.groupby("buurtcode_van")["buurtcode_naar"].nunique()
-    whole = set(targets[targets == 1].index)
-    origins = links.groupby("buurtcode_naar")["buurtcode_van"].agg(set)
-    return {
-        old: str(new)
-        for new, olds in origins.items()
-        if len(olds) >= 2 and olds <= whole
-        for old in olds
+            targets = {fit[m] for m in members if m in fit}
+            closed = all(m in fit for m in members) and all(
+                origins[t] <= set(members) for t in targets
+            )
+            unions.setdefault(str(row.code), set()).add(
+                tuple(sorted(targets)) if members and closed else ()
+            )
+            if row.level == "wijk":
+                wijken.setdefault(str(row.code), set()).add(tuple(sorted(members)))
+                itself |= {m for m in members if fit.get(m) == m and origins[m] == {m}}
+        wanted = {fit[c] for c in versions["code"] if c in fit}
+        for new_code, olds in origins.items():
+            if new_code in wanted and len(olds) >= 2:  # every part of a merge, released or not
+                for old_code in olds:
+                    merged.setdefault(old_code, set()).add(new_code)
+    exact = {c: u.pop() for c, u in unions.items() if len(u) == 1 and next(iter(u))}
+    parts = {c: m.pop() for c, m in merged.items() if len(m) == 1}
+    sums = {
+        wijk: members
+        for wijk, found in wijken.items()
+        if wijk not in exact and len(found) == 1
+        for members in found
+        if members and all(b in exact or b in parts or b in itself for b in members)
     }
+    return OldAreas(exact, parts, sums)
+
+
+def _fit(pairs: pd.DataFrame) -> dict[str, str]:
+    """Old buurt -> the current buurt its counts go to when re-based (``geo.rebase.best_fit``):
+    the one holding most of its addresses. ``pairs``: per address its old (``buurtcode_van``)
+    and current (``buurtcode_naar``) buurt."""
+    counts = (
+        pairs.groupby(["buurtcode_van", "buurtcode_naar"])
+        .size()
+        .rename("gewicht")
+        .reset_index()
+        .rename(columns={"buurtcode_van": "van_code", "buurtcode_naar": "naar_code"})
+    )
+    fit = best_fit(counts)
+    return {str(v): str(n) for v, n in zip(fit["van_code"], fit["naar_code"], strict=True)}

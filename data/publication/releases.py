@@ -51,6 +51,7 @@ CHUNK = 500
 Regions = Sequence[tuple[str, Sequence[str]]]
 GHOST = "#"
 DEEL = "deel"  # ``release_groups.soort`` of an old buurt merged into a current one
+SOM = "som"  # an old wijk as the sum of its old buurten (each a ghost, a part or current)
 
 
 @dataclass(frozen=True)
@@ -224,11 +225,17 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
         return earlier
     rename = {code: ledger_code(code, members) for code, members in found.unions.items()}
     rename.update({code: part_code(code, into) for code, into in found.merged.items()})
+    sums = {wijk: tuple(rename.get(b, b) for b in buurten) for wijk, buurten in found.sums.items()}
+    rename.update({wijk: ledger_code(wijk, names) for wijk, names in sums.items()})
     added = pd.DataFrame(
         {
-            "code": [rename[c] for c in [*found.unions, *found.merged]],
-            "soort": ["groep"] * len(found.unions) + [DEEL] * len(found.merged),
-            "leden": [*found.unions.values(), *((into,) for into in found.merged.values())],
+            "code": [rename[c] for c in [*found.unions, *found.merged, *sums]],
+            "soort": ["groep"] * len(found.unions) + [DEEL] * len(found.merged) + [SOM] * len(sums),
+            "leden": [
+                *found.unions.values(),
+                *((into,) for into in found.merged.values()),
+                *sums.values(),
+            ],
         }
     )
     return Earlier(
@@ -241,6 +248,15 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
 def part_code(old: str, into: str) -> str:
     """The name in the publication of old buurt ``old``, merged into current buurt ``into``."""
     return ledger_code(old, (into,))
+
+
+def summed_wijken(earlier: Earlier | None) -> dict[str, tuple[str, ...]]:
+    """Per old wijk that is the sum of its old buurten' cells (name -> their names in this
+    publication: ghosts, parts or current buurten): it stays in the protection, not shown."""
+    if earlier is None or earlier.groups.empty:
+        return {}
+    rows = earlier.groups[earlier.groups["soort"] == SOM]
+    return {str(c): tuple(m) for c, m in zip(rows["code"], rows["leden"], strict=True)}
 
 
 def merged_parts(earlier: Earlier | None) -> dict[str, tuple[str, str]]:

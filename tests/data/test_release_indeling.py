@@ -1,5 +1,6 @@
 """Releases across an indeling: a gemeente published on its 2014 buurten, then on a new indeling
-(renumbered buurten and wijken, one buurt split in two, two merged into one). The first
+(renumbered buurten and wijken, one buurt split in two, two merged into one; re-based, each old
+buurt's counts go wholly to the new buurt with most of its addresses). The first
 release's cells are on codes that no longer exist; where such an area is exactly a sum of
 current buurten (by addresses) it stays in the protection as a ghost, and an outsider who solves
 both releases at once, with those sums, pins no secret count."""
@@ -67,8 +68,8 @@ def _new_indeling(
                 to = _new_code(b)
             links.append({"bag_id": bag, "indeling_jaar": 2014, "buurtcode": b})
             links.append({"bag_id": bag, "indeling_jaar": 2024, "buurtcode": to})
-            went.setdefault(b, ())
-            went[b] = tuple(sorted({*went[b], to}))
+            # re-based wholly to the buurt with most of its addresses: the split one's to "91"
+            went[b] = (to,) if b != split or to.endswith("91") else went.get(b, (to,))
     return new, links, went
 
 

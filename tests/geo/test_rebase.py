@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.crs import RD
-from geo.rebase import address_weights, area_weights, rebase_signals
+from geo.rebase import address_weights, area_weights, best_fit, rebase_signals
 
 X, Y = 150_000, 400_000
 
@@ -58,3 +58,24 @@ def test_rebase_preserves_totals_and_passes_other_rows() -> None:
     assert out.set_index("buurtcode").loc["BU2", "teller"] == pytest.approx(2.0)
     assert out.set_index("buurtcode").loc["BU3", "noemer"] == 40.0
     assert list(out.columns) == list(signals.columns)
+
+
+def test_best_fit_sends_each_old_buurt_wholly_to_its_largest_share() -> None:
+    weights = pd.DataFrame(
+        {
+            "van_code": ["BU1", "BU1", "BU2", "BU2", "BU3"],
+            "naar_code": ["BU8", "BU9", "BU8", "BU9", "BU9"],
+            "gewicht": [0.25, 0.75, 0.5, 0.5, 1.0],
+        }
+    )
+    fit = best_fit(weights)
+    assert fit.to_dict("records") == [
+        {"van_code": "BU1", "naar_code": "BU9", "gewicht": 1.0},
+        {"van_code": "BU2", "naar_code": "BU8", "gewicht": 1.0},  # a tie: the lowest code
+        {"van_code": "BU3", "naar_code": "BU9", "gewicht": 1.0},
+    ]
+    signals = pd.DataFrame(
+        {"buurtcode": ["BU1", "BU2"], "teller": [3.0, 1.0], "noemer": [np.nan, np.nan]}
+    )
+    out = rebase_signals(signals, fit).set_index("buurtcode")["teller"]
+    assert out.to_dict() == {"BU9": 3.0, "BU8": 1.0}  # whole counts, nothing split
