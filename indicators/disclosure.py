@@ -327,6 +327,7 @@ def disclose(
     extra_secret: Bools | None = None,
     released: pd.DataFrame | None = None,
     versions: pd.DataFrame | None = None,
+    defined: Bools | None = None,
 ) -> pd.DataFrame:
     """Protect the counts of a cell table; return a copy with ``status`` and ``teller_publ``.
 
@@ -345,6 +346,9 @@ def disclose(
         ``versions`` (superseded counts, ``indicators.versions.VERSION_COLUMNS``), every earlier
         release is protected together with this one: a corrected count's old versions and the
         totals over them stay in the system (``indicators.versions``).
+    defined : per row, a recorded cell whose relation to the rest is public whatever lies
+        below it (an area of an earlier indeling as a sum of current buurten): with the same
+        count it is the same variable (``indicators.versions.old_versions``).
 
     Returns
     -------
@@ -367,7 +371,7 @@ def disclose(
     blocks = gemeente_blocks(table)
     kept = None
     if released is not None and len(released):
-        old = old_versions(keys, teller, rel, released, versions)
+        old = old_versions(keys, teller, rel, released, versions, defined)
         kept = old.kept
         before, fixed = release_state(keys, teller, released)
         # A total that adds up to its recorded count over changed counts is another sum: free.

@@ -55,6 +55,7 @@ def old_versions(
     rel: Relations,
     released: pd.DataFrame,
     versions: pd.DataFrame | None = None,
+    defined: npt.NDArray[np.bool_] | None = None,
 ) -> OldVersions:
     """The versions of the rows of ``keys`` (``code, periode``) that earlier releases showed and
     that differ from the current count ``teller``, and the relations of those releases.
@@ -67,6 +68,9 @@ def old_versions(
     (the same variable); one not delivered then (NaN) held no equation. A relation of an
     earlier release is one of the table's relations (``rel``), over the versions valid then;
     relations only the earlier table had are not known here.
+    ``defined``: rows whose relation to the rest is public whatever lies below them (an area of
+    an earlier indeling as the sum of current buurten, by addresses): with the recorded count,
+    the current row is its recorded version, also where the counts below were never released.
     """
     n = len(keys)
     index = pd.MultiIndex.from_arrays([keys["code"].astype(str), keys["periode"].astype(str)])
@@ -94,7 +98,10 @@ def old_versions(
     # added up to the same count by chance (no outsider can know it did not change).
     start = np.full(n, NOW, dtype=np.int64)
     start[rows[same]] = van[found][same]
-    start = _latest_below(start, rel)
+    frozen = np.zeros(n, dtype=bool)
+    if defined is not None:
+        frozen[rows[same]] = np.asarray(defined, dtype=bool)[rows[same]]
+    start = _latest_below(start, rel, frozen)
     moved = same & (start[rows] > van[found])
     split = ~same | moved
     kept = np.zeros(n, dtype=bool)
@@ -135,13 +142,14 @@ def old_versions(
     return _result(copies, _with_earlier_relations(rel, n, start, copies), kept)
 
 
-def _latest_below(start: Ints, rel: Relations) -> Ints:
-    """``start`` raised, for every total, to the latest start of a count below it (any depth)."""
+def _latest_below(start: Ints, rel: Relations, frozen: npt.NDArray[np.bool_]) -> Ints:
+    """``start`` raised, for every total but the ``frozen`` ones, to the latest start of a count
+    below it (any depth)."""
     out = start.copy()
     while rel.n_groups:
         latest = np.zeros(rel.n_groups, dtype=np.int64)
         np.maximum.at(latest, rel.part_group, out[rel.part_row])
-        hit = latest > out[rel.total_row]
+        hit = (latest > out[rel.total_row]) & ~frozen[rel.total_row]
         if not hit.any():
             break
         out[rel.total_row[hit]] = latest[hit]

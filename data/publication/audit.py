@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from data.publication import releases
@@ -117,6 +118,14 @@ def _with_ghosts(
     return aligned
 
 
+def _ghost(cells: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Per row: a ghost (an earlier release's area or group, by its members)."""
+    found: npt.NDArray[np.bool_] = (
+        cells["code"].astype(str).str.contains(releases.GHOST, regex=False).to_numpy()
+    )
+    return found
+
+
 def _attack(
     name: str,
     cells: pd.DataFrame,
@@ -136,7 +145,7 @@ def _attack(
     rel = relations(keys, memberships, np.isnan(raw))
     blocks = gemeente_blocks(cells)
     if released is not None and len(released):
-        old = old_versions(keys, raw, rel, released, versions)
+        old = old_versions(keys, raw, rel, released, versions, _ghost(cells))
         if len(old):
             rel = old.rel
             cells = pd.concat(

@@ -207,11 +207,14 @@ def publish_indicator(
     groups = _groups(data, indicator)
     regions = data.cluster.regions
     cells, memberships = protected_cells(data, indicator, groups, earlier)
+    # a ghost takes part, is not shown; with the count it had, it is the cell then released
+    ghost = cells["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
     counts = disclose(
         cells,
         memberships,
         released=as_current(earlier, groups, regions, indicator),
         versions=versions_as_current(earlier, groups, regions, indicator),
+        defined=ghost,
     )
     release = [release_rows(counts, groups, regions, indicator)]
     if delivered_noemer(data.signals, indicator):
@@ -221,13 +224,13 @@ def publish_indicator(
             memberships,
             released=as_current(earlier, groups, regions, name),
             versions=versions_as_current(earlier, groups, regions, name),
-            )
+            defined=ghost,
+        )
         noemer = noemers["teller_publ"]
         release.append(release_rows(noemers, groups, regions, name))
     else:
         noemer = cells["noemer"].astype(float)  # a public key figure (NaN: unknown)
-    # a ghost takes part, is not shown
-    shown = ~cells["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
+    shown = ~ghost
     table = _assemble(
         counts[shown].reset_index(drop=True), noemer[shown].reset_index(drop=True), card.schaal
     )
