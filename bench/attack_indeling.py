@@ -1,0 +1,235 @@
+"""An attack on releases across a new indeling whose borders moved (docs/methoden.md, "A new
+indeling").
+
+Run: .venv/bin/python bench/attack_indeling.py [--demo sqlite:///demo.db] [--runs 12]
+
+Beesel's buurten get two years of small counts and are published on the 2014 indeling. Then a
+2024 indeling arrives (every code renumbered) in which one buurt's border moved: k of its 10
+addresses now lie in a buurt of another wijk (k = 10: the whole buurt merged into it). The
+signals are re-based (``geo.rebase``) and published again. The outsider holds both releases and
+the re-basing (it follows from public addresses and the documented method) and solves every
+shown cell of both at once as an integer programme over the delivered buurt-months. Prints, per
+run, the secret counts of 1-4 of the two buurten pinned to an interval inside [1, 4] or
+narrower than 3. Nothing is asserted; ``attack`` is also run by tests/data/test_release_indeling.py.
+
+Measured (12 runs): with counts split over the new buurten by their shares of addresses and
+without the old wijken in the system (the code before 2026-12-03), 7 of 12 runs pinned a count,
+both merges and moved borders; with each old buurt wholly to one new buurt and every old wijk in
+the system, none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from data import db, store
+from data.demo.venlo import build_demo
+from data.publication.read import open_publication
+from geo.rebase import WEIGHT_COLUMNS, best_fit
+from indicators.intervals import protected
+
+INDICATOR = "illegale_bewoning"
+GEMEENTE = "GM0889"
+ADDRESSES = 10  # per old buurt
+MONTHS = [f"{2022 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
+
+
+def _new_code(code: str) -> str:
+    """The renumbering: wijk number + 50 (BU0889WWBB, WK0889WW)."""
+    return f"{code[:6]}{int(code[6:8]) + 50:02d}{code[8:]}"
+
+
+def _months(periode: str) -> list[str]:
+    if "-Q" in periode:
+        q = int(periode[-1])
+        return [f"{periode[:4]}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+    if len(periode) == 4:
+        return [f"{periode}-{m:02d}" for m in range(1, 13)]
+    return [periode]
+
+
+def _publish(url: str) -> pd.DataFrame:
+    engine = db.make_engine(url)
+    try:
+        pub = open_publication(engine, gemeenten=[GEMEENTE], indicators=[INDICATOR])
+        return pub.published(INDICATOR).table
+    finally:
+        engine.dispose()
+
+
+def _fill(url: str, areas: pd.DataFrame, rng: np.random.Generator, lam: float) -> pd.DataFrame:
+    buurten = sorted(areas.loc[areas["level"] == "buurt", "code"])
+    rows = [(b, p, float(rng.poisson(lam))) for b in buurten for p in MONTHS]
+    signals = pd.DataFrame(rows, columns=["buurtcode", "periode", "teller"]).assign(
+        indicator=INDICATOR, noemer=np.nan, bron="gemeente", soort="aggregaat"
+    )
+    deliveries = pd.DataFrame(
+        {"bron": "gemeente", "gemeentecode": GEMEENTE, "indicator": INDICATOR, "periode": MONTHS}
+    )
+    engine = db.make_engine(url)
+    try:
+        store.save_areas(engine, areas)
+        with engine.begin() as conn:
+            store.save_signals(conn, signals, import_id=None)
+            store.save_deliveries(conn, deliveries, import_id=None)
+    finally:
+        engine.dispose()
+    return signals
+
+
+def _move(
+    url: str, areas: pd.DataFrame, moved: str, into: str, k: int
+) -> tuple[pd.DataFrame, dict[tuple[str, str], float]]:
+    """Store the 2024 indeling and both indelingen's address links; the new areas and the
+    re-basing weights (old buurt, new buurt) -> share of the old buurt's addresses."""
+    new = areas.copy()
+    new["indeling_jaar"] = 2024
+    renamed = new["level"] != "gemeente"
+    new.loc[renamed, "code"] = new.loc[renamed, "code"].map(_new_code)
+    buurt = new["level"] == "buurt"
+    new.loc[buurt, "parent_code"] = new.loc[buurt, "parent_code"].map(_new_code)
+    links, weights = [], {}
+    for b in sorted(areas.loc[areas["level"] == "buurt", "code"]):
+        for i in range(ADDRESSES):
+            to = _new_code(into) if (b == moved and i >= ADDRESSES - k) else _new_code(b)
+            links.append({"bag_id": f"{b}{i:06d}", "indeling_jaar": 2014, "buurtcode": b})
+            links.append({"bag_id": f"{b}{i:06d}", "indeling_jaar": 2024, "buurtcode": to})
+            weights[(b, to)] = weights.get((b, to), 0.0) + 1 / ADDRESSES
+    # The product's method is public: each old buurt wholly to the buurt with most addresses.
+    fit = best_fit(pd.DataFrame([(*k, w) for k, w in weights.items()], columns=WEIGHT_COLUMNS))
+    weights = {(v, n): w for v, n, w in fit[WEIGHT_COLUMNS].itertuples(index=False)}
+    engine = db.make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(db.address_buurten.insert(), links)
+        store.save_areas(engine, new)
+    finally:
+        engine.dispose()
+    return new, weights
+
+
+def _members(areas: pd.DataFrame, of: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Code -> {old buurt: weight} for every buurt, wijk and the gemeente of ``areas``."""
+    out = dict(of)
+    buurten = areas[areas["level"] == "buurt"]
+    for wijk, group in buurten.groupby("parent_code"):
+        total: dict[str, float] = {}
+        for b in group["code"]:
+            for old, w in of.get(b, {}).items():
+                total[old] = total.get(old, 0.0) + w
+        out[str(wijk)] = total
+    everything: dict[str, float] = {}
+    for part in of.values():
+        for old, w in part.items():
+            everything[old] = everything.get(old, 0.0) + w
+    out[GEMEENTE] = everything
+    return out
+
+
+def attack(demo_url: str, url: str, seed: int) -> tuple[str, list[tuple[str, str, float, float]]]:
+    """One run: a description, and the pinned (buurt, month, lower, upper)."""
+    rng = np.random.default_rng(seed)
+    demo = db.make_engine(demo_url)
+    areas = store.load_areas(demo, gemeenten=[GEMEENTE])
+    demo.dispose()
+    areas = areas[areas["indeling_jaar"] == areas["indeling_jaar"].min()]
+    buurten = sorted(areas.loc[areas["level"] == "buurt", "code"])
+    parent = dict(zip(areas["code"], areas["parent_code"], strict=True))
+    moved, into = (str(b) for b in rng.choice(buurten, 2, replace=False))
+    while parent[moved] == parent[into]:  # across wijken: the case that gives counts away
+        into = str(rng.choice(buurten))
+    k = int(rng.integers(1, ADDRESSES + 1))
+    lam = float(rng.choice([0.5, 1.0, 2.0, 3.0]))
+    signals = _fill(url, areas, rng, lam)
+    first = _publish(url)
+    new, weights = _move(url, areas, moved, into, k)
+    second = _publish(url)
+
+    variables = {cell: i for i, cell in enumerate(itertools.product(buurten, MONTHS))}
+    truth = signals.set_index(["buurtcode", "periode"])["teller"]
+    x = np.array([truth[cell] for cell in variables])
+    by_new: dict[str, dict[str, float]] = {}
+    for (old, to), w in weights.items():
+        by_new.setdefault(to, {})[old] = w
+    systems = (
+        (first, _members(areas, {b: {b: 1.0} for b in buurten})),
+        (second, _members(new, by_new)),
+    )
+    rows, cols, values, lo, hi = [], [], [], [], []
+    for table, members in systems:
+        shown = table[(table["status"] == "") & table["code"].isin(list(members))]
+        for code, periode, v in zip(
+            shown["code"], shown["periode"], shown["teller_publ"], strict=True
+        ):
+            months = _months(periode)
+            if not set(months) <= set(MONTHS):
+                continue
+            for (old, w), m in itertools.product(members[code].items(), months):
+                rows.append(len(lo))
+                cols.append(variables[(old, m)])
+                values.append(w)
+            # rounded to 5, halves up; a shown count is 0 or at least 5 (re-based: fractional)
+            lo.append(0.0 if v == 0 else max(5.0, v - 2.5))
+            hi.append(0.0 if v == 0 else v + 2.5 - 1e-6)
+    matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(lo), len(variables)))
+    assert np.all(matrix @ x >= np.array(lo) - 1e-6) and np.all(matrix @ x <= np.array(hi) + 1e-6)
+    system = LinearConstraint(matrix, lo, hi)
+    hidden = first[first["status"] == "x"]
+    secret = set(zip(hidden["code"], hidden["periode"], strict=True))
+    found = []
+    for b, m in itertools.product((moved, into), MONTHS):
+        j = variables[(b, m)]
+        if not 1 <= x[j] <= 4 or (b, m) not in secret:
+            continue
+        goal = np.zeros(len(variables))
+        goal[j] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            result = milp(
+                sign * goal,
+                constraints=system,
+                integrality=np.ones(len(variables)),
+                bounds=Bounds(0, np.inf),
+            )
+            ends.append(np.inf if result.status != 0 else sign * result.fun)
+        if not protected(np.array([ends[0]]), np.array([ends[1]]))[0]:
+            found.append((b, m, ends[0], ends[1]))
+    what = f"{moved}: {k} van {ADDRESSES} adressen naar {_new_code(into)}, gemiddeld {lam}"
+    return what, found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--demo", help="URL of a demo database (built in a temporary folder if absent)"
+    )
+    parser.add_argument("--runs", type=int, default=12)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = args.demo
+        if demo is None:
+            demo = f"sqlite:///{Path(tmp) / 'demo.db'}"
+            engine = db.make_engine(demo)
+            build_demo(engine)
+            engine.dispose()
+        pinned_runs = 0
+        for seed in range(args.runs):
+            what, found = attack(demo, f"sqlite:///{Path(tmp) / f'r{seed}.db'}", seed)
+            pinned_runs += bool(found)
+            print(f"run {seed}: {what}: {len(found)} vastgepind {found[:3]}", flush=True)
+        print(f"{pinned_runs} van {args.runs} runs pinnen een telling vast")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
