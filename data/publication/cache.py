@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 # Bump when the way figures are published changes: older stored publications are then ignored.
 # 2026-12-02.1: each publication is recorded (data.publication.releases); publications stored
 # before were not, so they are made (the same) and recorded again on first use.
-PUBLICATION_VERSION = "2026-12-02.1"
+# 2026-12-03.1: counts of an earlier indeling are re-based whole (geo.rebase.best_fit), old
+# wijken and ghosts are protected as released (data.publication.rebase.old_areas).
+PUBLICATION_VERSION = "2026-12-03.1"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:
