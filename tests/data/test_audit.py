@@ -87,7 +87,10 @@ def beesel(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(seed=st.integers(0, 2**31 - 1), density=st.floats(0.05, 0.6), months=st.integers(6, 30))
 @example(seed=113036, density=0.09765625, months=14)  # broke after the propagation pass went
@@ -162,7 +165,10 @@ def region(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @settings(
-    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     indicator=st.sampled_from(["illegale_bewoning", "eigenaar_concentratie"]),
