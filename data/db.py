@@ -318,6 +318,10 @@ releases = Table(
     Column("teller", Float, nullable=True),
     Column("van", Integer, nullable=True),  # the release it first went out in (NULL: 0)
     Column("tot", Integer, nullable=True),  # the first release that left it out (NULL: none)
+    # The indeling of the gemeente it was released on (NULL: a region cell, or recorded before
+    # this column). A later indeling that gives the code to another area renames the cell and
+    # its versions to ``code@indeling_jaar`` (data.publication.releases).
+    Column("indeling_jaar", Integer, nullable=True),
 )
 
 # Earlier versions of a cell whose count changed (a correction): released from ``van`` until

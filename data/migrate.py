@@ -22,9 +22,9 @@ ADDED_COLUMNS = {
     ],
     # A stage's own start, for interventions rolled out in stages.
     "intervention_buurten": [("start", "DATE")],
-    # The release a recorded count first went out in, and the first one that left it out
-    # (indicators.versions).
-    "releases": [("van", "INTEGER"), ("tot", "INTEGER")],
+    # The release a recorded count first went out in, the first one that left it out
+    # (indicators.versions), and the indeling it was released on.
+    "releases": [("van", "INTEGER"), ("tot", "INTEGER"), ("indeling_jaar", "INTEGER")],
 }
 REFUSED = "Het auditlog is alleen-toevoegen: rijen wijzigen of verwijderen kan niet."
 

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 # before were not, so they are made (the same) and recorded again on first use.
 # 2026-12-03.1: counts of an earlier indeling are re-based whole (geo.rebase.best_fit), old
 # wijken and ghosts are protected as released (data.publication.rebase.old_areas).
-PUBLICATION_VERSION = "2026-12-03.1"
+# 2026-12-03.2: the record keeps each cell's indeling; areas of an earlier indeling are not
+# marked as left out (data.publication.releases).
+PUBLICATION_VERSION = "2026-12-03.2"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:

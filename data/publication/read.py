@@ -87,7 +87,13 @@ class ClusterPublication:
             result = publish_indicator(self.data, indicator, earlier=earlier)
             if result.release is not None:
                 releases.record(
-                    engine, result.release, result.groups, self.cluster.regions, indicator, earlier
+                    engine,
+                    result.release,
+                    result.groups,
+                    self.cluster.regions,
+                    indicator,
+                    earlier,
+                    dict(self.cluster.indelingen),
                 )
                 result = dataclasses.replace(result, release=None)  # recorded: not kept
         else:

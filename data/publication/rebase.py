@@ -116,6 +116,7 @@ def old_areas(
     buurten = areas[areas["level"] == "buurt"]
     links = _links(engine, sorted(set(buurten["code"]))).astype({"indeling_jaar": int})
     current = buurten.loc[buurten["nu"], ["code", "indeling_jaar"]]
+    kept = set(current["code"].astype(str))
     new_of = links.merge(
         current, left_on=["buurtcode", "indeling_jaar"], right_on=["code", "indeling_jaar"]
     )[["bag_id", "buurtcode"]]
@@ -127,6 +128,8 @@ def old_areas(
         versions = old[old["indeling_jaar"] == jaar]
         then = links[links["indeling_jaar"] == jaar][["bag_id", "buurtcode"]]
         fit = _fit(then.merge(new_of, on="bag_id", suffixes=("_van", "_naar")))
+        # as ``signals_on_indeling``: signals on a code of the current indeling stay on it
+        fit.update({c: c for c in then["buurtcode"].astype(str) if c in kept})
         origins: dict[str, set[str]] = {}
         for van, naar in fit.items():
             origins.setdefault(naar, set()).add(van)

@@ -22,16 +22,17 @@ members of every group series it showed. The next publication of the cluster
 
 A group or region cell is recorded under its code and a digest of its members (``ledger_code``):
 the same name with other members is another sum. A corrected count is a new version: the old
-ones stay in ``release_versions`` and in the protection (``indicators.versions``). Cells
-released on buurten and wijken of an earlier indeling become ghosts too, where the old area is
-a sum of current buurten, and old buurten merged into a current one as its parts
-(``_vanished``).
+ones stay in ``release_versions`` and in the protection (``indicators.versions``). Every cell
+is recorded with the indeling it was released on; cells of buurten and wijken of an earlier
+indeling (a code gone, or a code that now names another area) become ghosts too, where the old
+area is a sum of current buurten, old buurten merged into a current one its parts, and old
+wijken the sum of their old buurten (``_vanished``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,6 +51,8 @@ from indicators.versions import VERSION_COLUMNS
 CHUNK = 500
 Regions = Sequence[tuple[str, Sequence[str]]]
 GHOST = "#"
+AT = "@"  # in the record, ``code@indeling_jaar``: a cell of an earlier indeling whose code
+# a later indeling gave to another area (``record``)
 DEEL = "deel"  # ``release_groups.soort`` of an old buurt merged into a current one
 SOM = "som"  # an old wijk as the sum of its old buurten (each a ghost, a part or current)
 
@@ -172,7 +175,15 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
     with engine.connect() as conn:
         rows = conn.execute(
             select(
-                t.indicator, t.code, t.periode, t.status, t.teller, t.van, t.tot, t.gemeentecode
+                t.indicator,
+                t.code,
+                t.periode,
+                t.status,
+                t.teller,
+                t.van,
+                t.tot,
+                t.gemeentecode,
+                t.indeling_jaar,
             ).where(where)
         ).all()
         v = db.release_versions.c
@@ -190,58 +201,95 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
     groups = pd.DataFrame(members, columns=["code", "soort", "leden"])
     groups["leden"] = groups["leden"].map(lambda text: tuple(str(text).split("|")))
     cells = pd.DataFrame(
-        rows, columns=["indicator", *RELEASE_COLUMNS, "van", "tot", "gemeentecode"]
+        rows, columns=["indicator", *RELEASE_COLUMNS, "van", "tot", "gemeentecode", "indeling"]
     )
     cells["van"] = cells["van"].fillna(0).astype(np.int64)
-    cells["sleutel"] = cells["code"]  # its code in the record (``_vanished`` renames some)
+    # ``sleutel``: its code in the record (``_vanished`` renames some cells, ``AT`` marks a
+    # cell of an earlier indeling whose code went to another area)
+    cells["sleutel"] = cells["code"]
+    cells["code"], at = _unmarked(cells["sleutel"])
+    cells["indeling"] = at.fillna(pd.to_numeric(cells["indeling"], errors="coerce"))
     versions = pd.DataFrame(superseded, columns=["indicator", *VERSION_COLUMNS])
+    versions["sleutel"] = versions["code"]
+    versions["code"], _ = _unmarked(versions["sleutel"])
     return _vanished(engine, cluster, Earlier(cells, groups, versions))
+
+
+def _unmarked(keys: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Codes in the record without their ``AT`` mark, and the indeling it names (NaN: none)."""
+    keys = keys.astype(str)
+    if keys.empty:
+        return keys, pd.Series(np.nan, index=keys.index, dtype=float)
+    parts = keys.str.partition(AT)
+    marked = (parts[1] == AT) & ~keys.str.contains(GHOST, regex=False)
+    codes = keys.where(~marked, parts[0])
+    jaar = pd.to_numeric(parts[2].where(marked), errors="coerce")
+    return codes, jaar
 
 
 def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
     """Cells released on buurten and wijken of an earlier indeling (``data.publication.rebase.
     old_areas``): a ghost where the old area is a sum of current buurten (a renumbered or split
-    buurt, a wijk whose buurten were re-divided inside it), a part (``DEEL``) of the current
-    buurt an old buurt was merged into; either way the new publication is protected together
-    with what was shown of them."""
-    codes = earlier.cells["code"].astype(str)
-    plain = sorted(set(codes[~codes.str.contains(GHOST, regex=False)]))
-    if not plain:
+    buurt, a wijk whose buurten were re-divided inside it or that lost one to another wijk while
+    keeping its code), a part (``DEEL``) of the current buurt an old buurt was merged into; either
+    way the new publication is protected together with what was shown of them. A cell is of an
+    earlier indeling when its code is no current one or it was released on another indeling;
+    one whose code now names the same area stays what it is."""
+    cells = earlier.cells
+    codes = cells["code"].astype(str)
+    plain = ~codes.str.contains(GHOST, regex=False)
+    if not plain.any():
         return earlier
+    jaren = dict(cluster.indelingen)
     a = db.areas.c
-    current = {
-        str(code)
-        for code, gemeente, jaar in store.read_frame(
-            engine,
-            select(a.code, a.gemeentecode, a.indeling_jaar).where(
-                a.gemeentecode.in_(list(cluster.gemeenten))
-            ),
-        ).itertuples(index=False, name=None)
-        if int(jaar) == cluster.jaar(str(gemeente))
-    }
-    gone = [c for c in plain if c not in current]
-    found = old_areas(engine, dict(cluster.indelingen), gone) if gone else None
-    if found is None or not (found.unions or found.merged):
+    areas = store.read_frame(
+        engine,
+        select(a.code, a.level, a.parent_code, a.gemeentecode, a.indeling_jaar).where(
+            a.gemeentecode.in_(list(cluster.gemeenten))
+        ),
+    )
+    now = areas[areas["indeling_jaar"].astype(int) == areas["gemeentecode"].map(jaren)]
+    current = set(now["code"].astype(str))
+    released_on = pd.to_numeric(cells["indeling"], errors="coerce")
+    published_on = cells["gemeentecode"].map(jaren)
+    other = released_on.notna() & published_on.notna() & (released_on != published_on)
+    old = (plain & (~codes.isin(current) | other)).to_numpy()
+    if not old.any():
         return earlier
-    rename = {code: ledger_code(code, members) for code, members in found.unions.items()}
+    found = old_areas(engine, jaren, sorted(set(codes[old])))
+    buurten = now[now["level"] == "buurt"]
+    same_as: dict[str, tuple[str, ...]] = {str(c): (str(c),) for c in buurten["code"]}
+    for wijk, group in buurten.groupby("parent_code"):
+        same_as[str(wijk)] = tuple(sorted(group["code"].astype(str)))
+    unions = {c: u for c, u in found.unions.items() if same_as.get(c) != tuple(sorted(u))}
+    if not (unions or found.merged):
+        return earlier
+    rename = {code: ledger_code(code, members) for code, members in unions.items()}
     rename.update({code: part_code(code, into) for code, into in found.merged.items()})
     sums = {wijk: tuple(rename.get(b, b) for b in buurten) for wijk, buurten in found.sums.items()}
     rename.update({wijk: ledger_code(wijk, names) for wijk, names in sums.items()})
     added = pd.DataFrame(
         {
-            "code": [rename[c] for c in [*found.unions, *found.merged, *sums]],
-            "soort": ["groep"] * len(found.unions) + [DEEL] * len(found.merged) + [SOM] * len(sums),
+            "code": [rename[c] for c in [*unions, *found.merged, *sums]],
+            "soort": ["groep"] * len(unions) + [DEEL] * len(found.merged) + [SOM] * len(sums),
             "leden": [
-                *found.unions.values(),
+                *unions.values(),
                 *((into,) for into in found.merged.values()),
                 *sums.values(),
             ],
         }
     )
+    renamed = np.where(old, _renamed(codes, rename), codes)
+    versions = earlier.versions
+    v_codes = versions["code"].astype(str)
+    old_keys = set(cells.loc[old, "sleutel"])
+    v_old = versions["sleutel"].isin(old_keys) | (
+        ~v_codes.isin(current) & ~v_codes.str.contains(GHOST, regex=False)
+    )
     return Earlier(
-        earlier.cells.assign(code=_renamed(codes, rename)),
+        cells.assign(code=renamed),
         pd.concat([earlier.groups, added], ignore_index=True),
-        earlier.versions.assign(code=_renamed(earlier.versions["code"].astype(str), rename)),
+        versions.assign(code=np.where(v_old, _renamed(v_codes, rename), v_codes)),
     )
 
 
@@ -278,12 +326,18 @@ def record(
     regions: Regions,
     indicator: str,
     earlier: Earlier | None = None,
+    indelingen: Mapping[str, int] | None = None,
 ) -> None:
     """Store ``rows`` (``release_rows``) as the latest release of their cells, and the members
     of the group series (``GROUP_COLUMNS``) they show. Only what ``earlier`` (the record this
     publication was made with) does not hold yet is written: a new cell is added, a changed one
     replaced, and where its count changed the old version is kept (``release_versions``, until
-    this release) for the protection of the next (``indicators.versions``)."""
+    this release) for the protection of the next (``indicators.versions``).
+
+    ``indelingen``: per gemeente, the indeling it is published on; recorded with each cell. A
+    cell of an earlier indeling whose code this one gives to another area stays in the record,
+    with its versions, as ``code@indeling_jaar`` (``AT``)."""
+    jaren = dict(indelingen or {})
     columns = ["indicator", "code", "periode", "gemeentecode", "status", "teller"]
     key = ["indicator", "code", "periode"]
     before = earlier.cells if earlier is not None else _no_cells()
@@ -312,7 +366,7 @@ def record(
     replaced = {tuple(r) for r in merged.loc[known & ~same, key].itertuples(index=False)}
     # A new version starts in this release (``van`` set by ``_write``).
     records = [
-        {**_row(columns, row), "van": None}
+        {**_row(columns, row), "van": None, "indeling_jaar": jaren.get(str(row[3]))}
         for row in merged.loc[~same, columns].itertuples(index=False, name=None)
     ]
     # The versions this release ends: a changed count or status (a total that adds up to the
@@ -334,8 +388,14 @@ def record(
     ours = before["gemeentecode"].isin(set(rows["gemeentecode"]) - {""}) | before["code"].isin(
         regions_before
     )
+    # An area of an earlier indeling (renamed by ``_vanished``) is not shown again, but stays
+    # what it was: its count follows from the current buurten, so it is not left out.
+    earlier_area = before["code"] != before["sleutel"]
     candidates = before[
-        ours & before["tot"].isna() & before["indicator"].isin(set(rows["indicator"]))
+        ours
+        & before["tot"].isna()
+        & before["indicator"].isin(set(rows["indicator"]))
+        & ~earlier_area
     ]
     left = candidates.merge(rows[key], on=key, how="left", indicator="bron")
     closed = [
@@ -359,15 +419,33 @@ def record(
         if leden and (code := ledger_code(name, leden)) not in had
     ]
     replaced_keys = [dict(zip(key, k, strict=True)) for k in sorted(replaced)]
+    shown = set(zip(rows["indicator"].astype(str), rows["code"].astype(str), strict=True))
+    moved = sorted(
+        {
+            (str(i), str(k), f"{k}{AT}{int(j)}")
+            for i, k, j in before.loc[
+                earlier_area & before["indeling"].notna(), ["indicator", "sleutel", "indeling"]
+            ].itertuples(index=False, name=None)
+            if (str(i), str(k)) in shown
+        }
+    )
     try:
-        _write(engine, replaced_keys, records, old, closed, members)
+        _write(engine, replaced_keys, records, old, closed, members, moved)
     except IntegrityError:  # another process recorded some of them meanwhile: the last one wins
-        _write(engine, records, records, old, closed, members, replace_members=True)
+        _write(engine, records, records, old, closed, members, moved, replace_members=True)
 
 
 def _no_cells() -> pd.DataFrame:
     return pd.DataFrame(
-        columns=["indicator", *RELEASE_COLUMNS, "van", "tot", "gemeentecode", "sleutel"]
+        columns=[
+            "indicator",
+            *RELEASE_COLUMNS,
+            "van",
+            "tot",
+            "gemeentecode",
+            "indeling",
+            "sleutel",
+        ]
     )
 
 
@@ -399,16 +477,29 @@ def _write(
     old: list[dict[str, object]],
     closed: list[tuple[str, str, str]],
     members: list[dict[str, object]],
+    moved: Sequence[tuple[str, str, str]] = (),
     *,
     replace_members: bool = False,
 ) -> None:
-    """In one transaction: delete the ``replaced`` keys, insert ``records`` (first out in a new
-    release where they hold no ``van``), the ``old`` versions they end (until that release
+    """In one transaction: give the ``moved`` cells (indicator, code, new code) and their
+    versions their new code, delete the ``replaced`` keys, insert ``records`` (first out in a
+    new release where they hold no ``van``), the ``old`` versions they end (until that release
     where they hold no ``tot``), mark the ``closed`` cells as left out of it, insert
     ``members``."""
     t, g, v = db.releases.c, db.release_groups.c, db.release_versions.c
     with engine.begin() as conn:
         number = release_number(conn)
+        for indicator, code, new in moved:
+            conn.execute(
+                update(db.releases)
+                .where((t.indicator == indicator) & (t.code == code))
+                .values(code=new)
+            )
+            conn.execute(
+                update(db.release_versions)
+                .where((v.indicator == indicator) & (v.code == code))
+                .values(code=new)
+            )
         old = [{**r, "tot": number if r["tot"] is None else r["tot"]} for r in old]
         for chunk in _chunks(replaced):
             keys = [(r["indicator"], r["code"], r["periode"]) for r in chunk]

@@ -7,6 +7,11 @@ across wijken). The outsider of bench/attack_indeling.py holds both releases and
 buurten by their shares, and old wijken left out of the system, pinned counts in 7 of 12 such
 runs; now every old buurt goes wholly to one new buurt (``geo.rebase.best_fit``) and every old
 wijk stays in the protection as the sum of its old buurten, and nothing is pinned.
+
+Two more ways the same move reaches an outsider: a third release on the new indeling (the old
+areas were marked as left out at the second, so the third took their counts for free: 3 of 6
+runs pinned a count), and a new indeling that keeps every code while a buurt leaves its wijk
+(the old wijk's count was taken for the current wijk's: the publication stopped).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from sqlalchemy import select
 
 from data import db
 from data.publication import releases
@@ -98,5 +104,45 @@ def test_a_ghost_with_its_released_count_is_the_released_cell(
         pub = open_publication(engine, gemeenten=[bench.GEMEENTE], indicators=[bench.INDICATOR])
         [result] = audit_indicator(pub, bench.INDICATOR)
         assert not result.ok
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(("seed", "moved"), [(4, "5 van 10"), (5, "6 van 10")])
+def test_a_third_release_on_the_new_indeling_gives_no_count_away(
+    demo_url: str, sqlite_url: str, seed: int, moved: str
+) -> None:
+    """Published again (any import remakes the publication) with everything released so far:
+    the old areas stay what they were released as, not cells left out with any count since."""
+    what, pinned = _bench().attack(demo_url, sqlite_url, seed, again=True)
+    assert moved in what
+    assert pinned == []
+
+
+def test_a_wijk_that_keeps_its_code_while_a_buurt_leaves_it(demo_url: str, db_url: str) -> None:
+    """The new indeling keeps every code, one buurt moves to a new buurt of another wijk: both
+    wijken keep their codes but are other areas. Their old cells stay in the record under
+    ``code@2014`` and in the protection as ghosts; three releases give nothing away."""
+    bench = _bench()
+    what, pinned = bench.attack(demo_url, db_url, 1, keep=True, again=True)
+    assert "10 van 10" in what
+    assert pinned == []
+    engine = db.make_engine(db_url)
+    try:
+        t = db.releases.c
+        with engine.connect() as conn:
+            recorded = set(
+                conn.execute(
+                    select(t.code, t.indeling_jaar).where(t.code.like("WK%")).distinct()
+                ).all()
+            )
+        assert {("WK088900", 2024), ("WK088900@2014", 2014)} <= recorded
+        assert {("WK088901", 2024), ("WK088901@2014", 2014)} <= recorded
+        pub = open_publication(engine, gemeenten=[bench.GEMEENTE], indicators=[bench.INDICATOR])
+        [result] = audit_indicator(pub, bench.INDICATOR)
+        assert result.ok, result
+        earlier = releases.load(engine, pub.cluster, bench.INDICATOR)
+        ghosts = set(earlier.cells.loc[earlier.cells["sleutel"] == "WK088900@2014", "code"])
+        assert len(ghosts) == 1 and releases.GHOST in ghosts.pop()
     finally:
         engine.dispose()

@@ -169,3 +169,38 @@ def test_two_processes_recording_the_same_release_at_once_both_succeed(db_url: s
         engine.dispose()
     assert sorted(stored) == sorted(zip(record["code"], record["status"], strict=True))
     assert [m[0] for m in members] == ["BU08890001|BU08890002"]
+
+
+def test_a_record_from_before_the_indeling_column_is_upgraded_and_read(tmp_path: object) -> None:
+    """A database whose record predates ``indeling_jaar`` gets the column; its cells read as
+    released on the indeling they are published on now (NULL), nothing lost."""
+    import sqlite3
+    from pathlib import Path
+
+    from data.publication import releases
+    from data.publication.scope import Cluster
+
+    path = Path(str(tmp_path)) / "oud.db"
+    with sqlite3.connect(path) as conn:  # the record as the previous release made it
+        conn.execute(
+            "CREATE TABLE releases (indicator VARCHAR(80) NOT NULL, code VARCHAR(200) NOT NULL, "
+            "periode VARCHAR(10) NOT NULL, gemeentecode VARCHAR(10) NOT NULL, status VARCHAR(1) "
+            "NOT NULL, teller FLOAT, van INTEGER, tot INTEGER, "
+            "PRIMARY KEY (indicator, code, periode))"
+        )
+        conn.execute(
+            "INSERT INTO releases VALUES ('illegale_bewoning', 'WK088900', '2022-01', 'GM0889', "
+            "'x', 3.0, 1, NULL)"
+        )
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(db.releases.c.code, db.releases.c.indeling_jaar)).one()
+        assert tuple(row) == ("WK088900", None)
+        cluster = Cluster(indelingen=(("GM0889", 2014),), regions=())
+        earlier = releases.load(engine, cluster, "illegale_bewoning")
+        cell = earlier.cells.iloc[0]
+        assert (cell["code"], cell["sleutel"], cell["teller"]) == ("WK088900", "WK088900", 3.0)
+        assert pd.isna(cell["indeling"])
+    finally:
+        engine.dispose()
