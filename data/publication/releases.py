@@ -55,6 +55,7 @@ AT = "@"  # in the record, ``code@indeling_jaar``: a cell of an earlier indeling
 # a later indeling gave to another area (``record``)
 DEEL = "deel"  # ``release_groups.soort`` of an old buurt merged into a current one
 SOM = "som"  # an old wijk as the sum of its old buurten (each a ghost, a part or current)
+SPOOK = "spook"  # ``release_rows``: a ghost's row, not recorded
 
 
 @dataclass(frozen=True)
@@ -152,17 +153,18 @@ def versions_as_current(
 def release_rows(
     protected: pd.DataFrame, groups: pd.DataFrame, regions: Regions, name: str
 ) -> pd.DataFrame:
-    """The record of protected counts (``level`` and ``RELEASE_COLUMNS``; ghosts left out):
-    status and raw count per cell, group and region cells under their ledger code."""
+    """The record of protected counts (``level`` and ``RELEASE_COLUMNS``): status and raw count
+    per cell, group and region cells under their ledger code; ghosts (``SPOOK``) under their
+    own name, not recorded, only to see whether an old area's count changed (``record``)."""
     out = protected[["code", "periode", "gemeentecode", "status", "teller"]].assign(
         **{KEPT: protected[KEPT] if KEPT in protected.columns else True}
     )
     summed = protected["level"].isin(["groep", "regio"]).to_numpy()
+    ghost = summed & out["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
     if summed.any():
-        ghost = summed & out["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
-        out = out[~ghost]
-        out = out.assign(code=_renamed(out["code"], _renames(groups, regions)))
-    return out.assign(indicator=name)
+        shown = _renamed(out["code"], _renames(groups, regions))
+        out = out.assign(code=np.where(ghost, out["code"].astype(str), shown))
+    return out.assign(indicator=name, **{SPOOK: ghost})
 
 
 def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
@@ -211,7 +213,7 @@ def load(engine: Engine, cluster: Cluster, indicator: str) -> Earlier:
     cells["indeling"] = at.fillna(pd.to_numeric(cells["indeling"], errors="coerce"))
     versions = pd.DataFrame(superseded, columns=["indicator", *VERSION_COLUMNS])
     versions["sleutel"] = versions["code"]
-    versions["code"], _ = _unmarked(versions["sleutel"])
+    versions["code"], versions["indeling"] = _unmarked(versions["sleutel"])
     return _vanished(engine, cluster, Earlier(cells, groups, versions))
 
 
@@ -283,8 +285,10 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
     versions = earlier.versions
     v_codes = versions["code"].astype(str)
     old_keys = set(cells.loc[old, "sleutel"])
-    v_old = versions["sleutel"].isin(old_keys) | (
-        ~v_codes.isin(current) & ~v_codes.str.contains(GHOST, regex=False)
+    v_old = (
+        versions["sleutel"].isin(old_keys)
+        | versions["indeling"].notna()  # marked: a cell of an earlier indeling
+        | (~v_codes.isin(current) & ~v_codes.str.contains(GHOST, regex=False))
     )
     return Earlier(
         cells.assign(code=renamed),
@@ -338,6 +342,8 @@ def record(
     cell of an earlier indeling whose code this one gives to another area stays in the record,
     with its versions, as ``code@indeling_jaar`` (``AT``)."""
     jaren = dict(indelingen or {})
+    spook = rows[SPOOK].to_numpy(dtype=bool) if SPOOK in rows.columns else np.zeros(len(rows), bool)
+    now_ghosts, rows = rows[spook], rows[~spook]
     columns = ["indicator", "code", "periode", "gemeentecode", "status", "teller"]
     key = ["indicator", "code", "periode"]
     before = earlier.cells if earlier is not None else _no_cells()
@@ -429,10 +435,47 @@ def record(
             if (str(i), str(k)) in shown
         }
     )
+    # An area of an earlier indeling whose count changed since it was released (a correction of
+    # one of its months): the released version ends in this release.
+    to = {(i, k): n for i, k, n in moved}
+    changed = _changed_areas(before[earlier_area & before["tot"].isna()], now_ghosts)
+    for row in frames.rows(changed):
+        code = to.get((str(row.indicator), str(row.sleutel)), str(row.sleutel))
+        replaced_keys.append({"indicator": row.indicator, "code": code, "periode": row.periode})
+        old.append(
+            {
+                "indicator": row.indicator,
+                "code": code,
+                "periode": row.periode,
+                "gemeentecode": row.gemeentecode,
+                "status": row.status,
+                "teller": _float(row.teller),
+                "van": int(row.van),
+                "tot": None,
+            }
+        )
     try:
         _write(engine, replaced_keys, records, old, closed, members, moved)
     except IntegrityError:  # another process recorded some of them meanwhile: the last one wins
-        _write(engine, records, records, old, closed, members, moved, replace_members=True)
+        keys = replaced_keys[len(replaced) :]
+        _write(
+            engine, [*records, *keys], records, old, closed, members, moved, replace_members=True
+        )
+
+
+def _changed_areas(recorded: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
+    """The ``recorded`` cells of earlier-indeling areas whose count in this publication
+    (``now``: its ghost rows) is another."""
+    key = ["indicator", "code", "periode"]
+    both = recorded.merge(now[[*key, "teller"]], on=key, suffixes=("", "_nu"))
+    before, after = both["teller"].to_numpy(dtype=float), both["teller_nu"].to_numpy(dtype=float)
+    same = np.isclose(before, after, rtol=0.0, atol=1e-6) | (np.isnan(before) & np.isnan(after))
+    changed: pd.DataFrame = both.loc[~same].reset_index(drop=True)
+    return changed
+
+
+def _float(value: object) -> float | None:
+    return None if isna(value) else float(value)  # type: ignore[arg-type]
 
 
 def _no_cells() -> pd.DataFrame:
