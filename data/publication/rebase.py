@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import geopandas as gpd
 import pandas as pd
@@ -15,14 +16,23 @@ from geo.rebase import address_weights, area_weights, best_fit, rebase_signals
 HERKOMST = "herkomst"  # the buurtcode a re-based signal row was delivered on
 
 
+class Rebased(NamedTuple):
+    """Signals on one indeling (``signals_on_indeling``)."""
+
+    signals: pd.DataFrame
+    note: str  # how they were re-based, in Dutch ('' when not needed)
+    unplaced: tuple[str, ...] = ()  # buurtcodes whose signals were left out (no place found)
+
+
 def signals_on_indeling(
     engine: Connection | Engine,
     *,
     gemeenten: Sequence[str],
     jaar: int,
     indicators: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, str]:
-    """The gemeenten's signals on the buurten of indeling ``jaar``, and a Dutch note on re-basing.
+) -> Rebased:
+    """The gemeenten's signals on the buurten of indeling ``jaar``, a Dutch note on re-basing,
+    and the codes whose signals were left out.
 
     ``indicators`` limits the signals loaded (all when None).
 
@@ -36,7 +46,7 @@ def signals_on_indeling(
     current = areas[areas["indeling_jaar"] == jaar]
     foreign = signals[~signals["buurtcode"].isin(current["code"])]
     if foreign.empty:
-        return signals, ""
+        return Rebased(signals, "")
     # Each row keeps the buurt it was delivered on (``HERKOMST``): a merged buurt's old parts
     # stay apart in the protection (``data.publication.cells.merged_parts``).
     signals = signals.assign(**{HERKOMST: signals["buurtcode"]})
@@ -64,10 +74,11 @@ def signals_on_indeling(
         notes.append(f"{int(rows.sum())} rijen van indeling {year} omgerekend naar {jaar} ({how})")
         signals = rebase_signals(signals, best_fit(weights))
     unknown = ~signals["buurtcode"].isin(current["code"])
+    unplaced = tuple(sorted(set(signals.loc[unknown, "buurtcode"].astype(str))))
     if unknown.any():
         notes.append(f"{int(unknown.sum())} rijen op onbekende buurtcodes weggelaten")
         signals = signals[~unknown]
-    return signals.reset_index(drop=True), "; ".join(notes)
+    return Rebased(signals.reset_index(drop=True), "; ".join(notes), unplaced)
 
 
 def _links(conn: Connection | Engine, codes: list[str]) -> pd.DataFrame:
@@ -99,8 +110,10 @@ def old_areas(
     engine: Connection | Engine, gemeenten: dict[str, int], codes: Sequence[str]
 ) -> OldAreas:
     """``OldAreas`` for the ``codes`` of earlier indelingen of ``gemeenten`` (gemeente -> the
-    indeling it is published on now). Left out: codes whose buurten re-base without addresses
-    (by area), and codes that meant different buurten in two indelingen."""
+    indeling it is published on now). Old buurten go where ``signals_on_indeling`` sends their
+    signals: to the current buurt with most of their addresses, without addresses most of their
+    area; a code the current indeling still has, to itself. Left out: codes that meant
+    different buurten in two indelingen."""
     a = db.areas.c
     query = select(a.code, a.level, a.parent_code, a.gemeentecode, a.indeling_jaar).where(
         a.gemeentecode.in_(list(gemeenten)) & a.level.in_(["buurt", "wijk"])
@@ -128,12 +141,15 @@ def old_areas(
         versions = old[old["indeling_jaar"] == jaar]
         then = links[links["indeling_jaar"] == jaar][["bag_id", "buurtcode"]]
         fit = _fit(then.merge(new_of, on="bag_id", suffixes=("_van", "_naar")))
+        same = buurten[buurten["indeling_jaar"] == jaar]
+        by_area = sorted(set(same.loc[same["level"] == "buurt", "code"].astype(str)) - set(fit))
+        if by_area:  # as ``signals_on_indeling``: without addresses, by area
+            fit.update(_area_fit(engine, gemeenten, jaar, by_area))
         # as ``signals_on_indeling``: signals on a code of the current indeling stay on it
         fit.update({c: c for c in then["buurtcode"].astype(str) if c in kept})
         origins: dict[str, set[str]] = {}
         for van, naar in fit.items():
             origins.setdefault(naar, set()).add(van)
-        same = buurten[buurten["indeling_jaar"] == jaar]
         for row in frames.rows(versions):
             members = (
                 [str(row.code)]
@@ -165,6 +181,20 @@ def old_areas(
         if members and all(b in exact or b in parts or b in itself for b in members)
     }
     return OldAreas(exact, parts, sums)
+
+
+def _area_fit(
+    engine: Connection | Engine, gemeenten: dict[str, int], jaar: int, codes: list[str]
+) -> dict[str, str]:
+    """Old buurt -> the current buurt with most of its area (``geo.rebase.best_fit``), for the
+    ``codes`` of indeling ``jaar``."""
+    areas = store.load_areas(engine, gemeenten=list(gemeenten), levels=["buurt"])
+    old = areas[(areas["indeling_jaar"] == jaar) & areas["code"].isin(codes)]
+    now = areas[areas["indeling_jaar"] == areas["gemeentecode"].map(gemeenten)]
+    if old.empty or now.empty:
+        return {}
+    fit = best_fit(area_weights(gpd.GeoDataFrame(old), gpd.GeoDataFrame(now)))
+    return {str(v): str(n) for v, n in zip(fit["van_code"], fit["naar_code"], strict=True)}
 
 
 def _fit(pairs: pd.DataFrame) -> dict[str, str]:
