@@ -254,9 +254,9 @@ def _profile_pages(url: str, sample: int) -> dict[str, object]:
     from geo.simplify import map_coverage, map_layer
 
     with clock.part("Regio: signalen alle gemeenten (1 indicator)"):
-        signals, _ = signals_on_indeling(
+        signals = signals_on_indeling(
             engine, gemeenten=members, jaar=2014, indicators=["illegale_bewoning"]
-        )
+        ).signals
     with clock.part("Regio: leveringen alle gemeenten"):
         deliveries = store.load_deliveries(
             engine, gemeenten=members, indicators=["illegale_bewoning"]

@@ -91,6 +91,8 @@ class ClusterData:
     deliveries: pd.DataFrame
     interventions: list[Intervention]
     notes: dict[str, str]  # gemeente -> how its signals were re-based ('' when not needed)
+    # gemeente -> buurtcodes of an earlier indeling whose signals found no place on its own
+    unplaced: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _panels: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -111,16 +113,18 @@ def load_cluster(
 ) -> ClusterData:
     """Read a cluster: areas, signals re-based onto each gemeente's indeling, deliveries and
     the interventions on its buurten (with their rings)."""
-    frames, signals, notes = [], [], {}
+    frames, signals, notes, unplaced = [], [], {}, {}
     for jaar in sorted({j for _, j in cluster.indelingen}):
         gemeenten = [g for g, j in cluster.indelingen if j == jaar]
         frames.append(store.load_areas(conn, indeling_jaar=jaar, gemeenten=gemeenten))
         for gemeente in gemeenten:
-            rows, note = signals_on_indeling(
+            rebased = signals_on_indeling(
                 conn, gemeenten=[gemeente], jaar=jaar, indicators=indicators
             )
-            signals.append(rows)
-            notes[gemeente] = note
+            signals.append(rebased.signals)
+            notes[gemeente] = rebased.note
+            if rebased.unplaced:
+                unplaced[gemeente] = rebased.unplaced
     areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     # Every delivery record: the peildatum lines name every partner, whatever is published.
     deliveries = store.load_deliveries(conn, gemeenten=cluster.gemeenten)
@@ -131,6 +135,7 @@ def load_cluster(
         deliveries=deliveries,
         interventions=_interventions(store.load_interventions(conn), areas),
         notes=notes,
+        unplaced=unplaced,
     )
 
 

@@ -84,6 +84,7 @@ class ClusterPublication:
         elif self.stored is not None:
             engine = self.stored.engine
             earlier = releases.load(engine, self.cluster, indicator)
+            releases.check_placed(earlier, self.data.unplaced, dict(self.cluster.indelingen))
             result = publish_indicator(self.data, indicator, earlier=earlier)
             if result.release is not None:
                 releases.record(

@@ -45,6 +45,7 @@ from data.publication.cells import GROUP_COLUMNS
 from data.publication.rebase import old_areas
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
+from geo.errors import WijkmonitorError
 from indicators.disclosure import KEPT, RELEASE_COLUMNS
 from indicators.versions import VERSION_COLUMNS
 
@@ -71,6 +72,12 @@ class Earlier:
     versions: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["indicator", *VERSION_COLUMNS])
     )
+
+    def sleutels(self) -> list[str]:
+        """The codes of the recorded cells as released (without ``AT`` marks or renames)."""
+        if "sleutel" not in self.cells.columns:
+            return [str(c) for c in self.cells["code"]]
+        return [str(c) for c in _unmarked(self.cells["sleutel"])[0]]
 
 
 def ledger_code(code: str, members: Sequence[str]) -> str:
@@ -295,6 +302,27 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
         pd.concat([earlier.groups, added], ignore_index=True),
         versions.assign(code=np.where(v_old, _renamed(v_codes, rename), v_codes)),
     )
+
+
+def check_placed(
+    earlier: Earlier, unplaced: Mapping[str, Sequence[str]], jaren: Mapping[str, int]
+) -> None:
+    """Stop when signals of buurten an earlier release showed found no place on the current
+    indeling (no addresses, no shape: ``Rebased.unplaced``): left out, they would be given
+    away by the difference between the totals released then and now."""
+    shown = set(earlier.sleutels())
+    for gemeente, codes in sorted(unplaced.items()):
+        lost = sorted(set(codes) & shown)
+        if lost:
+            named = ", ".join(lost[:5]) + (f" en {len(lost) - 5} meer" if len(lost) > 5 else "")
+            raise WijkmonitorError(
+                f"{gemeente} wordt niet gepubliceerd: signalen op buurten van een eerdere "
+                f"indeling ({named}) zijn niet om te rekenen naar indeling {jaren[gemeente]} "
+                "(er zijn geen adressen en geen grenzen van die buurten geladen), terwijl "
+                "eerder gepubliceerde cijfers ze bevatten; zonder ze gaf het verschil met die "
+                "cijfers ze prijs. Laad de BAG-adressen voor beide indelingen, of de grenzen "
+                "van die buurten, en publiceer opnieuw."
+            )
 
 
 def part_code(old: str, into: str) -> str:

@@ -68,7 +68,7 @@ def test_a_split_buurt_goes_wholly_to_the_part_with_most_of_its_addresses(
     with engine.begin() as conn:
         conn.execute(db.address_buurten.insert(), links)
         store.save_signals(conn, signals, import_id=None)
-    rebased, note = signals_on_indeling(engine, gemeenten=["GM0001"], jaar=2024)
+    rebased, note, _ = signals_on_indeling(engine, gemeenten=["GM0001"], jaar=2024)
     by_buurt = rebased.set_index("buurtcode")["teller"]
     assert "BU00010101" not in by_buurt.index  # 3 of its 10 addresses: nothing
     assert by_buurt["BU00010102"] == 10.0  # 7 of 10: the whole count
