@@ -59,6 +59,8 @@ def signals_on_indeling(
         weights = address_weights(
             _links(engine, sorted(codes | set(current["code"]))), van=year, naar=jaar
         )
+        # only the codes this indeling no longer has: signals on a current code stay on it
+        weights = weights[weights["van_code"].isin(codes)]
         missing = codes - set(weights["van_code"])
         how = "elke oude buurt geheel naar de nieuwe buurt met de meeste van haar adressen"
         if missing:
@@ -107,13 +109,17 @@ class OldAreas:
 
 
 def old_areas(
-    engine: Connection | Engine, gemeenten: dict[str, int], codes: Sequence[str]
+    engine: Connection | Engine,
+    gemeenten: dict[str, int],
+    codes: Sequence[str],
+    *,
+    jaar: int | None = None,
 ) -> OldAreas:
     """``OldAreas`` for the ``codes`` of earlier indelingen of ``gemeenten`` (gemeente -> the
     indeling it is published on now). Old buurten go where ``signals_on_indeling`` sends their
     signals: to the current buurt with most of their addresses, without addresses most of their
     area; a code the current indeling still has, to itself. Left out: codes that meant
-    different buurten in two indelingen."""
+    different buurten in two indelingen. ``jaar``: only the areas of that earlier indeling."""
     a = db.areas.c
     query = select(a.code, a.level, a.parent_code, a.gemeentecode, a.indeling_jaar).where(
         a.gemeentecode.in_(list(gemeenten)) & a.level.in_(["buurt", "wijk"])
@@ -124,6 +130,8 @@ def old_areas(
     areas["indeling_jaar"] = areas["indeling_jaar"].astype(int)
     areas["nu"] = areas["indeling_jaar"] == areas["gemeentecode"].map(gemeenten).astype(int)
     old = areas[~areas["nu"] & areas["code"].isin(list(codes))]
+    if jaar is not None:
+        old = old[old["indeling_jaar"] == jaar]
     if old.empty:
         return OldAreas({}, {})
     buurten = areas[areas["level"] == "buurt"]
@@ -137,14 +145,14 @@ def old_areas(
     merged: dict[str, set[str]] = {}
     wijken: dict[str, set[tuple[str, ...]]] = {}
     itself: set[str] = set()  # old buurten that are the current buurt of the same code
-    for jaar in sorted(set(old["indeling_jaar"])):
-        versions = old[old["indeling_jaar"] == jaar]
-        then = links[links["indeling_jaar"] == jaar][["bag_id", "buurtcode"]]
+    for year in sorted(set(old["indeling_jaar"])):
+        versions = old[old["indeling_jaar"] == year]
+        then = links[links["indeling_jaar"] == year][["bag_id", "buurtcode"]]
         fit = _fit(then.merge(new_of, on="bag_id", suffixes=("_van", "_naar")))
-        same = buurten[buurten["indeling_jaar"] == jaar]
+        same = buurten[buurten["indeling_jaar"] == year]
         by_area = sorted(set(same.loc[same["level"] == "buurt", "code"].astype(str)) - set(fit))
         if by_area:  # as ``signals_on_indeling``: without addresses, by area
-            fit.update(_area_fit(engine, gemeenten, jaar, by_area))
+            fit.update(_area_fit(engine, gemeenten, year, by_area))
         # as ``signals_on_indeling``: signals on a code of the current indeling stay on it
         fit.update({c: c for c in then["buurtcode"].astype(str) if c in kept})
         origins: dict[str, set[str]] = {}
