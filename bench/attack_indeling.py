@@ -2,7 +2,7 @@
 indeling").
 
 Run: .venv/bin/python bench/attack_indeling.py [--demo sqlite:///demo.db] [--runs 12]
-     [--keep] [--again]
+     [--keep] [--again] [--zonder-adressen] [--tweemaal]
 
 Beesel's buurten get two years of small counts and are published on the 2014 indeling. Then a
 2024 indeling arrives (every code renumbered) in which one buurt's border moved: k of its 10
@@ -26,7 +26,9 @@ pin a count since, with or without ``--again``. ``--zonder-adressen`` (no addres
 signals re-based by area; Beesel's buurt without a shape left out of the gemeente, as such a
 buurt stops the publication): 0 of 8 runs; before, with the old areas found by addresses only,
 kept codes stopped the publication, and with the shapeless buurt's signals left out 4 of 6 runs
-pinned its counts.
+pinned its counts. ``--keep --tweemaal``: a 2026 indeling after the 2024 one, in which another
+buurt leaves its wijk: 0 of 10 runs (with ``--again``); before, the 2026 publication stopped in
+every run (a code that named different areas in 2014 and 2024 was left out).
 """
 
 from __future__ import annotations
@@ -156,6 +158,52 @@ def _move(
     return new, weights, target
 
 
+def _move_again(
+    url: str, areas: pd.DataFrame, new: pd.DataFrame, moved: str, target: str, k: int, seed: int
+) -> tuple[pd.DataFrame, dict[tuple[str, str], float], str]:
+    """A 2026 indeling after the 2024 one of ``_move`` (``keep``): every code stays, and the
+    whole of another buurt leaves its wijk for a new buurt (code 78) of another. Returns as
+    ``_move``, the weights from the 2014 buurten."""
+    rng = np.random.default_rng(seed + 1000)
+    later = new.copy()
+    later["indeling_jaar"] = 2026
+    buurt = later["level"] == "buurt"
+    parent = dict(zip(later["code"], later["parent_code"], strict=True))
+    choices = sorted(set(later.loc[buurt, "code"]) - {moved, target})
+    second = str(rng.choice(choices))
+    into = str(rng.choice([b for b in choices if parent[b] != parent[second]]))
+    goal = f"BU{parent[into][2:]}78"
+    row = later[later["code"] == second].assign(code=goal, parent_code=parent[into])
+    later = pd.concat([later[later["code"] != second], row], ignore_index=True)
+    links, weights = [], {}
+    for b in sorted(areas.loc[areas["level"] == "buurt", "code"]):
+        for i in range(ADDRESSES):
+            then = target if (b == moved and i >= ADDRESSES - k) else b
+            to = goal if then == second else then
+            links.append({"bag_id": f"{b}{i:06d}", "indeling_jaar": 2026, "buurtcode": to})
+            weights[(b, to)] = weights.get((b, to), 0.0) + 1 / ADDRESSES
+    fit = best_fit(pd.DataFrame([(*k, w) for k, w in weights.items()], columns=WEIGHT_COLUMNS))
+    still = set(later.loc[later["level"] == "buurt", "code"])
+    weights = {
+        (v, v if v in still else n): w for v, n, w in fit[WEIGHT_COLUMNS].itertuples(index=False)
+    }
+    engine = db.make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(db.address_buurten.insert(), links)
+        store.save_areas(engine, later)
+    finally:
+        engine.dispose()
+    return later, weights, goal
+
+
+def _by_new(weights: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for (old, to), w in weights.items():
+        out.setdefault(to, {})[old] = w
+    return out
+
+
 def _members(areas: pd.DataFrame, of: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     """Code -> {old buurt: weight} for every buurt, wijk and the gemeente of ``areas``."""
     out = dict(of)
@@ -182,10 +230,12 @@ def attack(
     keep: bool = False,
     again: bool = False,
     addresses: bool = True,
+    twice: bool = False,
 ) -> tuple[str, list[tuple[str, str, float, float]]]:
     """One run: a description, and the pinned (buurt, month, lower, upper). ``keep``: the new
-    indeling keeps every code (``_move``); ``again``: a third release on the new indeling, the
-    outsider holds all three."""
+    indeling keeps every code (``_move``); ``again``: each new indeling published twice (the
+    second anew); ``twice``: with ``keep``, a 2026 indeling after the 2024 one
+    (``_move_again``), published too; the outsider holds every release."""
     rng = np.random.default_rng(seed)
     demo = db.make_engine(demo_url)
     areas = store.load_areas(demo, gemeenten=[GEMEENTE])
@@ -206,19 +256,22 @@ def attack(
     new, weights, target = _move(url, areas, moved, into, k, keep, addresses)
     second = _publish(url)
     later = [_publish(url, anew=True)] if again else []
+    systems = [(table, new, weights) for table in [second, *later]]
+    if twice:
+        latest, more, goal = _move_again(url, areas, new, moved, target, k, seed)
+        tables = [_publish(url), *([_publish(url, anew=True)] if again else [])]
+        systems += [(table, latest, more) for table in tables]
+        target = f"{target}, daarna {goal}"
 
     variables = {cell: i for i, cell in enumerate(itertools.product(buurten, MONTHS))}
     truth = signals.set_index(["buurtcode", "periode"])["teller"]
     x = np.array([truth[cell] for cell in variables])
-    by_new: dict[str, dict[str, float]] = {}
-    for (old, to), w in weights.items():
-        by_new.setdefault(to, {})[old] = w
-    systems = (
+    attacked = (
         (first, _members(areas, {b: {b: 1.0} for b in buurten})),
-        *((table, _members(new, by_new)) for table in [second, *later]),
+        *((table, _members(on, _by_new(w))) for table, on, w in systems),
     )
     rows, cols, values, lo, hi = [], [], [], [], []
-    for table, members in systems:
+    for table, members in attacked:
         shown = table[(table["status"] == "") & table["code"].isin(list(members))]
         for code, periode, v in zip(
             shown["code"], shown["periode"], shown["teller_publ"], strict=True
@@ -271,6 +324,7 @@ def main() -> int:
     parser.add_argument(
         "--zonder-adressen", action="store_true", help="no address links: re-based by area"
     )
+    parser.add_argument("--tweemaal", action="store_true", help="with --keep: a 2026 indeling")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         demo = args.demo
@@ -289,6 +343,7 @@ def main() -> int:
                 keep=args.keep,
                 again=args.again,
                 addresses=not args.zonder_adressen,
+                twice=args.tweemaal,
             )
             pinned_runs += bool(found)
             print(f"run {seed}: {what}: {len(found)} vastgepind {found[:3]}", flush=True)

@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 
 from data import db, frames, store
 from data.publication.cells import GROUP_COLUMNS
-from data.publication.rebase import old_areas
+from data.publication.rebase import OldAreas, old_areas
 from data.publication.scope import Cluster
 from geo.areas import gemeente_of
 from geo.errors import WijkmonitorError
@@ -265,19 +265,49 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
     old = (plain & (~codes.isin(current) | other)).to_numpy()
     if not old.any():
         return earlier
-    found = old_areas(engine, jaren, sorted(set(codes[old])))
     buurten = now[now["level"] == "buurt"]
     same_as: dict[str, tuple[str, ...]] = {str(c): (str(c),) for c in buurten["code"]}
     for wijk, group in buurten.groupby("parent_code"):
         same_as[str(wijk)] = tuple(sorted(group["code"].astype(str)))
+    # Per indeling released on (unknown for cells recorded before it was kept: any earlier
+    # indeling, where they all agree), as ``old_areas`` finds them.
+    versions = earlier.versions
+    v_codes = versions["code"].astype(str)
+    of_cell = dict(zip(cells["sleutel"], released_on, strict=True))
+    v_on = versions["indeling"].fillna(versions["sleutel"].map(of_cell))
+    v_plain = ~v_codes.str.contains(GHOST, regex=False)
+    v_old = (v_plain & (~v_codes.isin(current) | v_on.notna())).to_numpy()
+    renamed, v_renamed = codes.to_numpy(dtype=object), v_codes.to_numpy(dtype=object)
+    added = []
+    for jaar in [*sorted({int(j) for j in released_on[old].dropna()}), None]:
+        rows = old & (released_on.isna() if jaar is None else released_on == jaar).to_numpy()
+        v_rows = v_old & (v_on.isna() if jaar is None else v_on == jaar).to_numpy()
+        if not rows.any() and not v_rows.any():
+            continue
+        wanted = sorted(set(codes[rows]) | set(v_codes[v_rows]))
+        rename, groups = _old_names(old_areas(engine, jaren, wanted, jaar=jaar), same_as)
+        renamed[rows] = _renamed(codes[rows], rename).to_numpy(dtype=object)
+        v_renamed[v_rows] = _renamed(v_codes[v_rows], rename).to_numpy(dtype=object)
+        added.append(groups)
+    return Earlier(
+        cells.assign(code=renamed.astype(str)),
+        pd.concat([earlier.groups, *added], ignore_index=True).drop_duplicates("code"),
+        versions.assign(code=v_renamed.astype(str)),
+    )
+
+
+def _old_names(
+    found: OldAreas, same_as: Mapping[str, tuple[str, ...]]
+) -> tuple[dict[str, str], pd.DataFrame]:
+    """The names in this publication of the areas of one earlier indeling (old code -> ghost,
+    part or sum), and their groups (``Earlier.groups``). An old code whose area is the current
+    one of that code (``same_as``: its current buurten) keeps its name."""
     unions = {c: u for c, u in found.unions.items() if same_as.get(c) != tuple(sorted(u))}
-    if not (unions or found.merged):
-        return earlier
     rename = {code: ledger_code(code, members) for code, members in unions.items()}
     rename.update({code: part_code(code, into) for code, into in found.merged.items()})
     sums = {wijk: tuple(rename.get(b, b) for b in buurten) for wijk, buurten in found.sums.items()}
     rename.update({wijk: ledger_code(wijk, names) for wijk, names in sums.items()})
-    added = pd.DataFrame(
+    groups = pd.DataFrame(
         {
             "code": [rename[c] for c in [*unions, *found.merged, *sums]],
             "soort": ["groep"] * len(unions) + [DEEL] * len(found.merged) + [SOM] * len(sums),
@@ -286,22 +316,10 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
                 *((into,) for into in found.merged.values()),
                 *sums.values(),
             ],
-        }
+        },
+        columns=["code", "soort", "leden"],
     )
-    renamed = np.where(old, _renamed(codes, rename), codes)
-    versions = earlier.versions
-    v_codes = versions["code"].astype(str)
-    old_keys = set(cells.loc[old, "sleutel"])
-    v_old = (
-        versions["sleutel"].isin(old_keys)
-        | versions["indeling"].notna()  # marked: a cell of an earlier indeling
-        | (~v_codes.isin(current) & ~v_codes.str.contains(GHOST, regex=False))
-    )
-    return Earlier(
-        cells.assign(code=renamed),
-        pd.concat([earlier.groups, added], ignore_index=True),
-        versions.assign(code=np.where(v_old, _renamed(v_codes, rename), v_codes)),
-    )
+    return rename, groups
 
 
 def check_placed(
@@ -468,7 +486,7 @@ def record(
     to = {(i, k): n for i, k, n in moved}
     changed = _changed_areas(before[earlier_area & before["tot"].isna()], now_ghosts)
     for row in frames.rows(changed):
-        code = to.get((str(row.indicator), str(row.sleutel)), str(row.sleutel))
+        code = to.get((str(row.indicator), str(row.sleutel)), _marked(row.sleutel, row.indeling))
         replaced_keys.append({"indicator": row.indicator, "code": code, "periode": row.periode})
         old.append(
             {
@@ -489,6 +507,15 @@ def record(
         _write(
             engine, [*records, *keys], records, old, closed, members, moved, replace_members=True
         )
+
+
+def _marked(key: object, jaar: object) -> str:
+    """``key`` with the indeling it was released on (``AT``), where known and not marked yet."""
+    text = str(key)
+    year = pd.to_numeric(pd.Series([jaar]), errors="coerce").iloc[0]
+    if AT in text or GHOST in text or np.isnan(year):
+        return text
+    return f"{text}{AT}{int(year)}"
 
 
 def _changed_areas(recorded: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:

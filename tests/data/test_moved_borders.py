@@ -215,3 +215,13 @@ def test_signals_that_find_no_place_stop_the_publication_they_were_released_in(
     bench._move(sqlite_url, areas, "BU08890000", "BU08890100", 10, False, False)
     with pytest.raises(WijkmonitorError, match=r"BU08890101.*BAG-adressen"):
         bench._publish(sqlite_url)
+
+
+def test_two_new_indelingen_after_each_other(demo_url: str, db_url: str) -> None:
+    """2014, then 2024 (a buurt leaves its wijk, codes kept), then 2026 (another one leaves),
+    each published twice: a code with another area in each indeling is an area of its own per
+    indeling (found per indeling released on; before, a code that meant different areas in two
+    earlier indelingen was left out, and the 2026 publication stopped)."""
+    what, pinned = _bench().attack(demo_url, db_url, 4, keep=True, again=True, twice=True)
+    assert "daarna" in what
+    assert pinned == []
