@@ -2,7 +2,7 @@
 indeling").
 
 Run: .venv/bin/python bench/attack_indeling.py [--demo sqlite:///demo.db] [--runs 12]
-     [--keep] [--again] [--zonder-adressen] [--tweemaal]
+     [--keep] [--again] [--zonder-adressen] [--tweemaal] [--interventie]
 
 Beesel's buurten get two years of small counts and are published on the 2014 indeling. Then a
 2024 indeling arrives (every code renumbered) in which one buurt's border moved: k of its 10
@@ -13,7 +13,8 @@ published again; with ``--again`` published a third time, made anew with everyth
 so far (as after any import). The outsider holds every release and the re-basing (it follows
 from public addresses and the documented method) and solves every shown cell of all of them at
 once as an integer programme over the delivered buurt-months. Prints, per run, the secret counts
-of 1-4 of the two buurten pinned to an interval inside [1, 4] or narrower than 3. Nothing is
+of 1-4 of the first release pinned to an interval inside [1, 4] or narrower than 3 (until
+2026-12-03 only those of the two buurten that moved). Nothing is
 asserted; ``attack`` is also run by tests/data/test_moved_borders.py.
 
 Measured (12 runs): with counts split over the new buurten by their shares of addresses and
@@ -28,7 +29,10 @@ buurt stops the publication): 0 of 8 runs; before, with the old areas found by a
 kept codes stopped the publication, and with the shapeless buurt's signals left out 4 of 6 runs
 pinned its counts. ``--keep --tweemaal``: a 2026 indeling after the 2024 one, in which another
 buurt leaves its wijk: 0 of 10 runs (with ``--again``); before, the 2026 publication stopped in
-every run (a code that named different areas in 2014 and 2024 was left out).
+every run (a code that named different areas in 2014 and 2024 was left out). ``--interventie``
+(an intervention on two old buurten first, its group series attacked too): 0 of 8 runs, with and
+without ``--keep --again``; before, with the released group series over codes that no longer
+exist, 2 of 7 renumbered runs pinned counts (3 and 5).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import argparse
 import itertools
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,16 +77,43 @@ def _months(periode: str) -> list[str]:
     return [periode]
 
 
-def _publish(url: str, *, anew: bool = False) -> pd.DataFrame:
-    """The published table; ``anew``: made again from the inputs (not the stored one), as
-    after any change to them, with everything released so far."""
+def _publish(url: str, *, anew: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The published table and its group series; ``anew``: made again from the inputs (not
+    the stored one), as after any change to them, with everything released so far."""
     engine = db.make_engine(url)
     try:
         if anew:
             with engine.begin() as conn:
                 conn.execute(db.publications.delete())
         pub = open_publication(engine, gemeenten=[GEMEENTE], indicators=[INDICATOR])
-        return pub.published(INDICATOR).table
+        published = pub.published(INDICATOR)
+        return published.table, published.groups
+    finally:
+        engine.dispose()
+
+
+def _intervene(url: str, treated: list[str]) -> None:
+    """A controleavond on ``treated`` from 2023: its group series (treated, comparison, ring)
+    are published with the buurten."""
+    engine = db.make_engine(url)
+    try:
+        with engine.begin() as conn:
+            store.save_interventions(
+                conn,
+                pd.DataFrame(
+                    [
+                        {
+                            "id": "een",
+                            "naam": "Een",
+                            "soort": "controleavond",
+                            "start": date(2023, 1, 1),
+                            "eind": None,
+                            "partners": ["gemeente"],
+                            "buurtcodes": treated,
+                        }
+                    ]
+                ),
+            )
     finally:
         engine.dispose()
 
@@ -204,6 +236,20 @@ def _by_new(weights: dict[tuple[str, str], float]) -> dict[str, dict[str, float]
     return out
 
 
+def _with_groups(
+    members: dict[str, dict[str, float]], groups: pd.DataFrame, of: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
+    """``members`` and every group series of ``groups`` as the sum of its buurten's."""
+    out = dict(members)
+    for code, leden in zip(groups["code"], groups["leden"], strict=True):
+        total: dict[str, float] = {}
+        for b in leden:
+            for old, w in of.get(b, {}).items():
+                total[old] = total.get(old, 0.0) + w
+        out[str(code)] = total
+    return out
+
+
 def _members(areas: pd.DataFrame, of: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     """Code -> {old buurt: weight} for every buurt, wijk and the gemeente of ``areas``."""
     out = dict(of)
@@ -231,11 +277,14 @@ def attack(
     again: bool = False,
     addresses: bool = True,
     twice: bool = False,
+    intervention: bool = False,
 ) -> tuple[str, list[tuple[str, str, float, float]]]:
     """One run: a description, and the pinned (buurt, month, lower, upper). ``keep``: the new
     indeling keeps every code (``_move``); ``again``: each new indeling published twice (the
     second anew); ``twice``: with ``keep``, a 2026 indeling after the 2024 one
-    (``_move_again``), published too; the outsider holds every release."""
+    (``_move_again``), published too; ``intervention``: an intervention on two old buurten
+    (``_intervene``) before the first release. The outsider holds every release, group series
+    included, and tries every secret buurt-month of the first."""
     rng = np.random.default_rng(seed)
     demo = db.make_engine(demo_url)
     areas = store.load_areas(demo, gemeenten=[GEMEENTE])
@@ -252,23 +301,32 @@ def attack(
     k = int(rng.integers(1, ADDRESSES + 1))
     lam = float(rng.choice([0.5, 1.0, 2.0, 3.0]))
     signals = _fill(url, areas, rng, lam)
+    treated = sorted(str(b) for b in rng.choice(buurten, 2, replace=False))
+    if intervention:
+        _intervene(url, treated)
     first = _publish(url)
     new, weights, target = _move(url, areas, moved, into, k, keep, addresses)
-    second = _publish(url)
-    later = [_publish(url, anew=True)] if again else []
-    systems = [(table, new, weights) for table in [second, *later]]
+    systems = [(release, new, weights) for release in [_publish(url)]]
+    if again:
+        systems.append((_publish(url, anew=True), new, weights))
     if twice:
         latest, more, goal = _move_again(url, areas, new, moved, target, k, seed)
-        tables = [_publish(url), *([_publish(url, anew=True)] if again else [])]
-        systems += [(table, latest, more) for table in tables]
+        releases = [_publish(url), *([_publish(url, anew=True)] if again else [])]
+        systems += [(release, latest, more) for release in releases]
         target = f"{target}, daarna {goal}"
+    if intervention:
+        target = f"{target}, interventie op {' en '.join(treated)}"
 
     variables = {cell: i for i, cell in enumerate(itertools.product(buurten, MONTHS))}
     truth = signals.set_index(["buurtcode", "periode"])["teller"]
     x = np.array([truth[cell] for cell in variables])
+    own = {b: {b: 1.0} for b in buurten}
     attacked = (
-        (first, _members(areas, {b: {b: 1.0} for b in buurten})),
-        *((table, _members(on, _by_new(w))) for table, on, w in systems),
+        (first[0], _with_groups(_members(areas, own), first[1], own)),
+        *(
+            (table, _with_groups(_members(on, _by_new(w)), groups, _by_new(w)))
+            for (table, groups), on, w in systems
+        ),
     )
     rows, cols, values, lo, hi = [], [], [], [], []
     for table, members in attacked:
@@ -289,10 +347,10 @@ def attack(
     matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(lo), len(variables)))
     assert np.all(matrix @ x >= np.array(lo) - 1e-6) and np.all(matrix @ x <= np.array(hi) + 1e-6)
     system = LinearConstraint(matrix, lo, hi)
-    hidden = first[first["status"] == "x"]
+    hidden = first[0][first[0]["status"] == "x"]
     secret = set(zip(hidden["code"], hidden["periode"], strict=True))
     found = []
-    for b, m in itertools.product((moved, into), MONTHS):
+    for b, m in itertools.product(buurten, MONTHS):
         j = variables[(b, m)]
         if not 1 <= x[j] <= 4 or (b, m) not in secret:
             continue
@@ -325,6 +383,7 @@ def main() -> int:
         "--zonder-adressen", action="store_true", help="no address links: re-based by area"
     )
     parser.add_argument("--tweemaal", action="store_true", help="with --keep: a 2026 indeling")
+    parser.add_argument("--interventie", action="store_true", help="an intervention first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         demo = args.demo
@@ -344,6 +403,7 @@ def main() -> int:
                 again=args.again,
                 addresses=not args.zonder_adressen,
                 twice=args.tweemaal,
+                intervention=args.interventie,
             )
             pinned_runs += bool(found)
             print(f"run {seed}: {what}: {len(found)} vastgepind {found[:3]}", flush=True)

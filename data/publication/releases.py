@@ -279,6 +279,7 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
     v_old = (v_plain & (~v_codes.isin(current) | v_on.notna())).to_numpy()
     renamed, v_renamed = codes.to_numpy(dtype=object), v_codes.to_numpy(dtype=object)
     added = []
+    names: dict[str, str | None] = {}  # old code -> its name now (None: two names)
     for jaar in [*sorted({int(j) for j in released_on[old].dropna()}), None]:
         rows = old & (released_on.isna() if jaar is None else released_on == jaar).to_numpy()
         v_rows = v_old & (v_on.isna() if jaar is None else v_on == jaar).to_numpy()
@@ -286,14 +287,39 @@ def _vanished(engine: Engine, cluster: Cluster, earlier: Earlier) -> Earlier:
             continue
         wanted = sorted(set(codes[rows]) | set(v_codes[v_rows]))
         rename, groups = _old_names(old_areas(engine, jaren, wanted, jaar=jaar), same_as)
+        for code, name in rename.items():
+            names[code] = name if names.get(code, name) == name else None
         renamed[rows] = _renamed(codes[rows], rename).to_numpy(dtype=object)
         v_renamed[v_rows] = _renamed(v_codes[v_rows], rename).to_numpy(dtype=object)
         added.append(groups)
     return Earlier(
         cells.assign(code=renamed.astype(str)),
-        pd.concat([earlier.groups, *added], ignore_index=True).drop_duplicates("code"),
+        pd.concat(
+            [_old_groups(earlier.groups, names, current), *added], ignore_index=True
+        ).drop_duplicates("code"),
         versions.assign(code=v_renamed.astype(str)),
     )
+
+
+def _old_groups(
+    groups: pd.DataFrame, names: Mapping[str, str | None], current: set[str]
+) -> pd.DataFrame:
+    """``groups`` with every group series released on buurten of an earlier indeling (a
+    member whose code is gone) as the sum (``SOM``) of its members' names now: ghosts, parts
+    or current buurten. Its relation stays in the protection after its buurten were renamed."""
+    soorten, members = [], []
+    for row in frames.rows(groups):
+        leden = tuple(str(m) for m in row.leden)
+        now = [m if m in current and m not in names else names.get(m) for m in leden]
+        named = [m for m in now if m is not None]
+        old = row.soort == "groep" and not all(m in current for m in leden)
+        if old and len(named) == len(leden):
+            soorten.append(SOM)
+            members.append(tuple(named))
+        else:
+            soorten.append(row.soort)
+            members.append(leden)
+    return groups.assign(soort=soorten, leden=pd.Series(members, index=groups.index, dtype=object))
 
 
 def _old_names(

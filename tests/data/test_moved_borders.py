@@ -225,3 +225,15 @@ def test_two_new_indelingen_after_each_other(demo_url: str, db_url: str) -> None
     what, pinned = _bench().attack(demo_url, db_url, 4, keep=True, again=True, twice=True)
     assert "daarna" in what
     assert pinned == []
+
+
+def test_an_intervention_on_old_buurten_stays_in_the_protection(
+    demo_url: str, db_url: str
+) -> None:
+    """An intervention on two old buurten, its group series released on the old indeling; the
+    buurten are renumbered, so the intervention is no longer the cluster's. Its released group
+    series stay in the protection as sums of what the old buurten are called now (before,
+    their members were codes no row had, and the outsider pinned 3 counts of this run)."""
+    what, pinned = _bench().attack(demo_url, db_url, 4, again=True, intervention=True)
+    assert "interventie op BU08890000 en BU08890008" in what
+    assert pinned == []
