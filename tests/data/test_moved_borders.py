@@ -227,9 +227,7 @@ def test_two_new_indelingen_after_each_other(demo_url: str, db_url: str) -> None
     assert pinned == []
 
 
-def test_an_intervention_on_old_buurten_stays_in_the_protection(
-    demo_url: str, db_url: str
-) -> None:
+def test_an_intervention_on_old_buurten_stays_in_the_protection(demo_url: str, db_url: str) -> None:
     """An intervention on two old buurten, its group series released on the old indeling; the
     buurten are renumbered, so the intervention is no longer the cluster's. Its released group
     series stay in the protection as sums of what the old buurten are called now (before,
