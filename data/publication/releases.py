@@ -512,8 +512,11 @@ def record(
     to = {(i, k): n for i, k, n in moved}
     changed = _changed_areas(before[earlier_area & before["tot"].isna()], now_ghosts)
     for row in frames.rows(changed):
-        code = to.get((str(row.indicator), str(row.sleutel)), _marked(row.sleutel, row.indeling))
-        replaced_keys.append({"indicator": row.indicator, "code": code, "periode": row.periode})
+        # its key in the record (after a move this release makes), and its version's code,
+        # which names the indeling it was released on
+        key_now = to.get((str(row.indicator), str(row.sleutel)), str(row.sleutel))
+        code = _marked(key_now, row.indeling)
+        replaced_keys.append({"indicator": row.indicator, "code": key_now, "periode": row.periode})
         old.append(
             {
                 "indicator": row.indicator,

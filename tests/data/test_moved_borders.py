@@ -72,8 +72,8 @@ def test_without_the_old_wijken_the_two_releases_give_a_count_away(
     across wijken of run 1 gives a count away."""
     found = releases.old_areas
 
-    def without_wijken(*args: object) -> OldAreas:
-        areas = found(*args)  # type: ignore[arg-type]
+    def without_wijken(*args: object, **kwargs: object) -> OldAreas:
+        areas = found(*args, **kwargs)  # type: ignore[arg-type]
         return OldAreas(areas.unions, areas.merged, {})
 
     monkeypatch.setattr(releases, "old_areas", without_wijken)
