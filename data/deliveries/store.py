@@ -20,6 +20,7 @@ from data import db, store
 from data.deliveries.tables import row_problem
 from geo.areas import gemeente_of as gemeente_of_code
 from indicators import catalogue
+from indicators.periods import months_of
 
 _CHUNK = 500
 FINDING_INDICATORS = tuple(sorted(set(catalogue.SIGNAL_INDICATOR.values())))
@@ -278,6 +279,43 @@ def _uncovered(
     return problems
 
 
+def _released(conn: Connection, repeats: pd.DataFrame, bestand: str) -> list[str]:
+    """Problems for replacing another gemeentecode's delivery (a herindeling) in a periode of
+    which it has published numbers already. Those stay published on the predecessor, protected
+    in its own cluster; the same addresses published again on the successor's codes, protected
+    apart, could be set against them (docs/methoden.md, "A gemeentelijke herindeling")."""
+    renamed = repeats[repeats["ander"] != ""]
+    if renamed.empty:
+        return []
+    t = db.releases.c
+    shown = conn.execute(
+        select(t.gemeentecode, t.periode)
+        .where(t.gemeentecode.in_(sorted(set(renamed["ander"]))))
+        .distinct()
+    ).all()
+    months: dict[str, set[str]] = {}
+    for gemeente, periode in shown:
+        months.setdefault(str(gemeente), set()).update(months_of(str(periode)))
+    problems = []
+    for (ander, periode), part in renamed.groupby(["ander", "periode"]):
+        if not months.get(str(ander), set()) & set(months_of(str(periode))):
+            continue
+        problems += [
+            row_problem(
+                bestand,
+                int(rij),
+                "periode",
+                f"{ander} heeft cijfers over {periode} al gepubliceerd; die blijven op {ander} "
+                "staan. Een levering op de buurtcodes van de nieuwe gemeente kan ze niet meer "
+                "vervangen (dezelfde adressen twee keer gepubliceerd, apart beschermd, zouden "
+                "tegen elkaar weg te strepen zijn). Lever alleen perioden die nog niet "
+                "gepubliceerd zijn.",
+            )
+            for rij in sorted(part["rij"].unique())
+        ]
+    return problems
+
+
 def save_aggregates(
     conn: Connection,
     rows: pd.DataFrame,
@@ -292,7 +330,7 @@ def save_aggregates(
     if not repeats.empty and not vervang:
         raise Repeated(_repeat_problems(bestand, repeats, _SAME_KEYS))
     with_codes = rows.assign(gemeentecode=gemeente_of(rows["buurtcode"], gemeenten))
-    partial = _uncovered(conn, with_codes, repeats, bestand)
+    partial = _uncovered(conn, with_codes, repeats, bestand) or _released(conn, repeats, bestand)
     if partial:
         raise Refused(partial)
     replaced = repeats.drop_duplicates("id")

@@ -136,3 +136,55 @@ def test_redelivery_on_the_successors_codes_is_a_repeat(
         assert fresh.geaccepteerd, fresh.problemen
     finally:
         engine.dispose()
+
+
+def test_a_published_month_stays_on_the_predecessor(
+    demo_url: str, db_url: str, tmp_path: Path
+) -> None:
+    """Beesel's published months cannot be re-delivered on the successors' codes, not even with
+    --vervang: Beesel's release stays out, protected in Beesel's cluster, and the same addresses
+    published on GM1999 and GM1998, protected apart, could be set against it (measured: the
+    outsider's programme over both releases pinned 3 counts of 1 to [0, 2] in one of six random
+    runs). A month Beesel delivered but never published may still be replaced."""
+    demo = db.make_engine(demo_url)
+    areas = store.load_areas(demo, gemeenten=["GM0889"])
+    demo.dispose()
+    old = sorted(areas.loc[(areas["indeling_jaar"] == 2014) & (areas["level"] == "buurt"), "code"])
+    december = pd.DataFrame(
+        [(b, "2023-12", 5 + i % 3) for i, b in enumerate(old)],
+        columns=["buurtcode", "periode", "teller"],
+    )
+    january = december.assign(periode="2024-01")
+    engine = db.make_engine(db_url)
+    try:
+        store.save_areas(engine, areas)
+        store.save_areas(engine, _successors(areas))
+        [first] = import_files(engine, [_write(tmp_path / "dec.csv", december)], vervang=False)
+        assert first.geaccepteerd, first.problemen
+        assert _totals(engine, "2023-12")["GM0889"] == "getoond"  # published: released
+        [later] = import_files(engine, [_write(tmp_path / "jan.csv", january)], vervang=False)
+        assert later.geaccepteerd, later.problemen
+
+        moved = december.assign(buurtcode=december["buurtcode"].map(_new_code))
+        [refused] = import_files(engine, [_write(tmp_path / "heel.csv", moved)], vervang=True)
+        assert not refused.geaccepteerd
+        assert len(refused.problemen) == len(moved)
+        assert refused.problemen[0].startswith(
+            "heel.csv, rij 2, kolom periode: GM0889 heeft cijfers over 2023-12 al gepubliceerd; "
+            "die blijven op GM0889 staan."
+        )
+        signals = store.load_signals(engine)
+        assert set(signals["buurtcode"]) == set(old)  # nothing stored or removed
+        assert len(signals) == len(december) + len(january)
+
+        # January 2024 was delivered on Beesel's codes but never published: it may be replaced.
+        moved = january.assign(buurtcode=january["buurtcode"].map(_new_code))
+        [replaced] = import_files(engine, [_write(tmp_path / "jan2.csv", moved)], vervang=True)
+        assert replaced.geaccepteerd, replaced.problemen
+        assert replaced.vervangen == len(january)
+        totals = _totals(engine, "2024-01")
+        assert totals["GM0889"] == "."
+        assert totals["GM1999"] == totals["GM1998"] == "getoond"
+        assert _totals(engine, "2023-12")["GM0889"] == "getoond"
+    finally:
+        engine.dispose()
