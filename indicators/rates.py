@@ -5,9 +5,9 @@ Rules (see docs/indicatoren.md):
   that time delivered every month of it (or the period itself, at kwartaal/jaar); a gap at one
   bron makes the period missing as a whole rather than a misleading partial sum. Undelivered is
   NaN ('.' on screen), never zero; inside a delivered period a buurt without rows has teller 0.
-- The noemer is the catalogue's default key figure of the buurt, or the delivered ``noemer``
-  (a stock: its mean over the months of the period; for '%' indicators teller and noemer are
-  both summed). ``illegale_bewoning_per_controle`` is derived: illegale_bewoning per 100 controles.
+- The noemer is the catalogue's key figure of the buurt (public, also where a partner delivered
+  a noemer beside the count: that one is stored, never published), or for '%' indicators the
+  delivered ``noemer``, summed like the teller (and protected as a count of its own). ``illegale_bewoning_per_controle`` is derived: illegale_bewoning per 100 controles.
 - A wijk or gemeente sums teller and noemer over its buurten; the rate comes from those sums.
 """
 
@@ -103,12 +103,8 @@ def _base_table(
     )
     rows = rows.assign(gemeentecode=gemeente_codes(rows["buurtcode"]))
     rows = rows.merge(covered, on=["bron", "gemeentecode", "periode"], how="inner")
-    if card.eenheid == "%":
-        noemer_agg = rows.groupby(["buurtcode", "periode"])["noemer"].sum(min_count=1)
-    else:
-        # Stock denominators: mean over the delivered months of one bron, max over bronnen.
-        per_bron = rows.groupby(["buurtcode", "periode", "bron"])["noemer"].mean()
-        noemer_agg = per_bron.groupby(level=[0, 1]).max()
+    # A delivered count ('%'): summed like the teller, and protected as a count of its own.
+    noemer_agg = rows.groupby(["buurtcode", "periode"])["noemer"].sum(min_count=1)
     teller = rows.groupby(["buurtcode", "periode"])["teller"].sum()
 
     delivered = covered[["gemeentecode", "periode"]].drop_duplicates()
@@ -122,11 +118,15 @@ def _base_table(
     grid["teller"] = teller.reindex(grid.index).astype(float)
     grid.loc[grid["geleverd"].eq(True) & grid["teller"].isna(), "teller"] = 0.0
     grid.loc[~grid["geleverd"].eq(True), "teller"] = np.nan
-    grid["noemer"] = noemer_agg.reindex(grid.index).astype(float)
     if card.noemer in catalogue.DENOMINATORS:
+        # The public key figure, also where a partner delivered a noemer beside the count: a
+        # delivered stock (its own count of uitkeringen, say) would be published as it is, and
+        # only in the months its rows carry one (a row only where the count is above 0).
         default = buurten.set_index("code")[card.noemer].astype(float).to_dict()
         codes = pd.Series(grid.index.get_level_values("buurtcode"), index=grid.index)
-        grid["noemer"] = grid["noemer"].fillna(codes.map(default).astype(float))
+        grid["noemer"] = codes.map(default).astype(float)
+    else:
+        grid["noemer"] = noemer_agg.reindex(grid.index).astype(float)
     grid = grid.reset_index().rename(columns={"buurtcode": "code"})
     return grid[["code", "periode", "teller", "noemer"]]
 

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 # wijken and ghosts are protected as released (data.publication.rebase.old_areas).
 # 2026-12-03.2: the record keeps each cell's indeling; areas of an earlier indeling are not
 # marked as left out (data.publication.releases).
-PUBLICATION_VERSION = "2026-12-03.2"
+# 2026-12-04.1: an indicator whose noemer is a key figure keeps it where a partner delivered a
+# noemer beside the count (indicators.rates).
+PUBLICATION_VERSION = "2026-12-04.1"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:

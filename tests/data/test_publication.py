@@ -7,13 +7,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import box
 
 from dashboard.cli_publication import cmd_publish
 from data.db import make_engine
+from data.publication.build import ClusterData, publish_indicator
 from data.publication.read import CSV_COLUMNS, ClusterPublication
+from data.publication.scope import Cluster
 from data.settings import Settings
 from geo.errors import InputError
 from indicators import catalogue
@@ -214,3 +218,57 @@ def test_publish_refuses_a_bad_scope(demo_url: str, tmp_path: Path) -> None:
             settings,
         )
     assert not list(tmp_path.iterdir())
+
+
+def test_a_delivered_stock_noemer_leaves_the_publication_as_it_is() -> None:
+    """A partner's own noemer beside a count of an indicator whose noemer is a key figure (UWV:
+    7 uitkeringen in one buurt) is published nowhere, and changing it changes nothing."""
+    areas = gpd.GeoDataFrame(
+        {
+            "code": ["BU09830001", "BU09830002", "WK098300", "GM0983"],
+            "name": ["Een", "Twee", "Wijk", "Venlo"],
+            "level": ["buurt", "buurt", "wijk", "gemeente"],
+            "parent_code": ["WK098300", "WK098300", "GM0983", ""],
+            "gemeentecode": ["GM0983"] * 4,
+            "indeling_jaar": 2024,
+            "woningen": [400.0, 300.0, 700.0, 700.0],
+            "inwoners": [900.0, 700.0, 1600.0, 1600.0],
+            "huishoudens": [400.0, 300.0, 700.0, 700.0],
+            "uitkeringen": [120.0, 80.0, 200.0, 200.0],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 0, 2, 1), box(0, 0, 2, 1)],
+        crs=28992,
+    )
+    indicator = "uitkering_afwijking"
+    months = [f"2024-{m:02d}" for m in range(1, 7)]
+    deliveries = pd.DataFrame(
+        {"bron": "uwv", "gemeentecode": "GM0983", "indicator": indicator, "periode": months}
+    )
+
+    def published(noemer: float) -> pd.DataFrame:
+        signals = pd.DataFrame(
+            {
+                "buurtcode": ["BU09830001", "BU09830002"] * len(months),
+                "periode": [m for m in months for _ in range(2)],
+                "indicator": indicator,
+                "teller": [3.0, 12.0] * len(months),
+                "noemer": [noemer, np.nan] * len(months),
+                "bron": "uwv",
+                "soort": "aggregaat",
+            }
+        )
+        data = ClusterData(
+            cluster=Cluster((("GM0983", 2024),), ()),
+            areas=areas,
+            signals=signals,
+            deliveries=deliveries,
+            interventions=[],
+            notes={},
+        )
+        return publish_indicator(data, indicator).table
+
+    table = published(7.0)
+    key = dict(zip(areas["code"], areas["uitkeringen"], strict=True))
+    shown = table[table["status"] != "."]
+    assert (shown["noemer_publ"] == shown["code"].map(key)).all()
+    pd.testing.assert_frame_equal(table, published(9.0))

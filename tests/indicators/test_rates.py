@@ -176,6 +176,30 @@ def test_delivered_noemer_for_share() -> None:
     assert table.loc["BU00010101", "waarde"] == pytest.approx(25.0)
 
 
+def test_a_delivered_stock_noemer_is_never_the_rate_s() -> None:
+    """UWV delivers its own count of uitkeringen (7) beside a count: the rate keeps the public
+    key figure, at every level and granularity, so the 7 can be read back from no rate."""
+    signals = pd.DataFrame(
+        [signal("BU00010101", "2024-01", "uitkering_afwijking", 3, bron="uwv", noemer=7)]
+    )
+    delivered = deliveries("uwv", "uitkering_afwijking", ["2024-01", "2024-02", "2024-03"])
+    for granularity in ("maand", "kwartaal"):
+        table = indicator_table(
+            signals, delivered, AREAS, indicator="uitkering_afwijking", granularity=granularity
+        ).set_index(["code", "periode"])
+        noemer = table["noemer"].groupby(level="code").unique()
+        assert {code: list(v) for code, v in noemer.items()} == {
+            "BU00010101": [100.0],
+            "BU00010102": [50.0],
+            "BU00010201": [5.0],
+            "WK000101": [150.0],
+            "WK000102": [5.0],
+            "GM0001": [155.0],
+        }
+    first = table.loc[("BU00010101", "2024-Q1")]
+    assert first["waarde"] == pytest.approx(3 / 100 * 1000)
+
+
 def test_periods_helpers() -> None:
     assert months_of("2021-Q3") == ["2021-07", "2021-08", "2021-09"]
     assert len(months_of("2020")) == 12
