@@ -72,13 +72,14 @@ def signals_on_indeling(
                 else "elke oude buurt geheel naar de nieuwe buurt met het grootste deel van haar"
                 " oppervlakte"
             )
-        rows = signals["buurtcode"].isin(codes)
-        notes.append(f"{int(rows.sum())} rijen van indeling {year} omgerekend naar {jaar} ({how})")
+        # No number of rows: a row exists only where a count is above 0, and every user
+        # reads the note (how many counts of the old buurten were not 0 is not published).
+        notes.append(f"signalen van indeling {year} omgerekend naar {jaar} ({how})")
         signals = rebase_signals(signals, best_fit(weights))
     unknown = ~signals["buurtcode"].isin(current["code"])
     unplaced = tuple(sorted(set(signals.loc[unknown, "buurtcode"].astype(str))))
     if unknown.any():
-        notes.append(f"{int(unknown.sum())} rijen op onbekende buurtcodes weggelaten")
+        notes.append("signalen op onbekende buurtcodes weggelaten")
         signals = signals[~unknown]
     return Rebased(signals.reset_index(drop=True), "; ".join(notes), unplaced)
 

@@ -73,8 +73,11 @@ def test_a_split_buurt_goes_wholly_to_the_part_with_most_of_its_addresses(
     by_buurt = rebased.set_index("buurtcode")["teller"]
     assert "BU00010101" not in by_buurt.index  # 3 of its 10 addresses: nothing
     assert by_buurt["BU00010102"] == 10.0  # 7 of 10: the whole count
-    assert "indeling 2014 omgerekend naar 2024 (elke oude buurt geheel naar de nieuwe buurt" in note
-    assert "1 rijen op onbekende buurtcodes weggelaten" in note
+    assert note.startswith(
+        "signalen van indeling 2014 omgerekend naar 2024 (elke oude buurt geheel naar de nieuwe "
+    )
+    assert note.endswith("; signalen op onbekende buurtcodes weggelaten")
+    assert not any(ch.isdigit() for ch in note.replace("2014", "").replace("2024", ""))
 
 
 def test_signals_on_a_code_the_new_indeling_keeps_stay_on_it(sqlite_url: str) -> None:
