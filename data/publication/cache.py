@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # marked as left out (data.publication.releases).
 # 2026-12-04.1: an indicator whose noemer is a key figure keeps it where a partner delivered a
 # noemer beside the count (indicators.rates).
-PUBLICATION_VERSION = "2026-12-04.1"
+# 2026-12-04.2: comparison buurten are chosen on public key figures only.
+PUBLICATION_VERSION = "2026-12-04.2"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:

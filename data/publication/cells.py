@@ -21,7 +21,7 @@ from data import frames
 from data.publication.rebase import HERKOMST
 from geo.areas import gemeente_codes, gemeente_of
 from indicators import catalogue, periods
-from indicators.comparison import choose_controls
+from indicators.comparison import MATCH_ON, MIN_NOEMER, choose_controls
 from indicators.periods import GRANULARITIES
 from indicators.rates import indicator_table
 
@@ -121,32 +121,30 @@ def _sum_rows(
 
 
 def controls_for(
-    panel: pd.DataFrame, buurten: pd.DataFrame, intervention: Intervention
+    panel: pd.DataFrame, buurten: pd.DataFrame, intervention: Intervention, indicator: str
 ) -> tuple[str, ...]:
-    """Comparison buurten of an intervention: like the treated ones before the first start
-    (``indicators.comparison.choose_controls``), never the treated, the ring or buurten of
-    another intervention, always of the intervention's gemeente."""
-    own = panel[gemeente_codes(panel["code"].astype(str)) == gemeente_of(intervention.gemeentecode)]
-    pre = sorted(
-        p
-        for p in own.loc[own["teller"].notna(), "periode"].unique()
-        if p < intervention.first_start
-    )
-    if not pre:
+    """Comparison buurten of an intervention (``indicators.comparison.choose_controls``): the
+    buurten of its gemeente most like the treated ones on public key figures, with at least 50
+    of the key-figure noemer of ``indicator`` (the one chosen on: ``CONTROLS_OF``; woningen
+    where it has none), never the treated, the
+    ring or buurten of another intervention. None without a delivered period before the first
+    start. ``panel`` says only which periods were delivered (public: "." or not)."""
+    gemeente = gemeente_of(intervention.gemeentecode)
+    own = panel[gemeente_codes(panel["code"].astype(str)) == gemeente]
+    delivered = own.loc[own["teller"].notna(), "periode"]
+    if not (delivered < intervention.first_start).any():
         return ()
-    figures = buurten[["code", "woningen", "inwoners"]].astype(
-        {"woningen": float, "inwoners": float}
+    card = catalogue.get(indicator)
+    size = card.noemer if card.noemer in catalogue.DENOMINATORS else "woningen"
+    columns = sorted({*MATCH_ON, size})
+    mine = buurten[gemeente_codes(buurten["code"].astype(str)) == gemeente]
+    figures = mine[["code", *columns]].astype(dict.fromkeys(columns, float))
+    chosen = choose_controls(
+        figures,
+        list(intervention.buurten),
+        [*intervention.ring, *intervention.excluded],
+        min_size=(size, MIN_NOEMER),
     )
-    try:
-        chosen = choose_controls(
-            own,
-            list(intervention.buurten),
-            [*intervention.ring, *intervention.excluded],
-            pre_periods=pre,
-            key_figures=figures,
-        )
-    except Exception:  # no pre-period data for the treated buurten: no comparison at all
-        return ()
     return tuple(chosen)
 
 
@@ -197,7 +195,7 @@ def group_members(
                 )
         if item.ring:
             rows.append((group_code(item.id, "ring"), item.id, "ring", None, indicator, item.ring))
-        controls = controls_for(panel, buurten, item)
+        controls = controls_for(panel, buurten, item, CONTROLS_OF.get(indicator, indicator))
         if controls:
             rows.append(
                 (group_code(item.id, "controle"), item.id, "controle", None, indicator, controls)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
@@ -62,58 +61,42 @@ def test_ring_checks_its_input() -> None:
         ring_buurten(grid(), ["BU0000099"])
 
 
-def panel(levels: dict[str, float], noemer: dict[str, float] | None = None) -> pd.DataFrame:
-    """12 pre months; teller = level * noemer / 1000 (a flat rate per buurt)."""
-    rows = []
-    for code, level in levels.items():
-        n = (noemer or {}).get(code, 1000.0)
-        rows += [(code, p, level * n / 1000, n) for p in PRE]
-    return pd.DataFrame(rows, columns=["code", "periode", "teller", "noemer"])
-
-
-def test_controls_are_the_most_similar_before() -> None:
-    levels = {"T1": 2.0, "A": 1.9, "B": 2.2, "C": 0.5, "D": 1.0, "E": 2.05, "R": 2.0}
-    frame = panel(levels)
-    chosen = choose_controls(frame, ["T1"], ["R"], pre_periods=PRE, n=3)
-    assert chosen == ["A", "B", "E"]
-    assert choose_controls(frame, ["T1"], ["R"], pre_periods=PRE, n=3) == chosen  # deterministic
-    everyone = choose_controls(frame, ["T1"], ["R"], pre_periods=PRE, n=50)
-    assert everyone == ["A", "B", "C", "D", "E"]
-
-
-def test_trend_counts_too() -> None:
-    frame = panel({"T1": 2.0, "FLAT": 2.0, "RISING": 2.0, "OTHER": 0.5})
-    rising = frame["code"] == "RISING"
-    frame.loc[rising, "teller"] = np.linspace(1.0, 3.0, 12)
-    assert choose_controls(frame, ["T1"], [], pre_periods=PRE, n=1) == ["FLAT"]
-
-
-def test_small_denominators_and_missing_data_are_excluded() -> None:
-    levels = {"T1": 2.0, "SMALL": 2.0, "GAPPY": 2.0, "OK": 1.0}
-    frame = panel(levels, noemer={"SMALL": 40.0})
-    gappy = (frame["code"] == "GAPPY") & (frame["periode"] < "2020-08")
-    frame.loc[gappy, "teller"] = np.nan
-    assert choose_controls(frame, ["T1"], [], pre_periods=PRE) == ["OK"]
-    assert choose_controls(frame, ["T1"], [], pre_periods=PRE, min_noemer=10) == ["OK", "SMALL"]
-
-
-def test_rate_only_panels_keep_their_candidates() -> None:
-    # Issue 13: rate-only data (noemer 1) silently gave no comparison buurten at all.
-    frame = panel({"T1": 2.0, "A": 1.9, "B": 0.5}, noemer=dict.fromkeys(["T1", "A", "B"], 1.0))
-    assert choose_controls(frame, ["T1"], [], pre_periods=PRE) == ["A", "B"]
-    # A real count below the minimum still goes.
-    counted = panel({"T1": 2.0, "A": 1.9, "B": 0.5}, noemer={"B": 40.0})
-    assert choose_controls(counted, ["T1"], [], pre_periods=PRE) == ["A"]
-
-
-def test_key_figures_break_ties() -> None:
-    frame = panel({"T1": 2.0, "BIG": 2.0, "LIKE": 2.0})
-    figures = pd.DataFrame(
-        {"code": ["T1", "BIG", "LIKE"], "woningen": [1500.0, 9000.0, 1400.0], "inwoners": 3000.0}
+def figures(woningen: dict[str, float], inwoners: float = 2000.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"code": list(woningen), "woningen": list(woningen.values()), "inwoners": inwoners}
     )
-    assert choose_controls(frame, ["T1"], [], pre_periods=PRE, n=1, key_figures=figures) == ["LIKE"]
 
 
-def test_treated_without_data_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="voorperiode"):
-        choose_controls(panel({"A": 1.0}), ["T1"], [], pre_periods=PRE)
+def test_controls_are_the_most_similar_on_key_figures() -> None:
+    frame = figures({"T1": 1000, "A": 950, "B": 1100, "C": 300, "D": 5000, "E": 1020, "R": 1000})
+    chosen = choose_controls(frame, ["T1"], ["R"], n=3)
+    assert chosen == ["A", "B", "E"]
+    assert choose_controls(frame.sample(frac=1, random_state=1), ["T1"], ["R"], n=3) == chosen
+    assert choose_controls(frame, ["T1"], ["R"], n=50) == ["A", "B", "C", "D", "E"]
+
+
+def test_every_key_figure_counts_and_ties_go_by_code() -> None:
+    frame = figures({"T1": 1500, "BIG": 1500, "LIKE": 1500, "TWIN": 1500})
+    frame.loc[frame["code"] == "BIG", "inwoners"] = 9000.0
+    assert choose_controls(frame, ["T1"], [], n=1) == ["LIKE"]  # LIKE and TWIN tie: by code
+    # Two treated buurten: their mean per buurt (log), not their sum.
+    frame = figures({"T1": 400, "T2": 1600, "MID": 800, "SUM": 2000})
+    assert choose_controls(frame, ["T1", "T2"], [], n=1) == ["MID"]
+
+
+def test_small_buurten_are_left_out() -> None:
+    frame = figures({"T1": 1000, "SMALL": 40, "OK": 600})
+    assert choose_controls(frame, ["T1"], [], min_size=("woningen", 50.0)) == ["OK"]
+    assert choose_controls(frame, ["T1"], []) == ["OK", "SMALL"]
+
+
+def test_the_choice_reads_no_count() -> None:
+    """Only key figures go in: there is no panel of counts to pass."""
+    frame = figures({"T1": 1000, "A": 990, "B": 3000})
+    with_counts = frame.assign(teller=[4.0, 1.0, 0.0])
+    assert choose_controls(with_counts, ["T1"], [], n=1) == choose_controls(frame, ["T1"], [], n=1)
+
+
+def test_treated_without_key_figures_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="kerncijfers"):
+        choose_controls(figures({"A": 1000}), ["T1"], [])
