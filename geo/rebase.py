@@ -81,3 +81,31 @@ def rebase_signals(signals: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame
     split["buurtcode"] = split["naar_code"]
     split = split.drop(columns=WEIGHT_COLUMNS)
     return pd.concat([signals[~moving], split[signals.columns]], ignore_index=True)
+
+
+def joined_since(
+    current: gpd.GeoDataFrame, earlier: dict[int, gpd.GeoDataFrame], jaar: int
+) -> dict[str, str]:
+    """The first month each current buurt belongs to its gemeente, where that is later than its
+    earliest stored indeling: a buurt taken over in a herindeling (``"2025-01"``).
+
+    ``current``: the gemeente's buurten on indeling ``jaar``; ``earlier``: its buurten on each
+    earlier stored indeling (all EPSG:28992). An indeling governs the months from January of its
+    year until the next stored one; the earliest also the months before it. A buurt belongs to
+    the gemeente on an indeling when at least half its area lies inside that indeling's buurten.
+    Buurten inside every earlier territory are absent (no cut-off), as are empty shapes.
+    """
+    check_frame(current, crs=RD, columns=["code"])
+    years = sorted(y for y in earlier if y < jaar)
+    if not years or current.empty:
+        return {}
+    shapes = current[~current.geometry.is_empty & (current.geometry.area > 0)]
+    since: dict[str, str] = {}
+    for year, following in zip(years, [*years[1:], jaar], strict=True):
+        old = earlier[year]
+        check_frame(old, crs=RD, columns=["code"])
+        territory = old.geometry[~old.geometry.is_empty].union_all()
+        inside = shapes.geometry.intersection(territory).area / shapes.geometry.area
+        for code in shapes.loc[inside < 0.5, "code"]:
+            since[str(code)] = f"{following:04d}-01"  # the latest year outside wins
+    return since

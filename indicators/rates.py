@@ -8,7 +8,11 @@ Rules (see docs/indicatoren.md):
 - The noemer is the catalogue's key figure of the buurt (public, also where a partner delivered
   a noemer beside the count: that one is stored, never published), or for '%' indicators the
   delivered ``noemer``, summed like the teller (and protected as a count of its own). ``illegale_bewoning_per_controle`` is derived: illegale_bewoning per 100 controles.
-- A wijk or gemeente sums teller and noemer over its buurten; the rate comes from those sums.
+- A buurt a gemeente took over in a herindeling (keeping its code) is not delivered before the
+  month it joined (areas column ``JOINED``): the partners delivered for the old territory then.
+  Where a partner delivered counts on such buurten for a period, that period counts for them.
+- A wijk or gemeente sums teller and noemer over its buurten; the rate comes from those sums. Its
+  teller is delivered only when every buurt's is (a partial sum would read as a drop).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from indicators.periods import (
     period_range,
     to_granularity,
 )
+
+JOINED = "geleverd_vanaf"  # optional areas column: the first month a buurt belongs to its gemeente
 
 TABLE_COLUMNS = [
     "code",
@@ -118,6 +124,8 @@ def _base_table(
     grid["teller"] = teller.reindex(grid.index).astype(float)
     grid.loc[grid["geleverd"].eq(True) & grid["teller"].isna(), "teller"] = 0.0
     grid.loc[~grid["geleverd"].eq(True), "teller"] = np.nan
+    if JOINED in buurten.columns:
+        grid.loc[_before_joining(grid, buurten, rows), "teller"] = np.nan
     if card.noemer in catalogue.DENOMINATORS:
         # The public key figure, also where a partner delivered a noemer beside the count: a
         # delivered stock (its own count of uitkeringen, say) would be published as it is, and
@@ -129,6 +137,29 @@ def _base_table(
         grid["noemer"] = noemer_agg.reindex(grid.index).astype(float)
     grid = grid.reset_index().rename(columns={"buurtcode": "code"})
     return grid[["code", "periode", "teller", "noemer"]]
+
+
+def _before_joining(grid: pd.DataFrame, buurten: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """True for (buurt, periode) rows of ``grid`` before the buurt joined its gemeente, except in
+    periods where the gemeente's counts (``rows``, delivered and covered) include such buurten."""
+    joined = buurten.set_index("code")[JOINED].dropna().astype(str)
+    codes = pd.Series(grid.index.get_level_values("buurtcode"), index=grid.index)
+    since = codes.map(joined)
+    if since.isna().all():
+        return pd.Series(False, index=grid.index)
+    first = _per_distinct(
+        pd.Series(grid.index.get_level_values("periode"), index=grid.index),
+        lambda p: months_of(p)[0],
+    )
+    before = since.notna() & (first < since.fillna(""))
+    if rows.empty or not before.any():
+        return before
+    late = rows[rows["buurtcode"].isin(joined.index)]
+    covered = set(zip(late["gemeentecode"], late["periode"], strict=True))
+    if covered:
+        key = list(zip(grid["gemeentecode"], grid.index.get_level_values("periode"), strict=True))
+        before &= ~pd.Series([k in covered for k in key], index=grid.index)
+    return before
 
 
 def _all_periods(deliveries: pd.DataFrame, signals: pd.DataFrame, target: str) -> list[str]:
@@ -152,7 +183,9 @@ def _roll_up(buurt_rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     ]
     for level, key in (("wijk", "parent_code"), ("gemeente", "gemeentecode")):
         keyed = buurt_rows.assign(agg=buurt_rows["code"].map(lookup[key]))
-        summed = keyed.groupby(["agg", "periode"])[["teller", "noemer"]].sum(min_count=1)
+        grouped = keyed.groupby(["agg", "periode"])
+        summed = grouped[["teller", "noemer"]].sum(min_count=1)
+        summed.loc[grouped["teller"].count() < grouped.size(), "teller"] = np.nan
         summed = summed.reset_index().rename(columns={"agg": "code"})
         summed["level"] = level
         summed["parent_code"] = summed["code"].map(lookup["parent_code"]).fillna("")

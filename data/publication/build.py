@@ -45,7 +45,7 @@ from data.publication.cells import (
     raw_cells,
     summed_cells,
 )
-from data.publication.rebase import signals_on_indeling
+from data.publication.rebase import joined_buurten, signals_on_indeling
 from data.publication.releases import (
     GHOST,
     Earlier,
@@ -63,6 +63,7 @@ from indicators import catalogue
 from indicators.comparison import ring_buurten
 from indicators.disclosure import MISSING, SECRET, SHOWN, disclose
 from indicators.periods import granularities
+from indicators.rates import JOINED
 
 PUBLISHED_COLUMNS = [
     "code",
@@ -93,11 +94,16 @@ class ClusterData:
     notes: dict[str, str]  # gemeente -> how its signals were re-based ('' when not needed)
     # gemeente -> buurtcodes of an earlier indeling whose signals found no place on its own
     unplaced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # buurtcode -> the first month it belongs to its gemeente (taken over in a herindeling)
+    joined: dict[str, str] = field(default_factory=dict)
     _panels: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def plain_areas(self) -> pd.DataFrame:
-        return pd.DataFrame(self.areas.drop(columns="geometry"))
+        plain = pd.DataFrame(self.areas.drop(columns="geometry"))
+        if self.joined:
+            plain[JOINED] = plain["code"].map(self.joined)
+        return plain
 
     def panel(self, indicator: str) -> pd.DataFrame:
         """Raw buurt rows of the finest period with data (for choosing comparison buurten)."""
@@ -113,7 +119,7 @@ def load_cluster(
 ) -> ClusterData:
     """Read a cluster: areas, signals re-based onto each gemeente's indeling, deliveries and
     the interventions on its buurten (with their rings)."""
-    frames, signals, notes, unplaced = [], [], {}, {}
+    frames, signals, notes, unplaced, joined = [], [], {}, {}, {}
     for jaar in sorted({j for _, j in cluster.indelingen}):
         gemeenten = [g for g, j in cluster.indelingen if j == jaar]
         frames.append(store.load_areas(conn, indeling_jaar=jaar, gemeenten=gemeenten))
@@ -125,6 +131,7 @@ def load_cluster(
             notes[gemeente] = rebased.note
             if rebased.unplaced:
                 unplaced[gemeente] = rebased.unplaced
+            joined.update(joined_buurten(conn, gemeente, jaar))
     areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     # Every delivery record: the peildatum lines name every partner, whatever is published.
     deliveries = store.load_deliveries(conn, gemeenten=cluster.gemeenten)
@@ -136,6 +143,7 @@ def load_cluster(
         interventions=_interventions(store.load_interventions(conn), areas),
         notes=notes,
         unplaced=unplaced,
+        joined=joined,
     )
 
 

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 # 2026-12-04.1: an indicator whose noemer is a key figure keeps it where a partner delivered a
 # noemer beside the count (indicators.rates).
 # 2026-12-04.2: comparison buurten are chosen on public key figures only.
-PUBLICATION_VERSION = "2026-12-04.2"
+# 2026-12-04.3: buurten a gemeente took over in a herindeling have no figure before they joined
+# it, nor has a total over them (indicators.rates, JOINED).
+PUBLICATION_VERSION = "2026-12-04.3"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from data import db, frames, store
-from geo.rebase import address_weights, area_weights, best_fit, rebase_signals
+from geo.rebase import address_weights, area_weights, best_fit, joined_since, rebase_signals
 
 HERKOMST = "herkomst"  # the buurtcode a re-based signal row was delivered on
 
@@ -82,6 +82,22 @@ def signals_on_indeling(
         notes.append("signalen op onbekende buurtcodes weggelaten")
         signals = signals[~unknown]
     return Rebased(signals.reset_index(drop=True), "; ".join(notes), unplaced)
+
+
+def joined_buurten(engine: Connection | Engine, gemeente: str, jaar: int) -> dict[str, str]:
+    """Buurten of ``gemeente`` on indeling ``jaar`` that came to it later than its earliest stored
+    indeling (a herindeling in which it kept its code), each with the first month it belongs to
+    the gemeente (``geo.rebase.joined_since``). Before that month its partners' deliveries did
+    not cover the buurt, so it has no figure there ("."), not a 0."""
+    a = db.areas.c
+    years = store.read_frame(
+        engine, select(a.indeling_jaar).where(a.gemeentecode == gemeente).distinct()
+    )
+    if len(years) < 2:
+        return {}
+    areas = store.load_areas(engine, gemeenten=[gemeente], levels=["buurt"])
+    by_year = {int(y): gpd.GeoDataFrame(f) for y, f in areas.groupby("indeling_jaar")}
+    return joined_since(by_year.pop(jaar, areas.iloc[:0]), by_year, jaar)
 
 
 def _links(conn: Connection | Engine, codes: list[str]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.crs import RD
-from geo.rebase import address_weights, area_weights, best_fit, rebase_signals
+from geo.rebase import address_weights, area_weights, best_fit, joined_since, rebase_signals
 
 X, Y = 150_000, 400_000
 
@@ -79,3 +79,21 @@ def test_best_fit_sends_each_old_buurt_wholly_to_its_largest_share() -> None:
     )
     out = rebase_signals(signals, fit).set_index("buurtcode")["teller"]
     assert out.to_dict() == {"BU9": 3.0, "BU8": 1.0}  # whole counts, nothing split
+
+
+def test_joined_since_names_the_buurten_taken_over_and_when() -> None:
+    """Territory 2014: x 0-2; 2019: x 0-3 (took over x 2-3); 2025: x 0-4 (took over x 3-4).
+    A buurt half inside counts as inside; an empty shape gets no cut-off."""
+    frame = lambda codes, boxes: gpd.GeoDataFrame(  # noqa: E731
+        {"code": codes}, geometry=boxes, crs=RD
+    )
+    current = frame(
+        ["a", "b", "c", "d", "e"],
+        [box(0, 0, 2, 1), box(2, 0, 3, 1), box(3, 0, 4, 1), box(1.5, 1, 2.5, 2), box(0, 0, 0, 0)],
+    )
+    earlier = {
+        2014: frame(["o1", "o2"], [box(0, 0, 1, 2), box(1, 0, 2, 2)]),
+        2019: frame(["p1"], [box(0, 0, 3, 2)]),
+    }
+    assert joined_since(current, earlier, 2025) == {"b": "2019-01", "c": "2025-01"}
+    assert joined_since(current, {}, 2025) == {}
