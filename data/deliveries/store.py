@@ -288,9 +288,10 @@ def _released(conn: Connection, repeats: pd.DataFrame, bestand: str) -> list[str
     if renamed.empty:
         return []
     t = db.releases.c
+    # A released "." (a quarter or year not complete then) published nothing of its months.
     shown = conn.execute(
         select(t.gemeentecode, t.periode)
-        .where(t.gemeentecode.in_(sorted(set(renamed["ander"]))))
+        .where(t.gemeentecode.in_(sorted(set(renamed["ander"]))) & (t.status != "."))
         .distinct()
     ).all()
     months: dict[str, set[str]] = {}

@@ -177,6 +177,17 @@ def test_a_published_month_stays_on_the_predecessor(
         assert set(signals["buurtcode"]) == set(old)  # nothing stored or removed
         assert len(signals) == len(december) + len(january)
 
+        # November 2023 is delivered after the release that showed December: that release
+        # had 2023-Q4 and 2023 without a figure ("."), which published nothing of November,
+        # so the successors may still replace it.
+        november = december.assign(periode="2023-11")
+        [late] = import_files(engine, [_write(tmp_path / "nov.csv", november)], vervang=False)
+        assert late.geaccepteerd, late.problemen
+        moved = november.assign(buurtcode=november["buurtcode"].map(_new_code))
+        [replaced] = import_files(engine, [_write(tmp_path / "nov2.csv", moved)], vervang=True)
+        assert replaced.geaccepteerd, replaced.problemen
+        assert replaced.vervangen == len(november)
+
         # January 2024 was delivered on Beesel's codes but never published: it may be replaced.
         moved = january.assign(buurtcode=january["buurtcode"].map(_new_code))
         [replaced] = import_files(engine, [_write(tmp_path / "jan2.csv", moved)], vervang=True)
