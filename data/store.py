@@ -10,6 +10,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -106,6 +107,19 @@ def load_areas(
         frame[figure] = pd.to_numeric(frame[figure]).astype("Float64")
     frame["indeling_jaar"] = frame["indeling_jaar"].astype("int64")
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD)
+
+
+def gemeente_shapes(conn: Connection | Engine) -> pd.DataFrame:
+    """Every stored gemeente shape: ``gemeentecode, indeling_jaar, geometry`` (valid, RD)."""
+    frame = load_areas(conn, levels=["gemeente"])
+    frame = frame[~frame.geometry.isna() & ~frame.geometry.is_empty]
+    return pd.DataFrame(
+        {
+            "gemeentecode": frame["gemeentecode"].astype(str).to_numpy(),
+            "indeling_jaar": frame["indeling_jaar"].to_numpy(),
+            "geometry": shapely.make_valid(frame.geometry.to_numpy()),
+        }
+    )
 
 
 def latest_indeling(conn: Connection | Engine, gemeente: str | None = None) -> int | None:

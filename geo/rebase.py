@@ -11,12 +11,20 @@ screen says that figures were re-based and how.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geo.crs import RD, check_frame
 
 WEIGHT_COLUMNS = ["van_code", "naar_code", "gewicht"]
+# Two gemeentecodes on different indelingen are the same place (a gemeentelijke herindeling) when
+# their overlap is at least this share of the smaller one: a border correction between
+# neighbours moves less, and quantised shapes overlap their neighbours by slivers only.
+SAME_PLACE = 0.05
 
 
 def address_weights(links: pd.DataFrame, *, van: int, naar: int) -> pd.DataFrame:
@@ -83,29 +91,61 @@ def rebase_signals(signals: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame
     return pd.concat([signals[~moving], split[signals.columns]], ignore_index=True)
 
 
+def same_place(shapes: pd.DataFrame, gemeenten: Sequence[str]) -> pd.DataFrame:
+    """``gemeentecode, ander``: for each of ``gemeenten``, the other gemeentecodes that cover the
+    same place on another indeling (``SAME_PLACE``): its predecessors or successors in a
+    gemeentelijke herindeling. ``shapes``: ``gemeentecode, indeling_jaar, geometry`` (RD)."""
+    pairs: list[tuple[str, str]] = []
+    for g in gemeenten:
+        own = shapes[shapes["gemeentecode"] == g]
+        if own.empty:
+            continue
+        shape = shapely.union_all(own["geometry"].to_numpy())
+        others = shapes[
+            (shapes["gemeentecode"] != g) & ~shapes["indeling_jaar"].isin(own["indeling_jaar"])
+        ]
+        geoms = others["geometry"].to_numpy()
+        touching = shapely.intersects(geoms, shape)
+        overlap = shapely.area(shapely.intersection(geoms[touching], shape))
+        smaller = np.minimum(shapely.area(geoms[touching]), shape.area)
+        same = overlap >= SAME_PLACE * smaller
+        pairs += [(g, str(h)) for h in others["gemeentecode"].to_numpy()[touching][same]]
+    return pd.DataFrame(sorted(set(pairs)), columns=["gemeentecode", "ander"])
+
+
 def joined_since(
-    current: gpd.GeoDataFrame, earlier: dict[int, gpd.GeoDataFrame], jaar: int
+    current: gpd.GeoDataFrame,
+    earlier: dict[int, gpd.GeoDataFrame],
+    jaar: int,
+    predecessors: shapely.Geometry | None = None,
 ) -> dict[str, str]:
     """The first month each current buurt belongs to its gemeente, where that is later than its
     earliest stored indeling: a buurt taken over in a herindeling (``"2025-01"``).
 
     ``current``: the gemeente's buurten on indeling ``jaar``; ``earlier``: its buurten on each
-    earlier stored indeling (all EPSG:28992). An indeling governs the months from January of its
-    year until the next stored one; the earliest also the months before it. A buurt belongs to
-    the gemeente on an indeling when at least half its area lies inside that indeling's buurten.
-    Buurten inside every earlier territory are absent (no cut-off), as are empty shapes.
+    earlier stored indeling; ``predecessors``: the shapes of the other gemeenten that covered
+    part of its place on an earlier indeling (``same_place``; None: not asked), all EPSG:28992.
+    An indeling governs the months from January of its year until the next stored one; the
+    earliest also the months before it. A buurt came from elsewhere on an indeling when less
+    than half its area lies inside the gemeente's buurten then and at least half inside a
+    predecessor (so a border drawn more coarsely in an older file takes no buurt away).
+    Buurten that never came from elsewhere are absent (no cut-off), as are empty shapes.
     """
     check_frame(current, crs=RD, columns=["code"])
     years = sorted(y for y in earlier if y < jaar)
     if not years or current.empty:
         return {}
     shapes = current[~current.geometry.is_empty & (current.geometry.area > 0)]
+    if predecessors is None:
+        elsewhere = pd.Series(1.0, index=shapes.index)
+    else:
+        elsewhere = shapes.geometry.intersection(predecessors).area / shapes.geometry.area
     since: dict[str, str] = {}
     for year, following in zip(years, [*years[1:], jaar], strict=True):
         old = earlier[year]
         check_frame(old, crs=RD, columns=["code"])
         territory = old.geometry[~old.geometry.is_empty].union_all()
         inside = shapes.geometry.intersection(territory).area / shapes.geometry.area
-        for code in shapes.loc[inside < 0.5, "code"]:
+        for code in shapes.loc[(inside < 0.5) & (elsewhere >= 0.5), "code"]:
             since[str(code)] = f"{following:04d}-01"  # the latest year outside wins
     return since

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, sele
 from data import db, store
 from data.deliveries.tables import row_problem
 from geo.areas import gemeente_of as gemeente_of_code
+from geo.rebase import SAME_PLACE, same_place
 from indicators import catalogue
 from indicators.periods import months_of
 
@@ -89,10 +90,6 @@ def _repeat_problems(bestand: str, repeats: pd.DataFrame, what: str) -> list[str
 
 _SAME_KEYS = "zelfde bron, buurtcode, periode en indicator"
 _OTHER_INDELING = "zelfde bron, gemeente, periode en indicator, op een andere buurtindeling"
-# Two gemeentecodes on different indelingen are the same place (a gemeentelijke herindeling) when
-# their overlap is at least this share of the smaller one: a border correction between
-# neighbours moves less, and quantised shapes overlap their neighbours by slivers only.
-SAME_PLACE = 0.05
 
 
 def _other_code(ander: str) -> str:
@@ -196,8 +193,8 @@ def stored_aggregates(
         .merge(other[[*group, "id", "import_id"]], on=group, how="inner")
         .assign(wat=_OTHER_INDELING)
     )
-    shapes = _gemeente_shapes(conn)
-    pairs = _same_place(shapes, rows["gemeentecode"].unique().tolist())
+    shapes = store.gemeente_shapes(conn)
+    pairs = same_place(shapes, rows["gemeentecode"].unique().tolist())
     renamed = (
         rows[[*group, "rij"]]
         .merge(pairs, on="gemeentecode")
@@ -214,41 +211,6 @@ def stored_aggregates(
     return found[columns]
 
 
-def _gemeente_shapes(conn: Connection) -> pd.DataFrame:
-    """Every stored gemeente shape: ``gemeentecode, indeling_jaar, geometry`` (valid, RD)."""
-    frame = store.load_areas(conn, levels=["gemeente"])
-    frame = frame[~frame.geometry.isna() & ~frame.geometry.is_empty]
-    return pd.DataFrame(
-        {
-            "gemeentecode": frame["gemeentecode"].astype(str).to_numpy(),
-            "indeling_jaar": frame["indeling_jaar"].to_numpy(),
-            "geometry": shapely.make_valid(frame.geometry.to_numpy()),
-        }
-    )
-
-
-def _same_place(shapes: pd.DataFrame, gemeenten: Sequence[str]) -> pd.DataFrame:
-    """``gemeentecode, ander``: for each gemeente of the delivery, the other gemeentecodes that
-    cover the same place on another indeling (``SAME_PLACE``): its predecessors or successors
-    in a gemeentelijke herindeling."""
-    pairs: list[tuple[str, str]] = []
-    for g in gemeenten:
-        own = shapes[shapes["gemeentecode"] == g]
-        if own.empty:
-            continue
-        shape = shapely.union_all(own["geometry"].to_numpy())
-        others = shapes[
-            (shapes["gemeentecode"] != g) & ~shapes["indeling_jaar"].isin(own["indeling_jaar"])
-        ]
-        geoms = others["geometry"].to_numpy()
-        touching = shapely.intersects(geoms, shape)
-        overlap = shapely.area(shapely.intersection(geoms[touching], shape))
-        smaller = np.minimum(shapely.area(geoms[touching]), shape.area)
-        same = overlap >= SAME_PLACE * smaller
-        pairs += [(g, str(h)) for h in others["gemeentecode"].to_numpy()[touching][same]]
-    return pd.DataFrame(sorted(set(pairs)), columns=["gemeentecode", "ander"])
-
-
 def _uncovered(
     conn: Connection, rows: pd.DataFrame, repeats: pd.DataFrame, bestand: str
 ) -> list[str]:
@@ -257,7 +219,7 @@ def _uncovered(
     renamed = repeats[repeats["ander"] != ""]
     if renamed.empty:
         return []
-    shapes = _gemeente_shapes(conn)
+    shapes = store.gemeente_shapes(conn)
     problems = []
     for (ander, periode), part in renamed.groupby(["ander", "periode"]):
         theirs = shapely.union_all(shapes.loc[shapes["gemeentecode"] == ander, "geometry"])

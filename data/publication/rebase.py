@@ -8,10 +8,18 @@ from typing import NamedTuple
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from sqlalchemy import Connection, Engine, select
 
 from data import db, frames, store
-from geo.rebase import address_weights, area_weights, best_fit, joined_since, rebase_signals
+from geo.rebase import (
+    address_weights,
+    area_weights,
+    best_fit,
+    joined_since,
+    rebase_signals,
+    same_place,
+)
 
 HERKOMST = "herkomst"  # the buurtcode a re-based signal row was delivered on
 
@@ -97,7 +105,18 @@ def joined_buurten(engine: Connection | Engine, gemeente: str, jaar: int) -> dic
         return {}
     areas = store.load_areas(engine, gemeenten=[gemeente], levels=["buurt"])
     by_year = {int(y): gpd.GeoDataFrame(f) for y, f in areas.groupby("indeling_jaar")}
-    return joined_since(by_year.pop(jaar, areas.iloc[:0]), by_year, jaar)
+    current = by_year.pop(jaar, gpd.GeoDataFrame(areas.iloc[:0]))
+    # Most new indelingen move no gemeente border: only for buurten outside the gemeente's old
+    # place are the other gemeenten's shapes read.
+    if not joined_since(current, by_year, jaar):
+        return {}
+    shapes = store.gemeente_shapes(engine)
+    shapes = shapes[(shapes["gemeentecode"] != gemeente) | (shapes["indeling_jaar"] == jaar)]
+    before = same_place(shapes, [gemeente])["ander"]
+    others = shapes[shapes["gemeentecode"].isin(before) & (shapes["indeling_jaar"] < jaar)]
+    if others.empty:
+        return {}
+    return joined_since(current, by_year, jaar, shapely.union_all(others["geometry"].to_numpy()))
 
 
 def _links(conn: Connection | Engine, codes: list[str]) -> pd.DataFrame:

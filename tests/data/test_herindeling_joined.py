@@ -1,6 +1,6 @@
 """A gemeente that takes over buurten in a herindeling and keeps its code (SQLite and PostGIS):
-Beesel (GM0889) on indeling 2014, and on 2025 with the buurten of Venlo's Klingerberg
-(WK098325) as its new wijk WK088999. Before 2025 Beesel's partners delivered for Beesel's old
+Beesel (GM0889) on indeling 2014, and on 2025 with the buurten of Venlo's Belfeld (WK098351,
+next to Beesel; Venlo stored on 2024) as its new wijk WK088999. Before 2025 Beesel's partners delivered for Beesel's old
 territory only: the taken-over buurten have no figure there ("."), not a 0, and neither has a
 total over them; from 2025 they count like every other buurt."""
 
@@ -17,16 +17,17 @@ from data.deliveries.importer import import_files
 from data.publication.read import open_publication
 
 INDICATOR = "illegale_bewoning"
+WIJK = "WK098351"  # Belfeld
 
 
 def _new_code(code: str) -> str:
-    """BU09832501 -> BU08899901; WK098325 -> WK088999."""
+    """BU09835101 -> BU08899901; WK098351 -> WK088999."""
     return code[:2] + "088999" + code[8:]
 
 
 def _beesel_2025(beesel: gpd.GeoDataFrame, venlo: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     old = beesel[(beesel["indeling_jaar"] == 2014) & (beesel["level"] != "gemeente")]
-    taken = venlo[(venlo["code"] == "WK098325") | (venlo["parent_code"] == "WK098325")]
+    taken = venlo[(venlo["code"] == WIJK) | (venlo["parent_code"] == WIJK)]
     taken = taken.assign(
         code=taken["code"].map(_new_code),
         parent_code=taken["parent_code"].map(lambda p: "GM0889" if p == "GM0983" else _new_code(p)),
@@ -62,6 +63,7 @@ def test_taken_over_buurten_have_no_figure_before_they_joined(
     assert taken and all(c.startswith("BU088999") for c in taken)
     engine = db.make_engine(db_url)
     try:
+        store.save_areas(engine, venlo)
         store.save_areas(engine, beesel)
         store.save_areas(engine, new)
         rows = [(b, "2024-06", 6 + i % 4) for i, b in enumerate(own)]

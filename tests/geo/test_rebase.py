@@ -9,7 +9,14 @@ import pytest
 from shapely.geometry import box
 
 from geo.crs import RD
-from geo.rebase import address_weights, area_weights, best_fit, joined_since, rebase_signals
+from geo.rebase import (
+    address_weights,
+    area_weights,
+    best_fit,
+    joined_since,
+    rebase_signals,
+    same_place,
+)
 
 X, Y = 150_000, 400_000
 
@@ -97,3 +104,26 @@ def test_joined_since_names_the_buurten_taken_over_and_when() -> None:
     }
     assert joined_since(current, earlier, 2025) == {"b": "2019-01", "c": "2025-01"}
     assert joined_since(current, {}, 2025) == {}
+    # Only a buurt that lay in a predecessor gemeente came from elsewhere: "b" lay outside the
+    # 2014 buurten but in no predecessor (a border drawn coarsely), "c" lay in one.
+    predecessor = box(2.8, -1, 6, 3)
+    assert joined_since(current, earlier, 2025, predecessor) == {"c": "2025-01"}
+
+
+def test_same_place_finds_predecessors_not_neighbours() -> None:
+    shapes = pd.DataFrame(
+        {
+            "gemeentecode": ["GM0001", "GM0002", "GM0003", "GM0001"],
+            "indeling_jaar": [2025, 2014, 2014, 2014],
+            "geometry": [
+                box(0, 0, 10, 10),
+                box(6, 0, 10, 10),
+                box(10, 0, 20, 10),
+                box(0, 0, 6, 10),
+            ],
+        }
+    )
+    assert same_place(shapes, ["GM0001"]).to_dict("records") == []  # GM0001 holds 2014 itself
+    own_now = shapes[(shapes["gemeentecode"] != "GM0001") | (shapes["indeling_jaar"] == 2025)]
+    found = same_place(own_now, ["GM0001"])
+    assert found["ander"].tolist() == ["GM0002"]  # GM0003 only touches it
