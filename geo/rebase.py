@@ -21,6 +21,7 @@ import shapely
 from geo.crs import RD, check_frame
 
 WEIGHT_COLUMNS = ["van_code", "naar_code", "gewicht"]
+HERKOMST = "herkomst"  # the buurtcode a re-based signal row was delivered on
 # Two gemeentecodes on different indelingen are the same place (a gemeentelijke herindeling) when
 # their overlap is at least this share of the smaller one: a border correction between
 # neighbours moves less, and quantised shapes overlap their neighbours by slivers only.

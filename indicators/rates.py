@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geo.areas import gemeente_codes
+from geo.rebase import HERKOMST
 from indicators import catalogue
 from indicators.periods import (
     granularity,
@@ -141,7 +142,8 @@ def _base_table(
 
 def _before_joining(grid: pd.DataFrame, buurten: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
     """True for (buurt, periode) rows of ``grid`` before the buurt joined its gemeente, except in
-    periods where the gemeente's counts (``rows``, delivered and covered) include such buurten."""
+    periods where the gemeente's counts (``rows``, delivered and covered) were delivered on such
+    buurten's own codes (a count of an old buurt re-based onto one does not count)."""
     joined = buurten.set_index("code")[JOINED].dropna().astype(str)
     codes = pd.Series(grid.index.get_level_values("buurtcode"), index=grid.index)
     since = codes.map(joined)
@@ -155,6 +157,8 @@ def _before_joining(grid: pd.DataFrame, buurten: pd.DataFrame, rows: pd.DataFram
     if rows.empty or not before.any():
         return before
     late = rows[rows["buurtcode"].isin(joined.index)]
+    if HERKOMST in late.columns:  # delivered on the buurt's own code, not re-based onto it
+        late = late[late[HERKOMST].astype(str) == late["buurtcode"].astype(str)]
     covered = set(zip(late["gemeentecode"], late["periode"], strict=True))
     if covered:
         key = list(zip(grid["gemeentecode"], grid.index.get_level_values("periode"), strict=True))

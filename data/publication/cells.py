@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from data import frames
-from data.publication.rebase import HERKOMST
 from geo.areas import gemeente_codes, gemeente_of
+from geo.rebase import HERKOMST
 from indicators import catalogue, periods
 from indicators.comparison import MATCH_ON, MIN_NOEMER, choose_controls
 from indicators.periods import GRANULARITIES

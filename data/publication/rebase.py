@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, select
 
 from data import db, frames, store
 from geo.rebase import (
+    HERKOMST,
     address_weights,
     area_weights,
     best_fit,
@@ -20,8 +21,6 @@ from geo.rebase import (
     rebase_signals,
     same_place,
 )
-
-HERKOMST = "herkomst"  # the buurtcode a re-based signal row was delivered on
 
 
 class Rebased(NamedTuple):

@@ -245,3 +245,45 @@ def test_a_gap_at_one_bron_makes_the_period_missing_not_lower() -> None:
     ).set_index(["code", "periode"])
     assert np.isnan(by_quarter.loc[("BU00010101", "2024-Q1"), "teller"])
     assert by_quarter.loc[("BU00010101", "2024-Q2"), "teller"] == 60
+
+
+def test_a_buurt_taken_over_has_no_figure_before_it_joined() -> None:
+    """BU00010201 (wijk 02) came to GM0001 in a herindeling in 2025 (``JOINED``): before that,
+    the deliveries of GM0001 did not cover it. Neither it, its wijk nor the gemeente has a
+    figure then, not even where a count of an old buurt was re-based onto it (``HERKOMST``). From 2025 everything counts, and a
+    delivery on the taken-over buurt's own code before 2025 makes that period count."""
+    from geo.rebase import HERKOMST
+    from indicators.rates import JOINED
+
+    areas = AREAS.assign(**{JOINED: [None, None, "2025-01", None, None, None]})
+    rows = [
+        {**signal("BU00010101", "2024-06", "illegale_bewoning", 3), HERKOMST: "BU00010101"},
+        {**signal("BU00010201", "2024-06", "illegale_bewoning", 2), HERKOMST: "BU00019999"},
+        {**signal("BU00010201", "2024-07", "illegale_bewoning", 1), HERKOMST: "BU00010201"},
+        {**signal("BU00010201", "2025-01", "illegale_bewoning", 4), HERKOMST: "BU00010201"},
+    ]
+    table = indicator_table(
+        pd.DataFrame(rows),
+        deliveries("gemeente", "illegale_bewoning", ["2024-06", "2024-07", "2025-01"]),
+        areas,
+        indicator="illegale_bewoning",
+    ).set_index(["code", "periode"])["teller"]
+    assert table[("BU00010101", "2024-06")] == 3
+    assert table[("BU00010102", "2024-06")] == 0
+    for code in ("BU00010201", "WK000102", "GM0001"):
+        assert np.isnan(table[(code, "2024-06")]), code
+    assert table[("WK000101", "2024-06")] == 3  # wholly of the old territory
+    assert table[("BU00010201", "2024-07")] == 1  # delivered on its own code
+    assert table[("GM0001", "2024-07")] == 1
+    assert table[("BU00010201", "2025-01")] == 4
+    assert table[("GM0001", "2025-01")] == 4
+    quarters = indicator_table(
+        pd.DataFrame(rows),
+        deliveries("gemeente", "illegale_bewoning", ["2024-04", "2024-05", "2024-06"]),
+        areas,
+        indicator="illegale_bewoning",
+        granularity="kwartaal",
+    ).set_index(["code", "periode"])["teller"]
+    assert quarters[("BU00010101", "2024-Q2")] == 3
+    assert np.isnan(quarters[("BU00010201", "2024-Q2")])
+    assert np.isnan(quarters[("GM0001", "2024-Q2")])
