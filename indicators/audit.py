@@ -361,13 +361,16 @@ def check(
     rounding: int = ROUNDING,
     threshold: float = THRESHOLD,
     blocks: Ints | None = None,
+    attackable: Bools | None = None,
 ) -> pd.DataFrame:
     """Attack every secret cell whose true count is 1-4 and judge it against ``PROTECTION``.
 
     Parameters
     ----------
     raw : the true counts (NaN: not delivered); teller_publ : the published counts (NaN where
-        not shown); rel : the publication's relations; blocks : see ``attack``.
+        not shown); rel : the publication's relations; blocks : see ``attack``;
+        attackable : per row, False for a hidden helper row that is no cell of the publication
+        (``indicators.ordered``): it takes part, but is not attacked.
 
     Returns
     -------
@@ -377,7 +380,10 @@ def check(
     shown = pd.notna(teller_publ)
     variable = ~np.isnan(raw)
     lower, upper = bounds(teller_publ, shown, rounding=rounding, threshold=threshold)
-    targets = np.flatnonzero(variable & ~shown & (raw > 0) & (raw < threshold)).astype(np.int64)
+    candidate = variable & ~shown & (raw > 0) & (raw < threshold)
+    if attackable is not None:
+        candidate &= attackable
+    targets = np.flatnonzero(candidate).astype(np.int64)
     result = attack(
         rel,
         lower,

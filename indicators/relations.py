@@ -25,8 +25,9 @@ QUARTER = r"\d{4}-Q[1-4]"
 YEAR = r"\d{4}"
 # Relation kinds: 0 area (a total area and its member areas, same period), then time, and 4 for
 # a group of areas that cuts across the hierarchy (the buurten of an intervention): such groups
-# make relations that interval propagation alone does not see through.
-AREA, YEAR_MONTHS, YEAR_QUARTERS, QUARTER_MONTHS, GROUP = 0, 1, 2, 3, 4
+# make relations that interval propagation alone does not see through; 5 for a noemer as its
+# teller plus a hidden rest (``indicators.ordered``).
+AREA, YEAR_MONTHS, YEAR_QUARTERS, QUARTER_MONTHS, GROUP, CROSS = 0, 1, 2, 3, 4, 5
 _EXPECTED_PARTS = {YEAR_MONTHS: 12, YEAR_QUARTERS: 4, QUARTER_MONTHS: 3}
 
 
