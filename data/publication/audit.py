@@ -29,8 +29,11 @@ from indicators import catalogue
 from indicators.audit import check, small_secret_sums
 from indicators.disclosure import SAME, gemeente_blocks, validated_keys
 from indicators.intervals import ROUNDING
+from indicators.ordered import check_joint, joint
 from indicators.relations import relations
 from indicators.versions import old_versions
+
+TOGETHER = ":samen"  # the line of a '%' indicator's teller and noemer attacked as one system
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
         )
 
     out = [_attack(indicator, cells, memberships, table, *before(indicator))]
+    tellers = table
     if delivered_noemer(data.signals, indicator):
         noemers = cells.assign(teller=cells["noemer"])
         shown = published.table["noemer_publ"].where(published.table["status"] != ".")
@@ -84,6 +88,7 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
         )
         name = indicator + ":noemer"
         out.append(_attack(name, noemers, memberships, table, *before(name)))
+        out.append(_attack_together(indicator + TOGETHER, cells, memberships, tellers, table))
     return out
 
 
@@ -158,6 +163,20 @@ def _attack(
             blocks = None if blocks is None else np.concatenate([blocks, blocks[old.row]])
     result = check(raw, published, rel, blocks=blocks)
     sums = small_secret_sums(raw, published, rel)
+    labels = cells["code"].astype(str) + " " + cells["periode"].astype(str)
+    delivered = ~np.isnan(raw[:n])
+    secret = int((delivered & np.isnan(published[:n])).sum())
+    return _summary(name, result, labels.to_numpy(), int(delivered.sum()), secret, len(sums))
+
+
+def _summary(
+    name: str,
+    result: pd.DataFrame,
+    labels: npt.NDArray[np.object_],
+    delivered: int,
+    secret: int,
+    small_sums: int,
+) -> IndicatorAudit:
     narrowest = None
     if len(result):
         width = (result["hi"] - result["lo"]).to_numpy()
@@ -165,20 +184,44 @@ def _attack(
         narrowest = (float(result["lo"].iloc[i]), float(result["hi"].iloc[i]))
     broken = result[result["gebroken"]]
     examples = tuple(
-        f"{cells['code'].iloc[r]} {cells['periode'].iloc[r]} [{lo:.0f}, {hi:.0f}]"
+        f"{labels[r]} [{lo:.0f}, {hi:.0f}]"
         for r, lo, hi in zip(broken["row"], broken["lo"], broken["hi"], strict=True)
     )[:5]
-    delivered = ~np.isnan(raw[:n])
     return IndicatorAudit(
         indicator=name,
-        cellen=int(delivered.sum()),
-        geheim=int((delivered & np.isnan(published[:n])).sum()),
+        cellen=delivered,
+        geheim=secret,
         primair=len(result),
         smalste=narrowest,
         gebroken=len(broken),
-        kleine_sommen=len(sums),
+        kleine_sommen=small_sums,
         voorbeelden=examples,
     )
+
+
+def _attack_together(
+    name: str,
+    cells: pd.DataFrame,
+    memberships: pd.DataFrame,
+    tellers: pd.DataFrame,
+    noemers: pd.DataFrame,
+) -> IndicatorAudit:
+    """Teller and noemer as one system: no teller exceeds its noemer (``indicators.ordered``).
+    The separate attacks hold the earlier versions of corrected counts; this one the current."""
+    keys = validated_keys(cells)
+    teller = cells["teller"].to_numpy(dtype=float)
+    noemer = cells["noemer"].to_numpy(dtype=float)
+    together = joint(keys, teller, noemer, memberships)
+    t_publ = tellers["teller_publ"].to_numpy(dtype=float)
+    n_publ = noemers["teller_publ"].to_numpy(dtype=float)
+    result = check_joint(together, t_publ, n_publ, blocks=gemeente_blocks(cells))
+    labels = cells["code"].astype(str) + " " + cells["periode"].astype(str)
+    stacked = np.concatenate([labels.to_numpy(), (labels + " (noemer)").to_numpy()])
+    raw = np.concatenate([teller, noemer])
+    published = np.concatenate([t_publ, n_publ])
+    delivered = ~np.isnan(raw)
+    secret = int((delivered & np.isnan(published)).sum())
+    return _summary(name, result, stacked, int(delivered.sum()), secret, 0)
 
 
 def audit_publication(

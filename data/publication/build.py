@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
@@ -49,6 +50,7 @@ from data.publication.rebase import joined_buurten, signals_on_indeling
 from data.publication.releases import (
     GHOST,
     Earlier,
+    Regions,
     as_current,
     ghost_regions,
     ghosts,
@@ -61,7 +63,18 @@ from data.publication.scope import Cluster
 from geo.areas import gemeente_of
 from indicators import catalogue
 from indicators.comparison import ring_buurten
-from indicators.disclosure import MISSING, SECRET, SHOWN, disclose
+from indicators.disclosure import (
+    MAX_REPAIRS,
+    MISSING,
+    SECRET,
+    SHOWN,
+    disclose,
+    gemeente_blocks,
+    preference,
+    release_state,
+    validated_keys,
+)
+from indicators.ordered import NOEMER, joint, repairs, stacked_rank
 from indicators.periods import granularities
 from indicators.rates import JOINED
 
@@ -222,26 +235,22 @@ def publish_indicator(
     cells, memberships = protected_cells(data, indicator, groups, earlier)
     # a ghost takes part, is not shown; with the count it had, it is the cell then released
     ghost = cells["code"].astype(str).str.contains(GHOST, regex=False).to_numpy()
-    counts = disclose(
-        cells,
-        memberships,
-        released=as_current(earlier, groups, regions, indicator),
-        versions=versions_as_current(earlier, groups, regions, indicator),
-        defined=ghost,
-    )
-    release = [release_rows(counts, groups, regions, indicator)]
     if delivered_noemer(data.signals, indicator):
-        name = indicator + ":noemer"
-        noemers = disclose(
-            cells.assign(teller=cells["noemer"], indicator=name),
+        counts, noemers = _protect_together(cells, memberships, earlier, groups, regions, ghost)
+        noemer = noemers["teller_publ"]
+        release = [
+            release_rows(counts, groups, regions, indicator),
+            release_rows(noemers, groups, regions, indicator + NOEMER),
+        ]
+    else:
+        counts = disclose(
+            cells,
             memberships,
-            released=as_current(earlier, groups, regions, name),
-            versions=versions_as_current(earlier, groups, regions, name),
+            released=as_current(earlier, groups, regions, indicator),
+            versions=versions_as_current(earlier, groups, regions, indicator),
             defined=ghost,
         )
-        noemer = noemers["teller_publ"]
-        release.append(release_rows(noemers, groups, regions, name))
-    else:
+        release = [release_rows(counts, groups, regions, indicator)]
         noemer = cells["noemer"].astype(float)  # a public key figure (NaN: unknown)
     shown = ~ghost
     table = _assemble(
@@ -275,6 +284,64 @@ def protected_cells(
         cells = pd.concat([cells, wijken], ignore_index=True)
         memberships = pd.concat([memberships, links], ignore_index=True)
     return cells, memberships
+
+
+def _protect_together(
+    cells: pd.DataFrame,
+    memberships: pd.DataFrame,
+    earlier: Earlier | None,
+    groups: pd.DataFrame,
+    regions: Regions,
+    ghost: npt.NDArray[np.bool_],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Protect the teller and the delivered noemer of a '%' indicator, each as a table of its
+    own, and then together: no teller exceeds its noemer, which an outsider knows, so a count
+    pinned only by the two tables side by side is repaired as well (``indicators.ordered``)."""
+    indicator = str(cells["indicator"].iloc[0])
+    name = indicator + NOEMER
+    tables = {
+        indicator: cells,
+        name: cells.assign(teller=cells["noemer"], indicator=name),
+    }
+    extra = {key: np.zeros(len(cells), dtype=bool) for key in tables}
+    keys = validated_keys(cells)
+    teller = cells["teller"].to_numpy(dtype=float)
+    noemer = cells["noemer"].to_numpy(dtype=float)
+    together = joint(keys, teller, noemer, memberships)
+    rank = stacked_rank(preference(teller, keys), preference(noemer, keys))
+    movable = np.ones(2 * len(cells), dtype=bool)
+    for i, (key, table) in enumerate(tables.items()):
+        released = as_current(earlier, groups, regions, key)
+        if released is not None and len(released):  # shown before: stays shown
+            _, fixed = release_state(keys, table["teller"].to_numpy(dtype=float), released)
+            movable[i * len(cells) : (i + 1) * len(cells)] = ~fixed
+    for _ in range(MAX_REPAIRS):
+        out = {
+            key: disclose(
+                table,
+                memberships,
+                released=as_current(earlier, groups, regions, key),
+                versions=versions_as_current(earlier, groups, regions, key),
+                defined=ghost,
+                extra_secret=extra[key],
+            )
+            for key, table in tables.items()
+        }
+        more_t, more_n = repairs(
+            together,
+            out[indicator]["teller_publ"].to_numpy(dtype=float),
+            out[name]["teller_publ"].to_numpy(dtype=float),
+            rank,
+            movable=movable,
+            blocks=gemeente_blocks(cells),
+        )
+        if not (more_t.any() or more_n.any()):
+            return out[indicator], out[name]
+        extra[indicator] |= more_t
+        extra[name] |= more_n
+    raise RuntimeError(  # pragma: no cover - guard
+        "Geheimhouding: teller en noemer samen blijven herleidbaar; dit is een fout."
+    )
 
 
 def _assemble(counts: pd.DataFrame, noemer: pd.Series, schaal: float) -> pd.DataFrame:
