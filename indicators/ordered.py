@@ -7,8 +7,12 @@ noemer can be. That inequality is written as an additive relation with a hidden 
 ``noemer = teller + rest`` (``rest >= 0``, never published, never attacked), so the attack and
 the repair of ``indicators.audit`` and ``indicators.disclosure`` handle it as any other.
 
-The two tables are stacked: rows ``[0, n)`` the tellers, ``[n, 2n)`` the noemers (the same
-cells, in the same order), then one rest row per cell where both were delivered.
+Each table is its system as the separate attack sees it (``Table``: its cells, then the earlier
+versions of its corrected counts with the relations of the releases that showed them). The two
+are stacked: the teller's rows from 0 (its ``n`` cells first), the noemer's from ``offset``
+(the same cells, in the same order, first), then one rest row per cell where both were
+delivered. The rest ties the current counts; an earlier teller and noemer of one cell are not
+tied (an attacker who ties them knows more than this system holds).
 
 Pure: arrays in, arrays out; no database.
 """
@@ -23,79 +27,147 @@ import pandas as pd
 
 from indicators._lp import Bools, Floats, Ints
 from indicators.audit import attack, blocking, check
+from indicators.disclosure import SHOWN
 from indicators.intervals import ROUNDING, THRESHOLD, bounds, protected
 from indicators.relations import CROSS, Relations, relations
+from indicators.versions import old_versions
 
 NOEMER = ":noemer"  # the noemer's table is published as indicator + NOEMER
-REST = ":rest"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table's system: its ``n`` cells, then the earlier versions of corrected counts."""
+
+    raw: Floats  # true counts: the cells, then the versions (NaN: not delivered)
+    rel: Relations
+    old_row: Ints  # per version, the cell it is a version of
+    old_published: Floats  # per version, its count as shown then (NaN: secret)
+    kept: Bools  # per cell: its count is the version recorded last (see ``old_versions``)
+
+    @property
+    def n(self) -> int:
+        return len(self.raw) - len(self.old_row)
+
+    @property
+    def cell_of(self) -> Ints:
+        """Per row, the cell it is (a version of)."""
+        out: Ints = np.concatenate([np.arange(self.n, dtype=np.int64), self.old_row])
+        return out
+
+
+def one_table(
+    keys: pd.DataFrame,
+    raw: Floats,
+    memberships: pd.DataFrame,
+    released: pd.DataFrame | None = None,
+    versions: pd.DataFrame | None = None,
+    defined: Bools | None = None,
+    *,
+    rounding: int = ROUNDING,
+) -> Table:
+    """The system of one table (``keys``: ``code, periode, indicator`` per cell) with what
+    earlier releases showed (``released``, ``versions``, ``defined``: as in
+    ``indicators.disclosure.disclose``)."""
+    rel = relations(keys, memberships, np.isnan(raw))
+    none = np.zeros(0, dtype=np.int64)
+    if released is None or not len(released):
+        return Table(raw, rel, none, np.zeros(0), np.ones(len(raw), dtype=bool))
+    old = old_versions(keys, raw, rel, released, versions, defined)
+    then = np.floor(old.teller / rounding + 0.5) * rounding
+    return Table(
+        np.concatenate([raw, old.teller]),
+        old.rel,
+        old.row,
+        np.where(old.status == SHOWN, then, np.nan) if len(old) else np.zeros(0),
+        old.kept,
+    )
 
 
 @dataclass(frozen=True)
 class Joint:
-    """Teller and noemer stacked into one table with ``noemer = teller + rest`` per cell."""
+    """Teller and noemer stacked into one system with ``noemer = teller + rest`` per cell."""
 
     raw: Floats  # true counts, stacked (NaN: not delivered)
     rel: Relations
     n: int  # cells per table
-    rest_of: Ints  # per rest row, the cell it belongs to
+    offset: int  # the noemer's first row
+    size: int  # rows of both tables (the rest rows follow)
+    cell_of: Ints  # per row, the cell it belongs to
+    earlier: Floats  # per row, a version's count as shown then (NaN: secret, or no version)
 
     @property
     def attackable(self) -> Bools:
-        """Rows that are cells of the publication (the rest rows are not)."""
-        out: Bools = np.arange(len(self.raw)) < 2 * self.n
+        """Rows that are counts of a release (the rest rows are not)."""
+        out: Bools = np.arange(len(self.raw)) < self.size
+        return out
+
+    @property
+    def current(self) -> Ints:
+        """The rows of this release's cells: tellers, then noemers."""
+        out: Ints = np.concatenate([np.arange(self.n), self.offset + np.arange(self.n)])
         return out
 
 
-def joint(keys: pd.DataFrame, teller: Floats, noemer: Floats, memberships: pd.DataFrame) -> Joint:
-    """Stack the two tables of one indicator (``keys``: ``code, periode, indicator`` per cell).
+def _shifted(rel: Relations, rows: int, groups: int) -> Relations:
+    return Relations(rel.part_group + groups, rel.part_row + rows, rel.total_row + rows, rel.kind)
+
+
+def joint(teller: Table, noemer: Table) -> Joint:
+    """Stack the two tables of one indicator (the same cells, in the same order).
 
     The rest is written only where both counts were delivered and the teller does not exceed
     the noemer: elsewhere the outsider's rule does not hold for the true counts, and a system
     that the true counts do not satisfy would prove nothing.
     """
-    n = len(keys)
-    name = keys["indicator"].astype(str)
-    stacked_keys = pd.concat(
-        [
-            keys[["code", "periode"]].assign(indicator=name),
-            keys[["code", "periode"]].assign(indicator=name + NOEMER),
-        ],
-        ignore_index=True,
-    )
-    both = np.concatenate([teller, noemer]).astype(float)
-    base = relations(stacked_keys, memberships, np.isnan(both))
-    holds = ~np.isnan(teller) & ~np.isnan(noemer) & (teller <= noemer)
+    n = teller.n
+    offset = len(teller.raw)
+    size = offset + len(noemer.raw)
+    t, m = teller.raw[:n], noemer.raw[:n]
+    holds = ~np.isnan(t) & ~np.isnan(m) & (t <= m)
     cell = np.flatnonzero(holds).astype(np.int64)
-    m = len(cell)
-    rest_rows = 2 * n + np.arange(m, dtype=np.int64)
-    groups = base.n_groups + np.arange(m, dtype=np.int64)
+    k = len(cell)
+    rest_rows = size + np.arange(k, dtype=np.int64)
+    second = _shifted(noemer.rel, offset, teller.rel.n_groups)
+    groups = teller.rel.n_groups + noemer.rel.n_groups + np.arange(k, dtype=np.int64)
     rel = Relations(
-        part_group=np.concatenate([base.part_group, groups, groups]),
-        part_row=np.concatenate([base.part_row, cell, rest_rows]),
-        total_row=np.concatenate([base.total_row, n + cell]),
-        kind=np.concatenate([base.kind, np.full(m, CROSS, dtype=np.int64)]),
+        part_group=np.concatenate([teller.rel.part_group, second.part_group, groups, groups]),
+        part_row=np.concatenate([teller.rel.part_row, second.part_row, cell, rest_rows]),
+        total_row=np.concatenate([teller.rel.total_row, second.total_row, offset + cell]),
+        kind=np.concatenate([teller.rel.kind, second.kind, np.full(k, CROSS, dtype=np.int64)]),
     )
-    raw = np.concatenate([both, noemer[cell] - teller[cell]])
-    return Joint(raw, rel, n, cell)
+    none = np.full(n, np.nan)
+    return Joint(
+        raw=np.concatenate([teller.raw, noemer.raw, m[cell] - t[cell]]),
+        rel=rel,
+        n=n,
+        offset=offset,
+        size=size,
+        cell_of=np.concatenate([teller.cell_of, noemer.cell_of, cell]),
+        earlier=np.concatenate(
+            [none, teller.old_published, none, noemer.old_published, np.full(k, np.nan)]
+        ),
+    )
 
 
 def _published(joint_: Joint, teller_publ: Floats, noemer_publ: Floats) -> Floats:
-    out: Floats = np.concatenate([teller_publ, noemer_publ, np.full(len(joint_.rest_of), np.nan)])
+    out = joint_.earlier.copy()
+    out[joint_.current] = np.concatenate([teller_publ, noemer_publ])
     return out
 
 
 def _blocks(joint_: Joint, blocks: Ints | None) -> Ints | None:
     if blocks is None:
         return None
-    out: Ints = np.concatenate([blocks, blocks, blocks[joint_.rest_of]])
+    out: Ints = blocks[joint_.cell_of]
     return out
 
 
 def check_joint(
     joint_: Joint, teller_publ: Floats, noemer_publ: Floats, *, blocks: Ints | None = None
 ) -> pd.DataFrame:
-    """``indicators.audit.check`` over both tables at once (rows as stacked: a row below ``n``
-    is a teller, from ``n`` to ``2n`` a noemer)."""
+    """``indicators.audit.check`` over both tables at once (``row`` as stacked; the published
+    counts per cell of each table, ``blocks`` per cell)."""
     return check(
         joint_.raw,
         _published(joint_, teller_publ, noemer_publ),
@@ -105,6 +177,19 @@ def check_joint(
     )
 
 
+@dataclass(frozen=True)
+class Repair:
+    """What one pass of ``repairs`` found."""
+
+    teller: Bools  # per cell: make the teller secret
+    noemer: Bools  # per cell: make the noemer secret
+    wide: Bools  # per stacked row: shown wide in this pass
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.teller.any() or self.noemer.any())
+
+
 def repairs(
     joint_: Joint,
     teller_publ: Floats,
@@ -112,18 +197,22 @@ def repairs(
     rank: Ints,
     *,
     movable: Bools | None = None,
+    settled: Bools | None = None,
     blocks: Ints | None = None,
     rounding: int = ROUNDING,
     threshold: float = THRESHOLD,
-) -> tuple[Bools, Bools]:
-    """Published counts to make secret so that no cell is pinned by the two tables together:
-    (tellers, noemers), per cell. Empty when the separate protections already hold jointly.
+) -> Repair:
+    """Published counts to make secret so that no cell is pinned by the two tables together.
+    Nothing when the separate protections already hold jointly.
 
-    As in ``indicators.disclosure.protect``: the linear relaxation attacks every primary cell
-    of either table; for each pinned one the published count that binds it with the lowest
-    ``rank`` (stacked, as the rows) goes; ``movable`` (stacked): False for a count an earlier
-    release showed, which stays shown. The caller protects both tables again with those
-    secret and asks again until nothing is pinned.
+    As in ``indicators.disclosure.protect``: the linear relaxation attacks every count of 1-4
+    of either table (and their earlier versions); for each pinned one the published count of
+    this release that binds it with the lowest ``rank`` goes. ``rank`` and ``movable`` run over
+    the current cells, tellers then noemers (``stacked_rank``); ``movable`` False for a count
+    an earlier release showed, which stays shown. The caller protects both tables again with
+    those secret and asks again until nothing is pinned. ``settled`` (per stacked row): shown
+    wide by an earlier pass in a system that has only lost published counts since (a secret
+    count is only known to be at least 0), so wide still; not attacked again.
     """
     n = joint_.n
     published = _published(joint_, teller_publ, noemer_publ)
@@ -132,10 +221,14 @@ def repairs(
     variable = ~np.isnan(joint_.raw)
     lower, upper = bounds(published, shown, rounding=rounding, threshold=threshold)
     primary = variable & ~shown & (value > 0) & (value < threshold) & joint_.attackable
+    if settled is not None:
+        primary &= ~settled
     targets = np.flatnonzero(primary).astype(np.int64)
-    none = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    if not len(targets) or not len(joint_.rest_of):
-        return none
+    wide = np.zeros(len(joint_.raw), dtype=bool)
+    nothing = Repair(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), wide)
+    if not len(targets) or len(joint_.raw) == joint_.size:
+        wide[targets] = True  # without a rest, each table alone (already protected)
+        return nothing
     stacked_blocks = _blocks(joint_, blocks)
     found = attack(
         joint_.rel,
@@ -148,12 +241,14 @@ def repairs(
         integer=False,
         blocks=stacked_blocks,
     )
-    broken = targets[~protected(found.lo, found.hi, threshold=threshold)]
+    safe = protected(found.lo, found.hi, threshold=threshold)
+    wide[targets[safe]] = True
+    broken = targets[~safe]
     if not len(broken):
-        return none
-    candidates = shown & joint_.attackable
-    if movable is not None:
-        candidates[: 2 * n] &= movable
+        return nothing
+    current = joint_.current
+    candidates = np.zeros(len(joint_.raw), dtype=bool)
+    candidates[current] = shown[current] if movable is None else shown[current] & movable
     binding = blocking(
         joint_.rel,
         lower,
@@ -165,8 +260,9 @@ def repairs(
         blocks=stacked_blocks,
         system=found.system,
     )
-    extra = np.zeros(2 * n, dtype=bool)
-    full_rank = np.concatenate([rank, np.full(len(joint_.rest_of), np.iinfo(np.int64).max)])
+    extra = np.zeros(len(joint_.raw), dtype=bool)
+    full_rank = np.full(len(joint_.raw), np.iinfo(np.int64).max, dtype=np.int64)
+    full_rank[current] = rank
     for rows in binding.values():
         # a published 0 goes only where no other published count binds
         counts = rows[value[rows] > 0]
@@ -175,7 +271,7 @@ def repairs(
             extra[chosen[np.argmin(full_rank[chosen])]] = True
     if not extra.any():  # pragma: no cover - a pinned cell always has a binding bound
         raise RuntimeError("Geheimhouding: teller en noemer samen herleidbaar; dit is een fout.")
-    return extra[:n], extra[n:]
+    return Repair(extra[:n], extra[joint_.offset : joint_.offset + n], wide)
 
 
 def stacked_rank(rank_teller: Ints, rank_noemer: Ints) -> Ints:

@@ -29,10 +29,9 @@ from indicators import catalogue
 from indicators.audit import check, small_secret_sums
 from indicators.disclosure import SAME, gemeente_blocks, validated_keys
 from indicators.intervals import ROUNDING
-from indicators.ordered import check_joint, joint
-from indicators.relations import relations
-from indicators.versions import old_versions
+from indicators.ordered import Table, check_joint, joint, one_table
 
+Before = tuple[pd.DataFrame | None, pd.DataFrame | None]  # released, versions (``releases``)
 TOGETHER = ":samen"  # the line of a '%' indicator's teller and noemer attacked as one system
 
 
@@ -68,14 +67,14 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
     table = _with_ghosts(published.table, cells, earlier, indicator, "teller")
     regions = pub.cluster.regions
 
-    def before(name: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    def before(name: str) -> Before:
         return (
             releases.as_current(earlier, published.groups, regions, name),
             releases.versions_as_current(earlier, published.groups, regions, name),
         )
 
     out = [_attack(indicator, cells, memberships, table, *before(indicator))]
-    tellers = table
+    tellers = (table, before(indicator))
     if delivered_noemer(data.signals, indicator):
         noemers = cells.assign(teller=cells["noemer"])
         shown = published.table["noemer_publ"].where(published.table["status"] != ".")
@@ -88,7 +87,8 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
         )
         name = indicator + ":noemer"
         out.append(_attack(name, noemers, memberships, table, *before(name)))
-        out.append(_attack_together(indicator + TOGETHER, cells, memberships, tellers, table))
+        noemer_side = (table, before(name))
+        out.append(_attack_together(indicator + TOGETHER, cells, memberships, tellers, noemer_side))
     return out
 
 
@@ -145,28 +145,24 @@ def _attack(
         raise RuntimeError(f"{name}: publicatie en cellen lopen niet gelijk; dit is een fout.")
     raw = cells["teller"].to_numpy(dtype=float)
     published = table["teller_publ"].to_numpy(dtype=float)
-    keys = validated_keys(cells)
-    n = len(cells)
-    rel = relations(keys, memberships, np.isnan(raw))
+    system = one_table(validated_keys(cells), raw, memberships, released, versions, _ghost(cells))
+    everything = np.concatenate([published, system.old_published])
     blocks = gemeente_blocks(cells)
-    if released is not None and len(released):
-        old = old_versions(keys, raw, rel, released, versions, _ghost(cells))
-        if len(old):
-            rel = old.rel
-            cells = pd.concat(
-                [cells, cells.iloc[old.row].assign(periode=lambda f: f["periode"] + " (eerder)")],
-                ignore_index=True,
-            )
-            raw = np.concatenate([raw, old.teller])
-            then = np.floor(old.teller / ROUNDING + 0.5) * ROUNDING
-            published = np.concatenate([published, np.where(old.status == "", then, np.nan)])
-            blocks = None if blocks is None else np.concatenate([blocks, blocks[old.row]])
-    result = check(raw, published, rel, blocks=blocks)
-    sums = small_secret_sums(raw, published, rel)
-    labels = cells["code"].astype(str) + " " + cells["periode"].astype(str)
-    delivered = ~np.isnan(raw[:n])
-    secret = int((delivered & np.isnan(published[:n])).sum())
-    return _summary(name, result, labels.to_numpy(), int(delivered.sum()), secret, len(sums))
+    blocks = None if blocks is None else blocks[system.cell_of]
+    result = check(system.raw, everything, system.rel, blocks=blocks)
+    sums = small_secret_sums(system.raw, everything, system.rel)
+    delivered = ~np.isnan(raw)
+    secret = int((delivered & np.isnan(published)).sum())
+    labels = _labels(cells, system)
+    return _summary(name, result, labels, int(delivered.sum()), secret, len(sums))
+
+
+def _labels(cells: pd.DataFrame, system: Table) -> npt.NDArray[np.object_]:
+    """Per row of a table's system: ``code periode``, an earlier version marked as such."""
+    labels = (cells["code"].astype(str) + " " + cells["periode"].astype(str)).to_numpy()
+    old = labels[system.old_row] + " (eerder)"
+    out: npt.NDArray[np.object_] = np.concatenate([labels, old]).astype(object)
+    return out
 
 
 def _summary(
@@ -203,25 +199,28 @@ def _attack_together(
     name: str,
     cells: pd.DataFrame,
     memberships: pd.DataFrame,
-    tellers: pd.DataFrame,
-    noemers: pd.DataFrame,
+    tellers: tuple[pd.DataFrame, Before],
+    noemers: tuple[pd.DataFrame, Before],
 ) -> IndicatorAudit:
-    """Teller and noemer as one system: no teller exceeds its noemer (``indicators.ordered``).
-    The separate attacks hold the earlier versions of corrected counts; this one the current."""
+    """Teller and noemer as one system: no teller exceeds its noemer (``indicators.ordered``),
+    each table with the earlier versions of its corrected counts (``tellers``, ``noemers``:
+    the published table and what earlier releases showed)."""
     keys = validated_keys(cells)
-    teller = cells["teller"].to_numpy(dtype=float)
-    noemer = cells["noemer"].to_numpy(dtype=float)
-    together = joint(keys, teller, noemer, memberships)
-    t_publ = tellers["teller_publ"].to_numpy(dtype=float)
-    n_publ = noemers["teller_publ"].to_numpy(dtype=float)
+    ghost = _ghost(cells)
+    systems = [
+        one_table(keys, cells[column].to_numpy(dtype=float), memberships, *before, ghost)
+        for column, (_, before) in (("teller", tellers), ("noemer", noemers))
+    ]
+    together = joint(systems[0], systems[1])
+    t_publ = tellers[0]["teller_publ"].to_numpy(dtype=float)
+    n_publ = noemers[0]["teller_publ"].to_numpy(dtype=float)
     result = check_joint(together, t_publ, n_publ, blocks=gemeente_blocks(cells))
-    labels = cells["code"].astype(str) + " " + cells["periode"].astype(str)
-    stacked = np.concatenate([labels.to_numpy(), (labels + " (noemer)").to_numpy()])
-    raw = np.concatenate([teller, noemer])
-    published = np.concatenate([t_publ, n_publ])
+    t_labels, n_labels = (_labels(cells, system) for system in systems)
+    labels = np.concatenate([t_labels, n_labels + " (noemer)"])
+    raw = together.raw[together.current]
     delivered = ~np.isnan(raw)
-    secret = int((delivered & np.isnan(published)).sum())
-    return _summary(name, result, stacked, int(delivered.sum()), secret, 0)
+    secret = int((delivered & np.isnan(np.concatenate([t_publ, n_publ]))).sum())
+    return _summary(name, result, labels, int(delivered.sum()), secret, 0)
 
 
 def audit_publication(

@@ -74,7 +74,7 @@ from indicators.disclosure import (
     release_state,
     validated_keys,
 )
-from indicators.ordered import NOEMER, joint, repairs, stacked_rank
+from indicators.ordered import NOEMER, joint, one_table, repairs, stacked_rank
 from indicators.periods import granularities
 from indicators.rates import JOINED
 
@@ -303,42 +303,60 @@ def _protect_together(
         indicator: cells,
         name: cells.assign(teller=cells["noemer"], indicator=name),
     }
-    extra = {key: np.zeros(len(cells), dtype=bool) for key in tables}
     keys = validated_keys(cells)
-    teller = cells["teller"].to_numpy(dtype=float)
-    noemer = cells["noemer"].to_numpy(dtype=float)
-    together = joint(keys, teller, noemer, memberships)
-    rank = stacked_rank(preference(teller, keys), preference(noemer, keys))
-    movable = np.ones(2 * len(cells), dtype=bool)
-    for i, (key, table) in enumerate(tables.items()):
-        released = as_current(earlier, groups, regions, key)
-        if released is not None and len(released):  # shown before: stays shown
-            _, fixed = release_state(keys, table["teller"].to_numpy(dtype=float), released)
-            movable[i * len(cells) : (i + 1) * len(cells)] = ~fixed
+    before = {
+        key: (
+            as_current(earlier, groups, regions, key),
+            versions_as_current(earlier, groups, regions, key),
+        )
+        for key in tables
+    }
+    systems, movable, ranks = [], [], []
+    for key, table in tables.items():
+        raw = table["teller"].to_numpy(dtype=float)
+        released, versions = before[key]
+        system = one_table(keys, raw, memberships, released, versions, ghost)
+        fixed = np.zeros(len(cells), dtype=bool)
+        if released is not None and len(released):  # shown before, the same count: stays
+            _, fixed = release_state(keys, raw, released)
+        systems.append(system)
+        movable.append(~(fixed & system.kept))
+        ranks.append(preference(raw, keys))
+    together = joint(systems[0], systems[1])
+    order = stacked_rank(ranks[0], ranks[1])
+    extra = {key: np.zeros(len(cells), dtype=bool) for key in tables}
+    settled: npt.NDArray[np.bool_] | None = None
+    secret_before = np.zeros(2 * len(cells), dtype=bool)
     for _ in range(MAX_REPAIRS):
         out = {
             key: disclose(
                 table,
                 memberships,
-                released=as_current(earlier, groups, regions, key),
-                versions=versions_as_current(earlier, groups, regions, key),
+                released=before[key][0],
+                versions=before[key][1],
                 defined=ghost,
                 extra_secret=extra[key],
             )
             for key, table in tables.items()
         }
-        more_t, more_n = repairs(
+        secret = np.concatenate([out[key]["status"].eq(SECRET).to_numpy() for key in tables])
+        if settled is not None and (secret_before & ~secret).any():
+            settled = None  # a count secret before is shown now: attack everything again
+        found = repairs(
             together,
             out[indicator]["teller_publ"].to_numpy(dtype=float),
             out[name]["teller_publ"].to_numpy(dtype=float),
-            rank,
-            movable=movable,
+            order,
+            movable=np.concatenate(movable),
+            settled=settled,
             blocks=gemeente_blocks(cells),
         )
-        if not (more_t.any() or more_n.any()):
+        if not found.needed:
             return out[indicator], out[name]
-        extra[indicator] |= more_t
-        extra[name] |= more_n
+        extra[indicator] |= found.teller
+        extra[name] |= found.noemer
+        settled = found.wide if settled is None else settled | found.wide
+        secret_before = secret
     raise RuntimeError(  # pragma: no cover - guard
         "Geheimhouding: teller en noemer samen blijven herleidbaar; dit is een fout."
     )
