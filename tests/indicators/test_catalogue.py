@@ -40,6 +40,10 @@ def test_every_card_is_complete() -> None:
             card.bekende_vertekeningen,
         ):
             assert len(text) > 10, card.code
+        assert card.openbaarmaking.startswith(catalogue.DISCLOSURE_RULE)
+        # a delivered noemer is a count of its own, protected with its teller
+        delivered = catalogue.DELIVERED_NOEMER_RULE in card.openbaarmaking
+        assert delivered == (card.noemer == "geleverd"), card.code
 
 
 def test_arbeidsmigranten_is_never_in_a_composite() -> None:
