@@ -87,6 +87,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         "De aanvaller kent ook wat eerder is uitgegeven: groepsreeksen en regio's die toen "
         "andere leden hadden tellen mee, met wat er toen van getoond is."
     )
+    print(
+        "Bij een meegeleverde noemer: ':noemer' is de noemer als eigen aantal, ':samen' teller "
+        "en noemer samen (een teller is nooit groter dan zijn noemer)."
+    )
     results = audit_publication(pub)
     for row in results:
         print(_line(row), flush=True)

@@ -47,6 +47,12 @@ DISCLOSURE_RULE = (
     "geheim aantal tot binnen 1 t/m 4 of tot minder dan 3 breed terugbrengen."
 )
 
+DELIVERED_NOEMER_RULE = (
+    "De meegeleverde noemer is zelf een aantal en wordt net zo beveiligd, en samen met de "
+    "teller: ook wie weet dat een teller nooit groter is dan zijn noemer, brengt geen geheim "
+    "aantal verder terug."
+)
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -71,7 +77,9 @@ class Indicator:
 
     @property
     def openbaarmaking(self) -> str:
-        return DISCLOSURE_RULE
+        if self.noemer != "geleverd":
+            return DISCLOSURE_RULE
+        return f"{DISCLOSURE_RULE} {DELIVERED_NOEMER_RULE}"
 
 
 _EFFORT_BIAS = (
@@ -340,8 +348,10 @@ def cards_markdown() -> str:
                 f"- Wettelijke grondslag: {card.wettelijke_grondslag}",
                 f"- Bekende vertekeningen: {card.bekende_vertekeningen}",
                 f"- In samengestelde score: {'ja' if card.in_samengestelde_score else 'nee'}",
-                "",
             ]
+            if card.noemer == "geleverd":
+                lines.append(f"- Openbaarmaking van de noemer: {DELIVERED_NOEMER_RULE}")
+            lines.append("")
     return "\n".join(lines)
 
 
