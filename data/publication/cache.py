@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 # 2026-12-04.2: comparison buurten are chosen on public key figures only.
 # 2026-12-04.3: buurten a gemeente took over in a herindeling have no figure before they joined
 # it, nor has a total over them (indicators.rates, JOINED).
-PUBLICATION_VERSION = "2026-12-05.1"
+# 2026-12-05.1: a teller and its delivered noemer are protected together (indicators.ordered);
+# 2026-12-05.2: with the earlier versions of their corrected counts.
+PUBLICATION_VERSION = "2026-12-05.2"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:
