@@ -89,7 +89,8 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(
         "Bij een meegeleverde noemer: ':noemer' is de noemer als eigen aantal, ':samen' teller "
-        "en noemer samen (een teller is nooit groter dan zijn noemer)."
+        "en noemer samen (een teller is nooit groter dan zijn noemer), over de huidige "
+        "aantallen; eerdere versies van gecorrigeerde aantallen per tabel apart."
     )
     results = audit_publication(pub)
     for row in results:

@@ -53,8 +53,15 @@ class IndicatorAudit:
         return self.gebroken == 0 and self.kleine_sommen == 0
 
 
-def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAudit]:
-    """Attack one indicator of a cluster's publication (and its protected noemer, if any)."""
+def audit_indicator(
+    pub: ClusterPublication, indicator: str, *, versions_together: bool = False
+) -> list[IndicatorAudit]:
+    """Attack one indicator of a cluster's publication (and its protected noemer, if any).
+
+    ``versions_together``: attack a teller and its noemer together with the earlier versions of
+    their corrected counts as well (their integer programme can take very long where many
+    counts were corrected, docs/methoden.md); by default together over the current counts, and
+    each table alone with its earlier versions."""
     card = catalogue.get(indicator)
     if card.afgeleid:  # its counts are the published counts of two other indicators
         return []
@@ -88,6 +95,8 @@ def audit_indicator(pub: ClusterPublication, indicator: str) -> list[IndicatorAu
         name = indicator + ":noemer"
         out.append(_attack(name, noemers, memberships, table, *before(name)))
         noemer_side = (table, before(name))
+        if not versions_together:
+            tellers, noemer_side = (tellers[0], (None, None)), (table, (None, None))
         out.append(_attack_together(indicator + TOGETHER, cells, memberships, tellers, noemer_side))
     return out
 
