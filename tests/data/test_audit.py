@@ -261,7 +261,7 @@ def _joint_after_a_correction(engine: Engine) -> IndicatorAudit:
     _ownership(engine, 1).published(SHARE)
     _correct(engine, np.random.default_rng(1))
     pub = open_publication(engine, gemeenten=["GM0889"], indicators=[SHARE])
-    *_, together = audit_indicator(pub, SHARE)
+    *_, together = audit_indicator(pub, SHARE, versions_together=True)
     assert together.indicator == SHARE + ":samen"
     return together
 
@@ -310,19 +310,23 @@ def region(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @settings(
-    max_examples=4,
+    max_examples=2,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    indicator=st.sampled_from(["illegale_bewoning", "eigenaar_concentratie"]),
+    indicator=st.just("illegale_bewoning"),
     seed=st.integers(0, 2**31 - 1),
     density=st.floats(0.02, 1.5),
     zero=st.floats(0.0, 0.7),
     extra=st.integers(0, 3),
 )
-@example(indicator="eigenaar_concentratie", seed=1, density=0.5, zero=0.2, extra=1)
+# Each example builds and attacks the region's publication (about 2 minutes here). A delivered
+# noemer over the region, with its repair and the attack on teller and noemer together, takes 4
+# (10 with denser counts, docs/methoden.md): one example; random tellers with noemers are drawn
+# on Beesel above.
+@example(indicator="eigenaar_concentratie", seed=1, density=0.15, zero=0.3, extra=1)
 def test_random_counts_on_the_demo_region_pass(
     region: Engine, indicator: str, seed: int, density: float, zero: float, extra: int
 ) -> None:
