@@ -61,15 +61,30 @@ def _cap(owner: Ints, sibling: Ints, value: Floats, most: int) -> tuple[Ints, In
 
 
 def rectangle_ranges(
-    system: System, rel: Relations, known: Floats, targets: Ints
+    system: System,
+    rel: Relations,
+    known: Floats,
+    targets: Ints,
+    *,
+    unit: sparse.csr_matrix | None = None,
 ) -> tuple[Floats, Floats]:
     """Per target row: the range of values the rectangle moves reach (the true count itself
-    where none is possible: a target that is a total, or one without both kinds of sibling)."""
+    where none is possible: a target that is a total, or one without both kinds of sibling).
+
+    ``unit`` (rows x columns of ``system``): what one step of each row changes in the columns;
+    by default a base cell's own column, nothing for a total. Another ``unit`` moves rows of
+    ``rel`` through other columns (``indicators.ordered``: a noemer through its hidden rest).
+    Whatever it says, every move is checked against every row and bound of the system, and a
+    target's range counts only what the move changes in the target itself.
+    """
     n = len(known)
     lo = known[targets].astype(float).copy()
     hi = lo.copy()
-    col_of = np.full(n, -1, dtype=np.int64)
-    col_of[system.cols] = np.arange(len(system.cols))
+    n_cols = len(system.cols)
+    if unit is None:
+        unit = sparse.csr_matrix(
+            (np.ones(n_cols), (system.cols, np.arange(n_cols))), shape=(n, n_cols)
+        )
     kind_of_part = rel.kind[rel.part_group]
     area_of = np.full(n, -1, dtype=np.int64)
     time_of = np.full(n, -1, dtype=np.int64)
@@ -79,7 +94,7 @@ def rectangle_ranges(
         mine = kind_of_part == kind
         time_of[rel.part_row[mine]] = rel.part_group[mine]
     whole = np.abs(known - np.round(known)) < TOL
-    usable = (col_of >= 0) & (area_of >= 0) & (time_of >= 0) & whole
+    usable = (np.diff(unit.indptr) > 0) & (area_of >= 0) & (time_of >= 0) & whole
     cells = targets[usable[targets]]
     if not len(cells):
         return lo, hi
@@ -113,17 +128,25 @@ def rectangle_ranges(
         return lo, hi
     x = known[system.cols]
     act = system.a @ x
-    # The move, column by column: +1 at the target and the corner, -1 at the two siblings.
-    cols = np.column_stack([col_of[cells[owner]], col_of[corner], col_of[s1], col_of[s2]])
-    sign = np.array([1.0, 1.0, -1.0, -1.0])
+    # The move in the columns: +1 step of the target and the corner, -1 of the two siblings.
     k = len(owner)
-    move = sparse.csr_matrix(
-        (np.tile(sign, k), (np.repeat(np.arange(k), 4), cols.ravel())), shape=(k, len(x))
+    corners = np.column_stack([cells[owner], corner, s1, s2])
+    pick = sparse.csr_matrix(
+        (np.tile([1.0, 1.0, -1.0, -1.0], k), (np.repeat(np.arange(k), 4), corners.ravel())),
+        shape=(k, n),
     )
-    room_up = np.where(sign > 0, system.upper[cols] - x[cols], x[cols] - system.lower[cols])
-    room_down = np.where(sign > 0, x[cols] - system.lower[cols], system.upper[cols] - x[cols])
-    up = np.minimum(room_up.min(axis=1), MAX_STEP)
-    down = np.minimum(room_down.min(axis=1), MAX_STEP)
+    move = (pick @ unit).tocsr()
+    move.eliminate_zeros()
+    # What a step changes in the target itself (1 where the target is its own column).
+    gain = np.asarray(move.multiply(system.expand[cells[owner]]).sum(axis=1)).ravel()
+    entries = move.tocoo()
+    who, col, coef = entries.row, entries.col, entries.data
+    room_up = np.where(coef > 0, system.upper[col] - x[col], x[col] - system.lower[col])
+    room_down = np.where(coef > 0, x[col] - system.lower[col], system.upper[col] - x[col])
+    up = np.full(k, MAX_STEP)
+    down = np.full(k, MAX_STEP)
+    np.minimum.at(up, who, room_up / np.abs(coef))
+    np.minimum.at(down, who, room_down / np.abs(coef))
     change = (move @ system.a.T).tocoo()
     change.eliminate_zeros()
     r, c, coef = change.col, change.row, change.data
@@ -136,10 +159,14 @@ def rectangle_ranges(
     np.minimum.at(down, c, row_down)
     up = np.floor(np.maximum(up, 0.0) + TOL)
     down = np.floor(np.maximum(down, 0.0) + TOL)
+    # Only a move that changes the target by exactly one per step counts (always so by default).
+    up[np.abs(np.abs(gain) - 1.0) > TOL] = 0.0
+    down[np.abs(np.abs(gain) - 1.0) > TOL] = 0.0
+    rises, falls = np.where(gain > 0, up, down), np.where(gain > 0, down, up)
     best_up = np.zeros(len(cells))
     best_down = np.zeros(len(cells))
-    np.maximum.at(best_up, owner, up)
-    np.maximum.at(best_down, owner, down)
+    np.maximum.at(best_up, owner, rises)
+    np.maximum.at(best_down, owner, falls)
     where = np.flatnonzero(usable[targets])
     lo[where] -= best_down
     hi[where] += best_up

@@ -162,6 +162,8 @@ def attack(
     threshold: float = THRESHOLD,
     integer: bool = True,
     blocks: Ints | None = None,
+    system: System | None = None,
+    seen: tuple[Floats, Floats] | None = None,
 ) -> AttackResult:
     """The attacker's interval for each target row, or proof that it is wide enough.
 
@@ -178,6 +180,10 @@ def attack(
     blocks : per row, a block (its gemeente; -1 for none) along which to look for proofs
         first: a region's totals tie all its gemeenten into one programme, which grows much
         faster than the region (see Notes).
+    system : the system over base cells of these relations and bounds (``base_system``), where
+        the caller has built it already.
+    seen : per target, the least and the most value it is already known to take in integer
+        solutions of this system (moves of the caller's own, ``indicators.ordered``).
 
     Notes
     -----
@@ -198,9 +204,12 @@ def attack(
     """
     if not (variable[targets]).all():
         raise ValueError("Een aangevallen cel is niet geleverd.")
-    system = base_system(rel, lower, upper, variable)
+    if system is None:
+        system = base_system(rel, lower, upper, variable)
     # Rectangle moves show many targets wide without a solver; only the rest are cut into parts.
     lo, hi = rectangle_ranges(system, rel, known, targets)
+    if seen is not None:
+        lo, hi = np.minimum(lo, seen[0]), np.maximum(hi, seen[1])
     exact = np.zeros(len(targets), dtype=bool)
     for narrowed, eligible in _narrower(system, known, targets, blocks):
         open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold) & eligible & ~exact)

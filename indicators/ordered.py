@@ -19,17 +19,19 @@ Pure: arrays in, arrays out; no database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
 
-from indicators._lp import Bools, Floats, Ints
+from indicators._lp import Bools, Floats, Ints, System, base_system
+from indicators._moves import rectangle_ranges
 from indicators.audit import attack, blocking, check
 from indicators.disclosure import SHOWN
 from indicators.intervals import ROUNDING, THRESHOLD, bounds, protected
-from indicators.relations import CROSS, Relations, relations
+from indicators.relations import CROSS, Relations, components, relations
 from indicators.versions import old_versions
 
 NOEMER = ":noemer"  # the noemer's table is published as indicator + NOEMER
@@ -150,6 +152,134 @@ def joint(teller: Table, noemer: Table) -> Joint:
     )
 
 
+def through_rest(joint_: Joint, system: System) -> sparse.csr_matrix:
+    """Per stacked row, what one step changes in the columns of ``system`` when the other table
+    stays as it is (the ``unit`` of ``indicators._moves.rectangle_ranges``): a teller that is a
+    base cell moves and its rest moves back (the noemer stays); a noemer that is its teller plus
+    its rest moves through the rest (the teller stays). Rows without a rest move as base cells.
+
+    Each table alone is a grid of rectangles; together, a plain move of a teller moves its
+    noemer too, which the noemer's own published counts seldom allow, so without this nearly no
+    joint target is shown wide without a solver (2,853 of 856,075 nationally).
+    """
+    n_rows, n_cols = len(joint_.raw), len(system.cols)
+    col_of = np.full(n_rows, -1, dtype=np.int64)
+    col_of[system.cols] = np.arange(n_cols)
+    rest = np.arange(joint_.size, n_rows, dtype=np.int64)
+    cell = joint_.cell_of[joint_.size :]
+    rest_col = col_of[rest]
+    teller_col, noemer_row = col_of[cell], joint_.offset + cell
+    has = rest_col >= 0
+    # a noemer written as its teller plus its rest (a buurt-month; not a sum of other noemers)
+    through = has & (col_of[noemer_row] < 0)
+    if through.any():
+        through[through] = (
+            np.asarray(system.expand[noemer_row[through], rest_col[through]]).ravel() == 1.0
+        )
+    back = has & (teller_col >= 0)
+    base = np.flatnonzero(col_of >= 0)
+    rows = np.concatenate([base, cell[back], noemer_row[through]])
+    cols = np.concatenate([col_of[base], rest_col[back], rest_col[through]])
+    data = np.concatenate(
+        [np.ones(len(base)), -np.ones(int(back.sum())), np.ones(int(through.sum()))]
+    )
+    # a noemer that moves through its rest is no base cell: its own column is never set
+    return sparse.csr_matrix((data, (rows, cols)), shape=(n_rows, n_cols))
+
+
+def joint_ranges(
+    joint_: Joint, system: System, known: Floats, targets: Ints
+) -> tuple[Floats, Floats]:
+    """Per target, the values rectangle moves within one table reach while the other table
+    stays at its true counts (``through_rest``); every move is checked against the whole joint
+    system, so these are values the target takes in integer solutions of it."""
+    return rectangle_ranges(system, joint_.rel, known, targets, unit=through_rest(joint_, system))
+
+
+def implied_bounds(
+    rel: Relations, lower: Floats, upper: Floats, *, rounds: int = 3
+) -> tuple[Floats, Floats]:
+    """Bounds every solution keeps, propagated through the additive relations ``rel`` a few
+    rounds (a total within the sums of its parts' bounds; a part within its total's bounds less
+    the others'). Weaker than each cell's exact optimum, but valid: implied by ``rel`` and the
+    bounds alone. (Nationally three rounds find all but 0.1 % of what ten do.)"""
+    lo, up = lower.astype(float).copy(), upper.astype(float).copy()
+    g, p, t = rel.part_group, rel.part_row, rel.total_row
+    n_groups = rel.n_groups
+    for _ in range(rounds):
+        s_lo = np.bincount(g, weights=lo[p], minlength=n_groups)
+        finite = np.isfinite(up[p])
+        s_up = np.bincount(g, weights=np.where(finite, up[p], 0.0), minlength=n_groups)
+        n_inf = np.bincount(g, weights=(~finite).astype(float), minlength=n_groups)
+        np.minimum.at(up, t, np.where(n_inf > 0, np.inf, s_up))
+        np.maximum.at(lo, t, s_lo)
+        np.minimum.at(up, p, up[t[g]] - (s_lo[g] - lo[p]))
+        # the others' most: infinite when another part is unbounded
+        others = np.where(
+            finite,
+            np.where(n_inf[g] > 0, np.inf, s_up[g] - up[p]),
+            np.where(n_inf[g] > 1, np.inf, s_up[g]),
+        )
+        np.maximum.at(lo, p, lo[t[g]] - others)
+    return lo, up
+
+
+def without_implied(joint_: Joint, lower: Floats, upper: Floats) -> Joint:
+    """The same system without the rests that each table's own relations already imply: where
+    the most a teller can be, from its table alone, is at most the least its noemer can be,
+    ``noemer = teller + rest`` says nothing more. The solutions are the same (integer or not),
+    the programmes smaller; nationally 694,756 of 949,571 rests go."""
+    rel = joint_.rel
+    own = rel.kind != CROSS
+    keep = own[rel.part_group]
+    tables = Relations(
+        np.cumsum(own)[rel.part_group[keep]] - 1,
+        rel.part_row[keep],
+        rel.total_row[own],
+        rel.kind[own],
+    )
+    lo, up = implied_bounds(tables, lower, upper)
+    cross = np.flatnonzero(~own)
+    noemer = rel.total_row[cross]
+    teller = joint_.cell_of[noemer]
+    drop = np.zeros(rel.n_groups, dtype=bool)
+    drop[cross[up[teller] <= lo[noemer]]] = True
+    if not drop.any():
+        return joint_
+    left = ~drop[rel.part_group]
+    raw = joint_.raw.copy()
+    gone = rel.part_row[~left]
+    raw[gone[gone >= joint_.size]] = np.nan  # the rest row takes part in nothing now
+    kept = Relations(
+        np.cumsum(~drop)[rel.part_group[left]] - 1,
+        rel.part_row[left],
+        rel.total_row[~drop],
+        rel.kind[~drop],
+    )
+    return replace(joint_, raw=raw, rel=kept)
+
+
+def _around(joint_: Joint, label: Ints, targets: Ints) -> Joint:
+    """Only the independent parts of the system (``label``: ``components``) that hold a
+    target (the rest of the table cannot move them): every other row takes part in nothing."""
+    rel = joint_.rel
+    inside = np.isin(label, label[targets])
+    if inside.all():
+        return joint_
+    raw = np.where(inside, joint_.raw, np.nan)
+    keep = inside[rel.total_row]
+    return replace(
+        joint_,
+        raw=raw,
+        rel=Relations(
+            np.cumsum(keep)[rel.part_group[keep[rel.part_group]]] - 1,
+            rel.part_row[keep[rel.part_group]],
+            rel.total_row[keep],
+            rel.kind[keep],
+        ),
+    )
+
+
 def _published(joint_: Joint, teller_publ: Floats, noemer_publ: Floats) -> Floats:
     out = joint_.earlier.copy()
     out[joint_.current] = np.concatenate([teller_publ, noemer_publ])
@@ -168,10 +298,13 @@ def check_joint(
 ) -> pd.DataFrame:
     """``indicators.audit.check`` over both tables at once (``row`` as stacked; the published
     counts per cell of each table, ``blocks`` per cell)."""
+    published = _published(joint_, teller_publ, noemer_publ)
+    lower, upper = bounds(published, ~np.isnan(published))
+    reduced = without_implied(joint_, lower, upper)
     return check(
-        joint_.raw,
-        _published(joint_, teller_publ, noemer_publ),
-        joint_.rel,
+        reduced.raw,
+        published,
+        reduced.rel,
         blocks=_blocks(joint_, blocks),
         attackable=joint_.attackable,
     )
@@ -218,20 +351,24 @@ def repairs(
     published = _published(joint_, teller_publ, noemer_publ)
     shown = ~np.isnan(published)
     value = np.nan_to_num(joint_.raw)
-    variable = ~np.isnan(joint_.raw)
     lower, upper = bounds(published, shown, rounding=rounding, threshold=threshold)
-    primary = variable & ~shown & (value > 0) & (value < threshold) & joint_.attackable
+    primary = ~np.isnan(joint_.raw) & ~shown & (value > 0) & (value < threshold)
+    primary &= joint_.attackable
     if settled is not None:
         primary &= ~settled
     targets = np.flatnonzero(primary).astype(np.int64)
     wide = np.zeros(len(joint_.raw), dtype=bool)
     nothing = Repair(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), wide)
-    if not len(targets) or len(joint_.raw) == joint_.size:
+    reduced = without_implied(joint_, lower, upper)
+    if not len(targets) or not (reduced.rel.kind == CROSS).any():
         wide[targets] = True  # without a rest, each table alone (already protected)
         return nothing
+    reduced = _around(reduced, components(reduced.rel, len(joint_.raw)), targets)
+    variable = ~np.isnan(reduced.raw)
     stacked_blocks = _blocks(joint_, blocks)
+    system = base_system(reduced.rel, lower, upper, variable)
     found = attack(
-        joint_.rel,
+        reduced.rel,
         lower,
         upper,
         variable,
@@ -240,6 +377,8 @@ def repairs(
         threshold=threshold,
         integer=False,
         blocks=stacked_blocks,
+        system=system,
+        seen=joint_ranges(reduced, system, value, targets),
     )
     safe = protected(found.lo, found.hi, threshold=threshold)
     wide[targets[safe]] = True
@@ -250,7 +389,7 @@ def repairs(
     candidates = np.zeros(len(joint_.raw), dtype=bool)
     candidates[current] = shown[current] if movable is None else shown[current] & movable
     binding = blocking(
-        joint_.rel,
+        reduced.rel,
         lower,
         upper,
         variable,
