@@ -326,7 +326,7 @@ def _protect_together(
     order = stacked_rank(ranks[0], ranks[1])
     extra = {key: np.zeros(len(cells), dtype=bool) for key in tables}
     settled: npt.NDArray[np.bool_] | None = None
-    secret_before = np.zeros(2 * len(cells), dtype=bool)
+    safe_before = False
     for _ in range(MAX_REPAIRS):
         out = {
             key: disclose(
@@ -336,12 +336,10 @@ def _protect_together(
                 versions=before[key][1],
                 defined=ghost,
                 extra_secret=extra[key],
+                safe_before=safe_before,
             )
             for key, table in tables.items()
         }
-        secret = np.concatenate([out[key]["status"].eq(SECRET).to_numpy() for key in tables])
-        if settled is not None and (secret_before & ~secret).any():
-            settled = None  # a count secret before is shown now: attack everything again
         found = repairs(
             together,
             out[indicator]["teller_publ"].to_numpy(dtype=float),
@@ -353,10 +351,13 @@ def _protect_together(
         )
         if not found.needed:
             return out[indicator], out[name]
-        extra[indicator] |= found.teller
-        extra[name] |= found.noemer
+        # Each table again from its last protection with the repairs secret as well: secret
+        # cells only grow, so every count shown wide so far (alone or together) stays wide,
+        # and the next pass attacks only what is new.
+        for key, mine in ((indicator, found.teller), (name, found.noemer)):
+            extra[key] = out[key]["status"].eq(SECRET).to_numpy() | mine
         settled = found.wide if settled is None else settled | found.wide
-        secret_before = secret
+        safe_before = True
     raise RuntimeError(  # pragma: no cover - guard
         "Geheimhouding: teller en noemer samen blijven herleidbaar; dit is een fout."
     )
