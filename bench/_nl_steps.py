@@ -283,13 +283,18 @@ def _run_pool(cache: Path, task: Callable, order: list[str]) -> tuple[float, dic
 
 
 def _indicator_order() -> list[str]:
-    """Heaviest first, so two workers finish together."""
+    """Heaviest first, so two workers finish together: an indicator with a delivered noemer
+    (two tables, protected alone and together) before the others, then by size."""
+    from data.publication.cells import delivered_noemer
     from indicators import catalogue
 
     signals: dict[str, pd.DataFrame] = _SHARED["signals"]  # type: ignore[assignment]
     size = {c: len(signals.get(c, ())) for c in catalogue.CODES}
     size["illegale_bewoning_per_controle"] = size["illegale_bewoning"] + size["controles"]
-    return sorted(catalogue.CODES, key=lambda c: -size[c])
+    pair = {
+        c: c in signals and delivered_noemer(signals[c], c) for c in catalogue.CODES
+    }
+    return sorted(catalogue.CODES, key=lambda c: (not pair[c], -size[c]))
 
 
 def step_rates(cache: Path) -> None:
