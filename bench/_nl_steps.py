@@ -291,9 +291,7 @@ def _indicator_order() -> list[str]:
     signals: dict[str, pd.DataFrame] = _SHARED["signals"]  # type: ignore[assignment]
     size = {c: len(signals.get(c, ())) for c in catalogue.CODES}
     size["illegale_bewoning_per_controle"] = size["illegale_bewoning"] + size["controles"]
-    pair = {
-        c: c in signals and delivered_noemer(signals[c], c) for c in catalogue.CODES
-    }
+    pair = {c: c in signals and delivered_noemer(signals[c], c) for c in catalogue.CODES}
     return sorted(catalogue.CODES, key=lambda c: (not pair[c], -size[c]))
 
 
