@@ -10,16 +10,17 @@ the repair of ``indicators.audit`` and ``indicators.disclosure`` handle it as an
 Each table is its system as the separate attack sees it (``Table``: its cells, then the earlier
 versions of its corrected counts with the relations of the releases that showed them). The two
 are stacked: the teller's rows from 0 (its ``n`` cells first), the noemer's from ``offset``
-(the same cells, in the same order, first), then one rest row per cell where both were
-delivered. The rest ties the current counts; an earlier teller and noemer of one cell are not
-tied (an attacker who ties them knows more than this system holds).
+(the same cells, in the same order, first), then the rest rows: one per cell where both were
+delivered, and one per earlier teller and noemer of a cell that went out in one release (a
+corrected count's version with the other table's count as it was then): an outsider who holds
+that release knows that teller was no larger than that noemer either.
 
 Pure: arrays in, arrays out; no database.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +33,7 @@ from indicators.audit import attack, blocking, check
 from indicators.disclosure import SHOWN
 from indicators.intervals import ROUNDING, THRESHOLD, bounds, protected
 from indicators.relations import CROSS, Relations, components, relations
-from indicators.versions import old_versions
+from indicators.versions import NOW, held_at, old_versions
 
 NOEMER = ":noemer"  # the noemer's table is published as indicator + NOEMER
 
@@ -46,6 +47,9 @@ class Table:
     old_row: Ints  # per version, the cell it is a version of
     old_published: Floats  # per version, its count as shown then (NaN: secret)
     kept: Bools  # per cell: its count is the version recorded last (see ``old_versions``)
+    old_van: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    old_tot: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    start: Ints | None = None  # per cell: the first release its current count held (``NOW``)
 
     @property
     def n(self) -> int:
@@ -83,6 +87,9 @@ def one_table(
         old.row,
         np.where(old.status == SHOWN, then, np.nan) if len(old) else np.zeros(0),
         old.kept,
+        old.van,
+        old.tot,
+        old.start,
     )
 
 
@@ -115,41 +122,82 @@ def _shifted(rel: Relations, rows: int, groups: int) -> Relations:
     return Relations(rel.part_group + groups, rel.part_row + rows, rel.total_row + rows, rel.kind)
 
 
+def _held_together(teller: Table, noemer: Table) -> tuple[Ints, Ints]:
+    """Pairs of (teller row, noemer row) of one cell that went out in one release: the current
+    counts, and every earlier version with the other table's count as it was then."""
+    n = teller.n
+    pairs = [np.arange(n, dtype=np.int64)] * 2
+    if teller.start is not None and noemer.start is not None:
+        moments = np.unique(
+            np.concatenate(
+                [
+                    teller.old_van,
+                    noemer.old_van,
+                    teller.start[teller.start != NOW],
+                    noemer.start[noemer.start != NOW],
+                ]
+            )
+        )
+        for moment in moments.tolist():
+            mt = held_at(n, teller.start, teller.old_row, teller.old_van, teller.old_tot, moment)
+            mn = held_at(n, noemer.start, noemer.old_row, noemer.old_van, noemer.old_tot, moment)
+            old = (mt >= 0) & (mn >= 0) & ((mt >= n) | (mn >= n))
+            pairs = [np.concatenate([pairs[0], mt[old]]), np.concatenate([pairs[1], mn[old]])]
+    both = np.unique(np.column_stack(pairs), axis=0)
+    return both[:, 0], both[:, 1]
+
+
 def joint(teller: Table, noemer: Table) -> Joint:
     """Stack the two tables of one indicator (the same cells, in the same order).
 
-    The rest is written only where both counts were delivered and the teller does not exceed
-    the noemer: elsewhere the outsider's rule does not hold for the true counts, and a system
-    that the true counts do not satisfy would prove nothing.
+    A rest ties each teller and noemer that went out together (``_held_together``). It is
+    written only where both counts were delivered and the teller does not exceed the noemer:
+    elsewhere the outsider's rule does not hold for the true counts, and a system that the true
+    counts do not satisfy would prove nothing.
     """
     n = teller.n
     offset = len(teller.raw)
     size = offset + len(noemer.raw)
-    t, m = teller.raw[:n], noemer.raw[:n]
+    t_row, n_row = _held_together(teller, noemer)
+    t, m = teller.raw[t_row], noemer.raw[n_row]
     holds = ~np.isnan(t) & ~np.isnan(m) & (t <= m)
-    cell = np.flatnonzero(holds).astype(np.int64)
-    k = len(cell)
+    t_row, n_row, t, m = t_row[holds], n_row[holds], t[holds], m[holds]
+    k = len(t_row)
     rest_rows = size + np.arange(k, dtype=np.int64)
     second = _shifted(noemer.rel, offset, teller.rel.n_groups)
     groups = teller.rel.n_groups + noemer.rel.n_groups + np.arange(k, dtype=np.int64)
     rel = Relations(
         part_group=np.concatenate([teller.rel.part_group, second.part_group, groups, groups]),
-        part_row=np.concatenate([teller.rel.part_row, second.part_row, cell, rest_rows]),
-        total_row=np.concatenate([teller.rel.total_row, second.total_row, offset + cell]),
+        part_row=np.concatenate([teller.rel.part_row, second.part_row, t_row, rest_rows]),
+        total_row=np.concatenate([teller.rel.total_row, second.total_row, offset + n_row]),
         kind=np.concatenate([teller.rel.kind, second.kind, np.full(k, CROSS, dtype=np.int64)]),
     )
     none = np.full(n, np.nan)
     return Joint(
-        raw=np.concatenate([teller.raw, noemer.raw, m[cell] - t[cell]]),
+        raw=np.concatenate([teller.raw, noemer.raw, m - t]),
         rel=rel,
         n=n,
         offset=offset,
         size=size,
-        cell_of=np.concatenate([teller.cell_of, noemer.cell_of, cell]),
+        cell_of=np.concatenate([teller.cell_of, noemer.cell_of, teller.cell_of[t_row]]),
         earlier=np.concatenate(
             [none, teller.old_published, none, noemer.old_published, np.full(k, np.nan)]
         ),
     )
+
+
+def _ties(joint_: Joint) -> tuple[Ints, Ints, Ints, Ints]:
+    """The rest relations: their groups, and per group its teller, rest and noemer row."""
+    rel = joint_.rel
+    cross = np.flatnonzero(rel.kind == CROSS)
+    mine = rel.kind[rel.part_group] == CROSS
+    group, row = rel.part_group[mine], rel.part_row[mine]
+    teller = np.full(rel.n_groups, -1, dtype=np.int64)
+    rest = np.full(rel.n_groups, -1, dtype=np.int64)
+    is_rest = row >= joint_.size
+    teller[group[~is_rest]] = row[~is_rest]
+    rest[group[is_rest]] = row[is_rest]
+    return cross, teller[cross], rest[cross], rel.total_row[cross]
 
 
 def through_rest(joint_: Joint, system: System) -> sparse.csr_matrix:
@@ -165,10 +213,9 @@ def through_rest(joint_: Joint, system: System) -> sparse.csr_matrix:
     n_rows, n_cols = len(joint_.raw), len(system.cols)
     col_of = np.full(n_rows, -1, dtype=np.int64)
     col_of[system.cols] = np.arange(n_cols)
-    rest = np.arange(joint_.size, n_rows, dtype=np.int64)
-    cell = joint_.cell_of[joint_.size :]
+    _, teller_row, rest, noemer_row = _ties(joint_)
     rest_col = col_of[rest]
-    teller_col, noemer_row = col_of[cell], joint_.offset + cell
+    teller_col = col_of[teller_row]
     has = rest_col >= 0
     # a noemer written as its teller plus its rest (a buurt-month; not a sum of other noemers)
     through = has & (col_of[noemer_row] < 0)
@@ -178,7 +225,7 @@ def through_rest(joint_: Joint, system: System) -> sparse.csr_matrix:
         )
     back = has & (teller_col >= 0)
     base = np.flatnonzero(col_of >= 0)
-    rows = np.concatenate([base, cell[back], noemer_row[through]])
+    rows = np.concatenate([base, teller_row[back], noemer_row[through]])
     cols = np.concatenate([col_of[base], rest_col[back], rest_col[through]])
     data = np.concatenate(
         [np.ones(len(base)), -np.ones(int(back.sum())), np.ones(int(through.sum()))]
@@ -239,9 +286,7 @@ def without_implied(joint_: Joint, lower: Floats, upper: Floats) -> Joint:
         rel.kind[own],
     )
     lo, up = implied_bounds(tables, lower, upper)
-    cross = np.flatnonzero(~own)
-    noemer = rel.total_row[cross]
-    teller = joint_.cell_of[noemer]
+    cross, teller, _, noemer = _ties(joint_)
     drop = np.zeros(rel.n_groups, dtype=bool)
     drop[cross[up[teller] <= lo[noemer]]] = True
     if not drop.any():

@@ -44,6 +44,9 @@ class OldVersions:
     status: npt.NDArray[np.str_]
     rel: Relations
     kept: npt.NDArray[np.bool_]  # per table row: its current count is its recorded version
+    van: Ints  # per version: the first release that held it
+    tot: Ints  # per version: the first release that did not
+    start: Ints  # per table row: the first release its current count is the variable of (NOW: none)
 
     def __len__(self) -> int:
         return len(self.row)
@@ -138,8 +141,8 @@ def old_versions(
     copies = pd.concat(parts, ignore_index=True)
     copies = copies[copies["teller"].notna()].reset_index(drop=True)  # no equation then
     if copies.empty or rel.n_groups == 0:
-        return _result(copies, rel, kept)
-    return _result(copies, _with_earlier_relations(rel, n, start, copies), kept)
+        return _result(copies, rel, kept, start)
+    return _result(copies, _with_earlier_relations(rel, n, start, copies), kept, start)
 
 
 def _latest_below(start: Ints, rel: Relations, frozen: npt.NDArray[np.bool_]) -> Ints:
@@ -156,14 +159,28 @@ def _latest_below(start: Ints, rel: Relations, frozen: npt.NDArray[np.bool_]) ->
     return out
 
 
-def _result(copies: pd.DataFrame, rel: Relations, kept: npt.NDArray[np.bool_]) -> OldVersions:
+def _result(
+    copies: pd.DataFrame, rel: Relations, kept: npt.NDArray[np.bool_], start: Ints
+) -> OldVersions:
     return OldVersions(
         copies["row"].to_numpy(dtype=np.int64),
         copies["teller"].to_numpy(dtype=float),
         copies["status"].to_numpy(dtype=str),
         rel,
         kept,
+        copies["van"].to_numpy(dtype=np.int64),
+        copies["tot"].to_numpy(dtype=np.int64),
+        start,
     )
+
+
+def held_at(n: int, start: Ints, row: Ints, van: Ints, tot: Ints, moment: int) -> Ints:
+    """Per table row, the variable that held its count in release ``moment``: the row itself
+    from its ``start``, before that the version ``n + k`` valid then; -1 for none."""
+    mapped = np.where(start <= moment, np.arange(n, dtype=np.int64), -1)
+    valid = np.flatnonzero((van <= moment) & (moment < tot))
+    mapped[row[valid]] = n + valid
+    return mapped
 
 
 def _with_earlier_relations(rel: Relations, n: int, start: Ints, copies: pd.DataFrame) -> Relations:
@@ -191,11 +208,9 @@ def _with_earlier_relations(rel: Relations, n: int, start: Ints, copies: pd.Data
     new_totals: list[int] = []
     new_kinds: list[int] = []
     for moment in moments:
-        mapped = np.where(start <= moment, np.arange(n, dtype=np.int64), -1)
-        valid = np.flatnonzero((c_van <= moment) & (moment < c_tot))
-        if not len(valid):
+        if not ((c_van <= moment) & (moment < c_tot)).any():
             continue
-        mapped[c_row[valid]] = n + valid
+        mapped = held_at(n, start, c_row, c_van, c_tot, int(moment))
         m_parts = mapped[part_row]
         m_total = mapped[total_row]
         absent = np.bincount(local, weights=m_parts < 0, minlength=len(groups)) > 0

@@ -173,3 +173,56 @@ def test_a_noemer_moves_through_its_rest_while_the_tellers_stay() -> None:
     )
     at = int(np.flatnonzero(targets == together.offset + first)[0])
     assert (lo[at], hi[at]) == (0.0, 4.0)
+
+
+def test_an_earlier_teller_and_noemer_released_together_are_tied() -> None:
+    # Release 1 showed BU..01 in 2023-01 with teller 2 and noemer 3 (both secret); both were
+    # corrected since (3 and 4). The outsider who holds release 1 knows 2 <= 3 as well.
+    rows = [
+        ("BU00010101", "2023-01", 3.0, 4.0),
+        ("BU00010102", "2023-01", 7.0, 9.0),
+        ("WK000101", "2023-01", 10.0, 13.0),
+    ]
+    table = pd.DataFrame(rows, columns=["code", "periode", "teller", "noemer"])
+    table.insert(2, "indicator", SHARE)
+    members = memberships(table["code"])
+    keys = validated_keys(table)
+
+    def released(first: float, column: str) -> pd.DataFrame:
+        counts = table[column].to_numpy(dtype=float).copy()
+        counts[2] += first - counts[0]
+        counts[0] = first
+        return pd.DataFrame(
+            {
+                "code": table["code"],
+                "periode": table["periode"],
+                "status": ["x", "", ""],
+                "teller": counts,
+                "van": 1,
+            }
+        )
+
+    teller = one_table(
+        keys, table["teller"].to_numpy(dtype=float), members, released(2.0, "teller")
+    )
+    noemer = one_table(
+        keys, table["noemer"].to_numpy(dtype=float), members, released(3.0, "noemer")
+    )
+    # the buurt's earlier count, and the wijk's earlier sum over it, are versions of their own
+    assert teller.old_row.tolist() == [0, 2] and noemer.old_row.tolist() == [0, 2]
+    together = joint(teller, noemer)
+    cross = np.flatnonzero(together.rel.kind == CROSS)
+    total_of = together.rel.total_row
+    teller_of = {
+        int(g): int(r)
+        for g, r in zip(together.rel.part_group, together.rel.part_row, strict=True)
+        if r < together.size
+    }
+    pairs = {(teller_of[int(g)], int(total_of[g])) for g in cross}
+    earlier_teller, earlier_noemer = teller.n, together.offset + noemer.n
+    assert (earlier_teller, earlier_noemer) in pairs  # 2 <= 3, as release 1 showed them
+    assert (0, together.offset) in pairs  # 3 <= 4 now
+    assert (0, earlier_noemer) not in pairs  # never out together
+    assert len(pairs) == 5  # three current cells, two earlier pairs (the buurt, the wijk)
+    rests = together.raw[together.size :]
+    assert (rests >= 0).all()
