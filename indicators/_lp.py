@@ -15,6 +15,7 @@ Pure: arrays in, arrays out; no database.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,14 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
-from indicators.relations import Relations
+from indicators.relations import (
+    AREA,
+    CROSS,
+    QUARTER_MONTHS,
+    YEAR_MONTHS,
+    YEAR_QUARTERS,
+    Relations,
+)
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -148,10 +156,11 @@ def _merge_parallel(system: System) -> System:
     a = system.a
     if a.shape[0] < 2:
         return system
-    # One random projection per row: equal rows get equal keys; a collision of two unequal rows
-    # only costs a merge (every merge is checked term by term below).
+    # One random projection per row: equal rows get equal keys (their terms summed in the same
+    # order, so to the same bit); a collision of two unequal rows only costs a merge (every
+    # merge is checked term by term below).
     probe = np.random.default_rng(0).random(a.shape[1])
-    _, group = np.unique(a @ probe + np.diff(a.indptr), return_inverse=True)
+    _, group = np.unique(a.sorted_indices() @ probe + np.diff(a.indptr), return_inverse=True)
     group = group.ravel()
     order = np.lexsort((system.row_up, group))
     first = np.full(group.max() + 1, -1, dtype=np.int64)
@@ -269,6 +278,67 @@ def within_blocks(system: System, known: Floats, block: Ints) -> System | None:
     )
 
 
+def _singletons_as_bounds(system: System) -> System:
+    """Rows of one term as bounds of their column, made whole (counts are): only narrower for
+    the relaxation, the same for the integer programme; what is proven in it holds."""
+    a = system.a.tocsr()
+    size = np.diff(a.indptr)
+    single = np.flatnonzero(size == 1)
+    if not len(single):
+        return system
+    col, coef = a.indices[a.indptr[single]], a.data[a.indptr[single]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ends_lo, ends_up = system.row_lo[single] / coef, system.row_up[single] / coef
+    lower, upper = system.lower.copy(), system.upper.copy()
+    np.maximum.at(lower, col, np.ceil(np.where(coef > 0, ends_lo, ends_up) - TOL))
+    np.minimum.at(upper, col, np.floor(np.where(coef > 0, ends_up, ends_lo) + TOL))
+    keep = np.flatnonzero(size != 1)
+    return System(
+        a[keep],
+        system.row_lo[keep],
+        system.row_up[keep],
+        lower,
+        upper,
+        system.cols,
+        system.row_cell[keep],
+        system.expand,
+        system.const,
+    )
+
+
+def slices(system: System, rel: Relations, known: Floats) -> Iterator[tuple[System, Ints]]:
+    """Two narrowed systems (``within_blocks``) in which every part is a nested family, so that
+    interval propagation settles it exactly, without a linear programme: each month of a
+    gemeente with every other month at its true counts (its buurten, wijken and gemeente nest),
+    and each buurt with every other buurt at its true counts (its months, quarters and year
+    nest). With each, the block of every column (``known``: per cell of ``rel``).
+
+    What they prove holds in ``system`` (``within_blocks``); they only see moves within one
+    month or one buurt, so a target they leave open goes on to the whole system. None for a
+    teller and its noemer together (``indicators.ordered``): a noemer as its teller plus a rest
+    crosses the nesting."""
+    if (rel.kind == CROSS).any():
+        return
+    n = len(known)
+    x = known[system.cols].astype(float)
+    kind = rel.kind[rel.part_group]
+    for kinds in ((AREA,), (YEAR_MONTHS, YEAR_QUARTERS, QUARTER_MONTHS)):
+        mine = np.isin(kind, kinds)
+        edges = sparse.coo_matrix(
+            (
+                np.ones(int(mine.sum())),
+                (rel.total_row[rel.part_group[mine]], rel.part_row[mine]),
+            ),
+            shape=(n, n),
+        )
+        _, label = connected_components(edges, directed=False)
+        _, block = np.unique(label[system.cols], return_inverse=True)
+        block = block.ravel().astype(np.int64)
+        narrowed = within_blocks(system, x, block)
+        if narrowed is not None:
+            yield _merge_parallel(_singletons_as_bounds(narrowed)), block
+
+
 @dataclass(frozen=True)
 class Part:
     """One connected part of the attacker's system (``System``) that is no tree, with the
@@ -312,7 +382,13 @@ def _gather(values: Ints, index: Ints) -> Ints:
 
 
 def split_parts(
-    system: System, targets: Ints, lower: Floats, upper: Floats, *, settle: bool = True
+    system: System,
+    targets: Ints,
+    lower: Floats,
+    upper: Floats,
+    *,
+    settle: bool = True,
+    programmes: bool = True,
 ) -> Cut:
     """The parts of ``system`` that hold a target cell; a target that is a total gets a row of its
     own (bounded by ``lower``/``upper`` of that cell), which ties the base cells beneath it.
@@ -322,20 +398,16 @@ def split_parts(
     place only, so every value of a propagated interval extends to a solution (whole, where the
     bounds are), and the propagated intervals are the exact ones of the linear and the integer
     programme. Without, every target's part is a linear programme (which ``blocking`` needs:
-    it reads the programme's duals).
+    it reads the programme's duals). Without ``programmes``, only the settled targets come
+    back (``Cut.parts`` is empty).
     """
     col_of = np.full(len(system.expand.indptr) - 1, -1, dtype=np.int64)
     col_of[system.cols] = np.arange(len(system.cols))
     t_col_global = col_of[targets]
-    total_targets = np.flatnonzero(t_col_global < 0)
-    cells = targets[total_targets]
-    a = sparse.vstack([system.a, system.expand[cells]]).tocsr()
-    n_sys = system.a.shape[0]
-    row_lo = np.concatenate([system.row_lo, lower[cells] - system.const[cells]])
-    row_up = np.concatenate([system.row_up, upper[cells] - system.const[cells]])
-    row_cell = np.concatenate([system.row_cell, cells])
     t_row_global = np.full(len(targets), -1, dtype=np.int64)
-    t_row_global[total_targets] = n_sys + np.arange(len(total_targets))
+    a, row_lo, row_up, row_cell = _target_rows(
+        system, targets, lower, upper, t_col_global, t_row_global
+    )
     t_const = system.const[targets]
     n_rows, n_cols = a.shape
     graph = sparse.bmat([[None, a], [a.T, None]]).tocsr()
@@ -395,9 +467,80 @@ def split_parts(
             (row_label, col_label, n_parts),
             targets,
             (target_label, t_col_global, t_row_global, t_const),
-            ~easy,
+            ~easy & programmes,
         ),
     )
+
+
+def _target_rows(
+    system: System,
+    targets: Ints,
+    lower: Floats,
+    upper: Floats,
+    t_col: Ints,
+    t_row: Ints,
+) -> tuple[sparse.csr_matrix, Floats, Floats, Ints]:
+    """The system's rows and a row for each target that is a total, bounded by what the
+    attacker knows of it (``lower``/``upper``); fills ``t_col`` and ``t_row`` in place.
+
+    A total over one base cell is that column; a total with the same terms as a row of the
+    system (or as another target's) is that row, within the narrower of both bounds. The
+    same system either way, but without parallel rows, so that a tree or a nested family
+    beneath it is recognised (``split_parts``)."""
+    a_sys, n_sys = system.a.tocsr(), system.a.shape[0]
+    totals = np.flatnonzero(t_col < 0)
+    cells = targets[totals]
+    spans = system.expand[cells].tocsr()
+    spans.eliminate_zeros()
+    size = np.diff(spans.indptr)
+    one = size == 1
+    if spans.nnz:
+        one &= spans.data[np.minimum(spans.indptr[:-1], spans.nnz - 1)] == 1.0
+    if one.any():
+        t_col[totals[one]] = spans.indices[spans.indptr[:-1][one]]
+        # A total of one free base cell: that cell plus the fixed ones (``const``), within
+        # the total's own bounds as the cell's bounds allow; only narrower where they differ.
+        lo_t = lower[cells[one]] - system.const[cells[one]]
+        up_t = upper[cells[one]] - system.const[cells[one]]
+        col = t_col[totals[one]]
+        single = sparse.csr_matrix(
+            (np.ones(int(one.sum())), (np.arange(int(one.sum())), col)),
+            shape=(int(one.sum()), a_sys.shape[1]),
+        )
+        looser = (lo_t <= system.lower[col]) & (up_t >= system.upper[col])
+        keep_rows = ~looser
+    else:
+        single = sparse.csr_matrix((0, a_sys.shape[1]))
+        lo_t = up_t = np.zeros(0)
+        keep_rows = np.zeros(0, dtype=bool)
+    rest = totals[~one]
+    r_cells = targets[rest]
+    r_spans = spans[np.flatnonzero(~one)]
+    stacked = sparse.vstack([a_sys, r_spans]).tocsr().sorted_indices()  # equal rows, equal keys
+    probe = np.random.default_rng(1).random(stacked.shape[1])
+    key = stacked @ probe + np.diff(stacked.indptr)
+    _, group = np.unique(key, return_inverse=True)
+    group = group.ravel()
+    first = np.full(int(group.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group))[::-1]  # the first row of each key
+    rep = first[group]
+    same = np.diff((stacked - stacked[rep]).tocsr().indptr) == 0
+    rep = np.where(same, rep, np.arange(len(group)))
+    new_rows = np.flatnonzero(rep[n_sys:] == np.arange(n_sys, len(group)))
+    position = np.full(len(group), -1, dtype=np.int64)
+    position[:n_sys] = np.arange(n_sys)
+    position[n_sys + new_rows] = n_sys + np.arange(len(new_rows))
+    t_row[rest] = position[rep[n_sys:]]
+    rows_lo = np.concatenate([system.row_lo, np.full(len(new_rows), -np.inf)])
+    rows_up = np.concatenate([system.row_up, np.full(len(new_rows), np.inf)])
+    np.maximum.at(rows_lo, t_row[rest], lower[r_cells] - system.const[r_cells])
+    np.minimum.at(rows_up, t_row[rest], upper[r_cells] - system.const[r_cells])
+    row_cell = np.concatenate([system.row_cell, r_cells[new_rows]])
+    a = sparse.vstack([a_sys, r_spans[new_rows], single[keep_rows]]).tocsr()
+    row_lo = np.concatenate([rows_lo, lo_t[keep_rows]])
+    row_up = np.concatenate([rows_up, up_t[keep_rows]])
+    row_cell = np.concatenate([row_cell, cells[one][keep_rows]])
+    return a, row_lo, row_up, row_cell.astype(np.int64)
 
 
 def _same_as_next(values: Ints) -> Bools:
@@ -805,8 +948,11 @@ class Relaxation:
         self.expressions = part.expressions
         self.by_column = part.expressions.T  # CSC: no copy, and a product as quick
         self.is_col = part.t_col >= 0
-        self.t_col = part.t_col[self.is_col].astype(np.int32)
-        self.t_row = part.t_row[~self.is_col].astype(np.int32)
+        # Targets may share a column or a row (a total of one base cell, or two totals with the
+        # same terms): each is capped at the least cap of the targets on it.
+        self.t_col, self.col_of = np.unique(part.t_col[self.is_col], return_inverse=True)
+        self.t_row, self.row_of = np.unique(part.t_row[~self.is_col], return_inverse=True)
+        self.t_col, self.t_row = self.t_col.astype(np.int32), self.t_row.astype(np.int32)
         up = np.where(np.isfinite(part.upper), part.upper, _INF)
         row_up = np.where(np.isfinite(part.row_up), part.row_up, _INF)
         self.col_lo, self.col_up = part.lower[self.t_col].astype(float), up[self.t_col]
@@ -819,16 +965,18 @@ class Relaxation:
         values, or None when HiGHS finds no optimum."""
         h = self.h
         h.changeColsCost(self.m, np.arange(self.m, dtype=np.int32), cost)
+        shifted = cap - self.t_const
         if len(self.t_col):
+            col_cap = np.full(len(self.t_col), np.inf)
+            np.minimum.at(col_cap, self.col_of, shifted[self.is_col])
             h.changeColsBounds(
-                len(self.t_col), self.t_col, self.col_lo, np.minimum(self.col_up, cap[self.is_col])
+                len(self.t_col), self.t_col, self.col_lo, np.minimum(self.col_up, col_cap)
             )
         if len(self.t_row):
+            row_cap = np.full(len(self.t_row), np.inf)
+            np.minimum.at(row_cap, self.row_of, shifted[~self.is_col])
             h.changeRowsBounds(
-                len(self.t_row),
-                self.t_row,
-                self.row_lo,
-                np.minimum(self.row_up, cap[~self.is_col] - self.t_const[~self.is_col]),
+                len(self.t_row), self.t_row, self.row_lo, np.minimum(self.row_up, row_cap)
             )
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -607,3 +607,68 @@ def test_rectangle_moves_reach_only_values_an_attacker_allows(table: pd.DataFram
             continue
         ref_lo, ref_hi = _reference(rel, lower, upper, variable, j)
         assert ref_lo <= lo[k] and hi[k] <= ref_hi, j
+
+
+def _slice_ranges(rel, lower, upper, raw, targets) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """Per narrowed system of ``indicators._lp.slices``: the targets it settles, their ranges,
+    and how many parts it leaves to a programme."""
+    from indicators._lp import base_system, slices, split_parts
+    from indicators.audit import _eligible
+
+    system = base_system(rel, lower, upper, ~np.isnan(raw))
+    out = []
+    for narrowed, block in slices(system, rel, np.nan_to_num(raw)):
+        which = np.flatnonzero(_eligible(system, targets, block))
+        cut = split_parts(narrowed, targets[which], lower, upper)
+        lo = np.full(len(targets), np.nan)
+        hi = np.full(len(targets), np.nan)
+        lo[which[cut.settled]], hi[which[cut.settled]] = cut.lo, cut.hi
+        out.append((lo, hi, len(cut.parts)))
+    return out
+
+
+def test_a_month_alone_moves_a_count_between_its_buurten() -> None:
+    # The wijk-quarter of the rectangle test: in January alone (February and March at their true
+    # counts) BU..01 lies within its quarter's 5 less 4, plus 0-2: [1, 3], its wijk-month [5, 7]
+    # less BU..02's January (at least 10 - 2 - 6 = 2): at most 5.
+    months = ["2024-01", "2024-02", "2024-03"]
+    rows = [("WK000101", m, 5.0) for m in months] + [("WK000101", "2024-Q1", 15.0)]
+    for code, count in (("BU00010101", 2.0), ("BU00010102", 3.0)):
+        rows += [(code, m, count) for m in months] + [(code, "2024-Q1", 3 * count)]
+    out = make_table(rows)
+    publish = {("WK000101", m): 5.0 for m in months} | {("WK000101", "2024-Q1"): 15.0}
+    publish |= {("BU00010101", "2024-Q1"): 5.0, ("BU00010102", "2024-Q1"): 10.0}
+    published = np.array(
+        [publish.get((c, p), math.nan) for c, p in zip(out["code"], out["periode"], strict=True)]
+    )
+    members = memberships(out["code"])
+    rel, lower, upper, _, targets, _, _ = _moves_and_knowledge(out, published, members)
+    raw = out["teller"].to_numpy(dtype=float)
+    (month_lo, month_hi, month_parts), _ = _slice_ranges(rel, lower, upper, raw, targets)
+    row = int(np.flatnonzero((out["code"] == "BU00010101") & (out["periode"] == "2024-01"))[0])
+    first = int(np.flatnonzero(targets == row)[0])
+    assert (month_lo[first], month_hi[first]) == (1.0, 3.0)
+    assert month_parts == 0
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(gemeenten())
+def test_months_and_buurten_alone_settle_without_a_programme_and_reach_only_allowed_values(
+    table: pd.DataFrame,
+) -> None:
+    """Each month of a gemeente alone, and each buurt alone, is a nested family: propagation
+    settles every part, and every value it reaches is one the whole system allows."""
+    members = memberships(table["code"])
+    out = disclose(table, members)
+    published = out["teller_publ"].to_numpy(dtype=float)
+    rel, lower, upper, variable, targets, _, _ = _moves_and_knowledge(out, published, members)
+    raw = out["teller"].to_numpy(dtype=float)
+    for lo, hi, parts in _slice_ranges(rel, lower, upper, raw, targets):
+        assert parts == 0
+        done = np.flatnonzero(~np.isnan(lo))
+        assert (lo[done] <= raw[targets[done]]).all() and (hi[done] >= raw[targets[done]]).all()
+        for k in done.tolist():
+            if lo[k] == hi[k]:
+                continue
+            ref_lo, ref_hi = _reference(rel, lower, upper, variable, int(targets[k]))
+            assert ref_lo <= lo[k] and hi[k] <= ref_hi, targets[k]
