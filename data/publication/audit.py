@@ -153,8 +153,12 @@ def _attack(
     if not cells[["code", "periode"]].equals(table[["code", "periode"]]):
         raise RuntimeError(f"{name}: publicatie en cellen lopen niet gelijk; dit is een fout.")
     raw = cells["teller"].to_numpy(dtype=float)
-    published = table["teller_publ"].to_numpy(dtype=float)
-    system = one_table(validated_keys(cells), raw, memberships, released, versions, _ghost(cells))
+    ghost = _ghost(cells)
+    system = one_table(validated_keys(cells), raw, memberships, released, versions, ghost)
+    # A ghost's released count is its current row only while that row is its recorded version
+    # (``kept``), as the publication has it; a ghost left out of a release since is an earlier
+    # version of its own in ``system``, shown as it was then, and its current sum unknown.
+    published = np.where(ghost & ~system.kept, np.nan, table["teller_publ"].to_numpy(dtype=float))
     everything = np.concatenate([published, system.old_published])
     blocks = gemeente_blocks(cells)
     blocks = None if blocks is None else blocks[system.cell_of]
@@ -221,8 +225,11 @@ def _attack_together(
         for column, (_, before) in (("teller", tellers), ("noemer", noemers))
     ]
     together = joint(systems[0], systems[1])
-    t_publ = tellers[0]["teller_publ"].to_numpy(dtype=float)
-    n_publ = noemers[0]["teller_publ"].to_numpy(dtype=float)
+    # As in ``_attack``: a ghost is known as released only while it is its recorded version.
+    t_publ, n_publ = (
+        np.where(ghost & ~system.kept, np.nan, side[0]["teller_publ"].to_numpy(dtype=float))
+        for system, side in zip(systems, (tellers, noemers), strict=True)
+    )
     result = check_joint(together, t_publ, n_publ, blocks=gemeente_blocks(cells))
     t_labels, n_labels = (_labels(cells, system) for system in systems)
     labels = np.concatenate([t_labels, n_labels + " (noemer)"])
