@@ -214,21 +214,7 @@ def attack(
     if seen is not None:
         lo, hi = np.minimum(lo, seen[0]), np.maximum(hi, seen[1])
     exact = np.zeros(len(targets), dtype=bool)
-    # Without a solver: each month and each buurt alone (nested families, settled by
-    # propagation), then rectangle moves for what they leave open (the same cells shown wide as
-    # the other way round, in half the time); only the rest are cut into parts.
-    for narrowed, block in slices(system, rel, known):
-        open_ = np.flatnonzero(
-            ~protected(lo, hi, threshold=threshold) & _eligible(system, targets, block)
-        )
-        if len(open_):
-            cut = split_parts(narrowed, targets[open_], lower, upper, programmes=False)
-            done = open_[cut.settled]
-            lo[done], hi[done] = np.minimum(lo[done], cut.lo), np.maximum(hi[done], cut.hi)
-    open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold))
-    if len(open_):
-        moved_lo, moved_hi = rectangle_ranges(system, rel, known, targets[open_])
-        lo[open_], hi[open_] = np.minimum(lo[open_], moved_lo), np.maximum(hi[open_], moved_hi)
+    lo, hi = without_solver(system, rel, known, targets, lower, upper, (lo, hi), threshold)
     for narrowed, eligible in _narrower(system, known, targets, blocks):
         open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold) & eligible & ~exact)
         if not len(open_):
@@ -260,6 +246,37 @@ def attack(
                 lo[which[i]] = solver.optimum(int(i), maximise=False, integer=True)
                 exact[which[i]] = True
     return AttackResult(targets, lo, hi, exact, system)
+
+
+def without_solver(
+    system: System,
+    rel: Relations,
+    known: Floats,
+    targets: Ints,
+    lower: Floats,
+    upper: Floats,
+    seen: tuple[Floats, Floats],
+    threshold: float = THRESHOLD,
+) -> tuple[Floats, Floats]:
+    """Widen the ``seen`` ranges of the targets without a solver: each month and each buurt
+    alone (``indicators._lp.slices``: nested families, settled by propagation, the rest of the
+    table at its true counts ``known``), then rectangle moves for what they leave open (the
+    same cells shown wide as the other way round, in half the time). Values that integer
+    solutions of ``system`` give the targets; returns new arrays."""
+    lo, hi = seen[0].copy(), seen[1].copy()
+    for narrowed, block in slices(system, rel, known):
+        open_ = np.flatnonzero(
+            ~protected(lo, hi, threshold=threshold) & _eligible(system, targets, block)
+        )
+        if len(open_):
+            cut = split_parts(narrowed, targets[open_], lower, upper, programmes=False)
+            done = open_[cut.settled]
+            lo[done], hi[done] = np.minimum(lo[done], cut.lo), np.maximum(hi[done], cut.hi)
+    open_ = np.flatnonzero(~protected(lo, hi, threshold=threshold))
+    if len(open_):
+        moved_lo, moved_hi = rectangle_ranges(system, rel, known, targets[open_])
+        lo[open_], hi[open_] = np.minimum(lo[open_], moved_lo), np.maximum(hi[open_], moved_hi)
+    return lo, hi
 
 
 def _settle_locally(

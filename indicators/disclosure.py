@@ -162,7 +162,7 @@ def protect(
     rounding: int = ROUNDING,
     blocks: Ints | None = None,
     fixed: Bools | None = None,
-    safe_before: bool = False,
+    rule_only: bool = False,
 ) -> Bools:
     """``suppress``, then repair whatever an attacker can still pin down.
 
@@ -182,11 +182,10 @@ def protect(
     ``fixed``: shown cells of an earlier release (``release_state``). Their values are out, so
     they stay shown and are never chosen; a repair picks among the other cells.
 
-    ``safe_before``: ``secret`` holds every secret cell of an earlier complete protection of the same
-    counts (and more). Every count of 1-4 was shown wide then, against fewer secret cells, and
-    so is still: only the relation rule runs, no attack.
+    ``rule_only``: only the relation rule runs, no attack: the caller attacks a system that holds
+    this table's (a teller and its noemer together, ``indicators.ordered.repairs``).
     """
-    if safe_before:
+    if rule_only:
         return suppress(teller, rel, rank, secret=secret, threshold=threshold, fixed=fixed)
     missing = np.isnan(teller)
     movable = np.ones(len(teller), dtype=bool) if fixed is None else ~fixed
@@ -335,7 +334,7 @@ def disclose(
     released: pd.DataFrame | None = None,
     versions: pd.DataFrame | None = None,
     defined: Bools | None = None,
-    safe_before: bool = False,
+    rule_only: bool = False,
 ) -> pd.DataFrame:
     """Protect the counts of a cell table; return a copy with ``status`` and ``teller_publ``.
 
@@ -357,9 +356,8 @@ def disclose(
     defined : per row, a recorded cell whose relation to the rest is public whatever lies
         below it (an area of an earlier indeling as a sum of current buurten): with the same
         count it is the same variable (``indicators.versions.old_versions``).
-    safe_before : ``extra_secret`` holds every secret cell of an earlier ``disclose`` of the same
-        table, releases and versions (and more): every count of 1-4 was shown wide then and
-        stays wide with more cells secret, so only the relation rule runs (``protect``).
+    rule_only : only the relation rule runs (``protect``): the caller attacks a larger system
+        that holds this table's, and asks again with the repairs as ``extra_secret``.
 
     Returns
     -------
@@ -404,7 +402,7 @@ def disclose(
         rounding=rounding,
         blocks=blocks,
         fixed=fixed,
-        safe_before=safe_before,
+        rule_only=rule_only,
     )[:n]
     teller = teller[:n]
     out = table.copy()

@@ -29,10 +29,10 @@ from scipy import sparse
 
 from indicators._lp import Bools, Floats, Ints, System, base_system
 from indicators._moves import rectangle_ranges
-from indicators.audit import attack, blocking, check
+from indicators.audit import attack, blocking, check, without_solver
 from indicators.disclosure import SHOWN
 from indicators.intervals import ROUNDING, THRESHOLD, bounds, protected
-from indicators.relations import CROSS, Relations, components, relations
+from indicators.relations import CROSS, Relations, components, relations, restrict
 from indicators.versions import NOW, held_at, old_versions
 
 NOEMER = ":noemer"  # the noemer's table is published as indicator + NOEMER
@@ -243,6 +243,57 @@ def joint_ranges(
     return rectangle_ranges(system, joint_.rel, known, targets, unit=through_rest(joint_, system))
 
 
+def each_table_alone(
+    joint_: Joint,
+    lower: Floats,
+    upper: Floats,
+    known: Floats,
+    targets: Ints,
+    seen: tuple[Floats, Floats],
+    threshold: float = THRESHOLD,
+) -> tuple[Floats, Floats]:
+    """Widen the ``seen`` ranges of the targets (stacked rows) without a solver, in each table
+    alone while the other stays at its true counts ``known``: then each rest says only that
+    a teller is at most its noemer's true count (or a noemer at least its teller's), a bound
+    of one cell, and the table is nested again (months, buurten: ``indicators.audit.
+    without_solver``). Every solution found is one of the joint system."""
+    lo, hi = seen[0].copy(), seen[1].copy()
+    rel = joint_.rel
+    own = rel.kind != CROSS
+    keep = own[rel.part_group]
+    tables = Relations(
+        np.cumsum(own)[rel.part_group[keep]] - 1,
+        rel.part_row[keep],
+        rel.total_row[own],
+        rel.kind[own],
+    )
+    _, teller, _, noemer = _ties(joint_)
+    for start, stop in ((0, joint_.offset), (joint_.offset, joint_.size)):
+        mine = np.flatnonzero((targets >= start) & (targets < stop))
+        if not len(mine):
+            continue
+        rows = np.arange(start, stop, dtype=np.int64)
+        side_lower, side_upper = lower[rows].copy(), upper[rows].copy()
+        if start == 0:  # the noemers stay: each teller at most its noemer's true count
+            np.minimum.at(side_upper, teller, known[noemer])
+        else:  # the tellers stay: each noemer at least its teller's true count
+            np.maximum.at(side_lower, noemer - start, known[teller])
+        side = restrict(tables, rows)
+        variable = ~np.isnan(joint_.raw[rows])
+        system = base_system(side, side_lower, side_upper, variable)
+        lo[mine], hi[mine] = without_solver(
+            system,
+            side,
+            known[rows],
+            targets[mine] - start,
+            side_lower,
+            side_upper,
+            (lo[mine], hi[mine]),
+            threshold,
+        )
+    return lo, hi
+
+
 def implied_bounds(
     rel: Relations, lower: Floats, upper: Floats, *, rounds: int = 3
 ) -> tuple[Floats, Floats]:
@@ -380,8 +431,8 @@ def repairs(
     rounding: int = ROUNDING,
     threshold: float = THRESHOLD,
 ) -> Repair:
-    """Published counts to make secret so that no cell is pinned by the two tables together.
-    Nothing when the separate protections already hold jointly.
+    """Published counts to make secret so that no cell is pinned by the two tables, alone or
+    together (each table has had the relation rule only: this is its attack).
 
     As in ``indicators.disclosure.protect``: the linear relaxation attacks every count of 1-4
     of either table (and their earlier versions); for each pinned one the published count of
@@ -404,14 +455,14 @@ def repairs(
     targets = np.flatnonzero(primary).astype(np.int64)
     wide = np.zeros(len(joint_.raw), dtype=bool)
     nothing = Repair(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), wide)
-    reduced = without_implied(joint_, lower, upper)
-    if not len(targets) or not (reduced.rel.kind == CROSS).any():
-        wide[targets] = True  # without a rest, each table alone (already protected)
+    if not len(targets):
         return nothing
+    reduced = without_implied(joint_, lower, upper)
     reduced = _around(reduced, components(reduced.rel, len(joint_.raw)), targets)
     variable = ~np.isnan(reduced.raw)
     stacked_blocks = _blocks(joint_, blocks)
     system = base_system(reduced.rel, lower, upper, variable)
+    seen = joint_ranges(reduced, system, value, targets)
     found = attack(
         reduced.rel,
         lower,
@@ -423,7 +474,7 @@ def repairs(
         integer=False,
         blocks=stacked_blocks,
         system=system,
-        seen=joint_ranges(reduced, system, value, targets),
+        seen=each_table_alone(reduced, lower, upper, value, targets, seen, threshold),
     )
     safe = protected(found.lo, found.hi, threshold=threshold)
     wide[targets[safe]] = True
@@ -447,12 +498,16 @@ def repairs(
     extra = np.zeros(len(joint_.raw), dtype=bool)
     full_rank = np.full(len(joint_.raw), np.iinfo(np.int64).max, dtype=np.int64)
     full_rank[current] = rank
-    for rows in binding.values():
+    rel = reduced.rel
+    for row, rows in binding.items():
         # a published 0 goes only where no other published count binds
         counts = rows[value[rows] > 0]
         chosen = counts if len(counts) else rows
         if len(chosen):
             extra[chosen[np.argmin(full_rank[chosen])]] = True
+        else:  # only counts of an earlier release bind it: its relations' totals go
+            totals = rel.total_row[rel.part_group[rel.part_row == row]]
+            extra[totals[candidates[totals]]] = True
     if not extra.any():  # pragma: no cover - a pinned cell always has a binding bound
         raise RuntimeError("Geheimhouding: teller en noemer samen herleidbaar; dit is een fout.")
     return Repair(extra[:n], extra[joint_.offset : joint_.offset + n], wide)

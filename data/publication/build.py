@@ -294,9 +294,11 @@ def _protect_together(
     regions: Regions,
     ghost: npt.NDArray[np.bool_],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Protect the teller and the delivered noemer of a '%' indicator, each as a table of its
-    own, and then together: no teller exceeds its noemer, which an outsider knows, so a count
-    pinned only by the two tables side by side is repaired as well (``indicators.ordered``)."""
+    """Protect the teller and the delivered noemer of a '%' indicator together: each table gets
+    the relation rule of its own, and one attack on the two side by side (no teller exceeds
+    its noemer, which an outsider knows: ``indicators.ordered``) finds every count pinned,
+    alone or together. An attack on each table alone first would only repeat it: the joint
+    system holds each table's, so a count shown wide in it is wide in its own table too."""
     indicator = str(cells["indicator"].iloc[0])
     name = indicator + NOEMER
     tables = {
@@ -326,7 +328,6 @@ def _protect_together(
     order = stacked_rank(ranks[0], ranks[1])
     extra = {key: np.zeros(len(cells), dtype=bool) for key in tables}
     settled: npt.NDArray[np.bool_] | None = None
-    safe_before = False
     for _ in range(MAX_REPAIRS):
         out = {
             key: disclose(
@@ -336,7 +337,7 @@ def _protect_together(
                 versions=before[key][1],
                 defined=ghost,
                 extra_secret=extra[key],
-                safe_before=safe_before,
+                rule_only=True,
             )
             for key, table in tables.items()
         }
@@ -352,12 +353,11 @@ def _protect_together(
         if not found.needed:
             return out[indicator], out[name]
         # Each table again from its last protection with the repairs secret as well: secret
-        # cells only grow, so every count shown wide so far (alone or together) stays wide,
-        # and the next pass attacks only what is new.
+        # cells only grow, so every count shown wide so far stays wide, and the next pass
+        # attacks only what is new.
         for key, mine in ((indicator, found.teller), (name, found.noemer)):
             extra[key] = out[key]["status"].eq(SECRET).to_numpy() | mine
         settled = found.wide if settled is None else settled | found.wide
-        safe_before = True
     raise RuntimeError(  # pragma: no cover - guard
         "Geheimhouding: teller en noemer samen blijven herleidbaar; dit is een fout."
     )

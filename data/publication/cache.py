@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 # it, nor has a total over them (indicators.rates, JOINED).
 # 2026-12-05.1: a teller and its delivered noemer are protected together (indicators.ordered);
 # 2026-12-05.2: with the earlier versions of their corrected counts.
-PUBLICATION_VERSION = "2026-12-05.2"
+# 2026-12-06.1: ... and attacked together only: the repairs are chosen in the joint system.
+PUBLICATION_VERSION = "2026-12-06.1"
 
 
 def cluster_key(cluster: Cluster, indicator: str) -> str:

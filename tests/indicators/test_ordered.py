@@ -1,6 +1,7 @@
 """Teller and noemer as one system (``indicators.ordered``): the rests that each table already
-implies may go, and moves through the rests reach only values an attacker allows. Both are
-checked against a programme over every cell, written apart from ``indicators._lp``."""
+implies may go, and moves through the rests, and each table alone with the other at its true
+counts, reach only values an attacker allows. All are checked against a programme over every
+cell, written apart from ``indicators._lp``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from indicators.intervals import bounds
 from indicators.ordered import (
     NOEMER,
     Joint,
+    each_table_alone,
     implied_bounds,
     joint,
     joint_ranges,
@@ -173,6 +175,24 @@ def test_a_noemer_moves_through_its_rest_while_the_tellers_stay() -> None:
     )
     at = int(np.flatnonzero(targets == together.offset + first)[0])
     assert (lo[at], hi[at]) == (0.0, 4.0)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(shares())
+def test_each_table_alone_reaches_only_values_an_attacker_allows(table: pd.DataFrame) -> None:
+    together, lower, upper, published = _published(table)
+    reduced = without_implied(together, lower, upper)
+    variable = ~np.isnan(together.raw)
+    targets = _targets(together, published)
+    value = np.nan_to_num(together.raw)
+    start = (value[targets].copy(), value[targets].copy())
+    lo, hi = each_table_alone(reduced, lower, upper, value, targets, start)
+    assert (lo <= value[targets]).all() and (hi >= value[targets]).all()
+    for k, j in enumerate(targets.tolist()):
+        if lo[k] == hi[k]:
+            continue
+        ref_lo, ref_hi = _reference(together.rel, lower, upper, variable, j)
+        assert ref_lo <= lo[k] and hi[k] <= ref_hi, j
 
 
 def test_an_earlier_teller_and_noemer_released_together_are_tied() -> None:
