@@ -243,6 +243,18 @@ def joint_ranges(
     return rectangle_ranges(system, joint_.rel, known, targets, unit=through_rest(joint_, system))
 
 
+def _own_relations(rel: Relations) -> Relations:
+    """The relations of the two tables, without the rests that tie them."""
+    own = rel.kind != CROSS
+    keep = own[rel.part_group]
+    return Relations(
+        np.cumsum(own)[rel.part_group[keep]] - 1,
+        rel.part_row[keep],
+        rel.total_row[own],
+        rel.kind[own],
+    )
+
+
 def each_table_alone(
     joint_: Joint,
     lower: Floats,
@@ -258,15 +270,7 @@ def each_table_alone(
     of one cell, and the table is nested again (months, buurten: ``indicators.audit.
     without_solver``). Every solution found is one of the joint system."""
     lo, hi = seen[0].copy(), seen[1].copy()
-    rel = joint_.rel
-    own = rel.kind != CROSS
-    keep = own[rel.part_group]
-    tables = Relations(
-        np.cumsum(own)[rel.part_group[keep]] - 1,
-        rel.part_row[keep],
-        rel.total_row[own],
-        rel.kind[own],
-    )
+    tables = _own_relations(joint_.rel)
     _, teller, _, noemer = _ties(joint_)
     for start, stop in ((0, joint_.offset), (joint_.offset, joint_.size)):
         mine = np.flatnonzero((targets >= start) & (targets < stop))
@@ -328,14 +332,7 @@ def without_implied(joint_: Joint, lower: Floats, upper: Floats) -> Joint:
     ``noemer = teller + rest`` says nothing more. The solutions are the same (integer or not),
     the programmes smaller; nationally 694,756 of 949,571 rests go."""
     rel = joint_.rel
-    own = rel.kind != CROSS
-    keep = own[rel.part_group]
-    tables = Relations(
-        np.cumsum(own)[rel.part_group[keep]] - 1,
-        rel.part_row[keep],
-        rel.total_row[own],
-        rel.kind[own],
-    )
+    tables = _own_relations(rel)
     lo, up = implied_bounds(tables, lower, upper)
     cross, teller, _, noemer = _ties(joint_)
     drop = np.zeros(rel.n_groups, dtype=bool)
