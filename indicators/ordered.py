@@ -425,11 +425,14 @@ def repairs(
     movable: Bools | None = None,
     settled: Bools | None = None,
     blocks: Ints | None = None,
+    tables_attacked: bool = False,
     rounding: int = ROUNDING,
     threshold: float = THRESHOLD,
 ) -> Repair:
     """Published counts to make secret so that no cell is pinned by the two tables, alone or
-    together (each table has had the relation rule only: this is its attack).
+    together. ``tables_attacked``: each table has been attacked (and repaired) alone already,
+    so a system without a rest left adds nothing; otherwise each has had the relation rule
+    only, and this is its attack as well.
 
     As in ``indicators.disclosure.protect``: the linear relaxation attacks every count of 1-4
     of either table (and their earlier versions); for each pinned one the published count of
@@ -452,9 +455,10 @@ def repairs(
     targets = np.flatnonzero(primary).astype(np.int64)
     wide = np.zeros(len(joint_.raw), dtype=bool)
     nothing = Repair(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), wide)
-    if not len(targets):
-        return nothing
     reduced = without_implied(joint_, lower, upper)
+    if not len(targets) or (tables_attacked and not (reduced.rel.kind == CROSS).any()):
+        wide[targets] = True
+        return nothing
     reduced = _around(reduced, components(reduced.rel, len(joint_.raw)), targets)
     variable = ~np.isnan(reduced.raw)
     stacked_blocks = _blocks(joint_, blocks)

@@ -297,8 +297,14 @@ def _protect_together(
     """Protect the teller and the delivered noemer of a '%' indicator together: each table gets
     the relation rule of its own, and one attack on the two side by side (no teller exceeds
     its noemer, which an outsider knows: ``indicators.ordered``) finds every count pinned,
-    alone or together. An attack on each table alone first would only repeat it: the joint
-    system holds each table's, so a count shown wide in it is wide in its own table too."""
+    alone or together: the joint system holds each table's, so a count shown wide in it is
+    wide in its own table too.
+
+    Where a region's total ties gemeenten together, each table is attacked alone first: the
+    joint system is then one programme over the whole region, in which a count pinned in one
+    table is found and repaired far more slowly than in that table alone (the demo region:
+    112 s against 80 s). Without a region, the joint attack alone is quicker (nationally
+    68 s against 92 s for ``eigenaar_concentratie``): its parts are gemeente-years."""
     indicator = str(cells["indicator"].iloc[0])
     name = indicator + NOEMER
     tables = {
@@ -328,6 +334,9 @@ def _protect_together(
     order = stacked_rank(ranks[0], ranks[1])
     extra = {key: np.zeros(len(cells), dtype=bool) for key in tables}
     settled: npt.NDArray[np.bool_] | None = None
+    blocks = gemeente_blocks(cells)
+    alone = blocks is not None and bool((blocks < 0).any())  # a region's total
+    rule_only = not alone
     for _ in range(MAX_REPAIRS):
         out = {
             key: disclose(
@@ -337,7 +346,7 @@ def _protect_together(
                 versions=before[key][1],
                 defined=ghost,
                 extra_secret=extra[key],
-                rule_only=True,
+                rule_only=rule_only,
             )
             for key, table in tables.items()
         }
@@ -348,16 +357,18 @@ def _protect_together(
             order,
             movable=np.concatenate(movable),
             settled=settled,
-            blocks=gemeente_blocks(cells),
+            blocks=blocks,
+            tables_attacked=alone,
         )
         if not found.needed:
             return out[indicator], out[name]
         # Each table again from its last protection with the repairs secret as well: secret
         # cells only grow, so every count shown wide so far stays wide, and the next pass
-        # attacks only what is new.
+        # attacks only what is new, together.
         for key, mine in ((indicator, found.teller), (name, found.noemer)):
             extra[key] = out[key]["status"].eq(SECRET).to_numpy() | mine
         settled = found.wide if settled is None else settled | found.wide
+        rule_only = True
     raise RuntimeError(  # pragma: no cover - guard
         "Geheimhouding: teller en noemer samen blijven herleidbaar; dit is een fout."
     )
