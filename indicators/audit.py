@@ -86,11 +86,14 @@ def _prove(
     m = part.a.shape[1]
     idle = 0
     relaxation = None if integer else Relaxation(part)
+    # The integer rounds alternate lift and lower, so one idle round says little; a round of the
+    # relaxation that widens nothing leaves the next its very programme, and so its solution.
+    patience = 2 if integer else 1
     expressions = part.expressions
     for round_no in range(60):
         open_ = ~protected(seen_lo, seen_hi, threshold=threshold)
         # A few cells left are quicker one by one (``attack`` does that) than in more rounds.
-        if not open_.any() or idle >= 2 or (round_no >= 2 and open_.sum() <= FEW):
+        if not open_.any() or idle >= patience or (round_no >= 2 and open_.sum() <= FEW):
             break
         k = int(open_.sum())
         need_all = np.where(seen_lo <= 0, MIN_WIDTH, np.maximum(threshold, seen_lo + MIN_WIDTH))
