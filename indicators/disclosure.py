@@ -26,6 +26,7 @@ Rates are not this module's business: a published rate is computed from the publ
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -367,6 +368,76 @@ def disclose(
     """
     if rounding < 1:
         raise InputError(f"Afronden kan alleen op een positief veelvoud, niet op {rounding}.")
+    ready = prepare(table, memberships, released=released, versions=versions, defined=defined)
+    return ready.disclose(
+        rounding=rounding, threshold=threshold, extra_secret=extra_secret, rule_only=rule_only
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A table as ``disclose`` protects it, whatever is made secret besides: its keys, counts and
+    relations with the earlier versions of its corrected counts (``indicators.versions``), and
+    what earlier releases fix. Built once (``prepare``) for a caller that protects the same
+    table again with more cells secret (``data.publication.build``: a teller and its noemer,
+    repaired together in passes)."""
+
+    table: pd.DataFrame
+    keys: pd.DataFrame  # the cells, then the earlier versions
+    teller: Floats  # likewise
+    rel: Relations
+    rank: Ints
+    blocks: Ints | None
+    before: Bools  # secret in an earlier release, the same count (cells, then versions)
+    fixed: Bools  # shown in an earlier release, the same count: stays shown
+    kept: Bools | None  # per cell: its count is the recorded version (with ``released`` only)
+
+    def disclose(
+        self,
+        *,
+        rounding: int = ROUNDING,
+        threshold: float = THRESHOLD,
+        extra_secret: Bools | None = None,
+        rule_only: bool = False,
+    ) -> pd.DataFrame:
+        """``disclose`` of this table, with ``extra_secret`` (per cell) secret besides."""
+        n = len(self.table)
+        extra = self.before.copy()
+        if extra_secret is not None:
+            extra[:n] |= np.asarray(extra_secret, bool)
+        secret = protect(
+            self.teller,
+            self.rel,
+            self.rank,
+            secret=extra,
+            threshold=threshold,
+            rounding=rounding,
+            blocks=self.blocks,
+            fixed=self.fixed,
+            rule_only=rule_only,
+        )[:n]
+        teller = self.teller[:n]
+        missing = np.isnan(teller)
+        out = self.table.copy()
+        status = np.where(missing, MISSING, np.where(secret, SECRET, SHOWN))
+        out["status"] = pd.Series(status, index=self.table.index, dtype=object).astype(str)
+        rounded = round_to(pd.Series(teller, index=self.table.index), rounding)
+        out["teller_publ"] = rounded.where(status == SHOWN, np.nan)
+        if self.kept is not None:  # for the release record: the same version as recorded
+            out[KEPT] = self.kept
+        return out
+
+
+def prepare(
+    table: pd.DataFrame,
+    memberships: pd.DataFrame | None = None,
+    *,
+    released: pd.DataFrame | None = None,
+    versions: pd.DataFrame | None = None,
+    defined: Bools | None = None,
+) -> Prepared:
+    """The part of ``disclose`` that does not depend on what is made secret besides (the same
+    parameters); ``Prepared.disclose`` does the rest."""
     keys = validated_keys(table)
     teller = table["teller"].to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(teller).any() or (teller < 0).any():
@@ -375,7 +446,7 @@ def disclose(
     members = memberships if memberships is not None else pd.DataFrame(columns=["total", "part"])
     rel = relations(keys, members, missing)
     n = len(teller)
-    extra = np.zeros(n, dtype=bool) if extra_secret is None else np.asarray(extra_secret, bool)
+    before = np.zeros(n, dtype=bool)
     fixed = np.zeros(n, dtype=bool)
     blocks = gemeente_blocks(table)
     kept = None
@@ -385,31 +456,11 @@ def disclose(
         before, fixed = release_state(keys, teller, released)
         # A total that adds up to its recorded count over changed counts is another sum: free.
         before, fixed = before & old.kept, fixed & old.kept
-        extra = extra | before
         if len(old):  # every earlier version is solved with this release, and never changes
             rel = old.rel
             keys = pd.concat([keys, keys.iloc[old.row]], ignore_index=True)
             teller = np.concatenate([teller, old.teller])
-            extra = np.concatenate([extra, old.status == SECRET])
+            before = np.concatenate([before, old.status == SECRET])
             fixed = np.concatenate([fixed, old.status == SHOWN])
             blocks = None if blocks is None else np.concatenate([blocks, blocks[old.row]])
-    secret = protect(
-        teller,
-        rel,
-        preference(teller, keys),
-        secret=extra,
-        threshold=threshold,
-        rounding=rounding,
-        blocks=blocks,
-        fixed=fixed,
-        rule_only=rule_only,
-    )[:n]
-    teller = teller[:n]
-    out = table.copy()
-    status = np.where(missing, MISSING, np.where(secret, SECRET, SHOWN))
-    out["status"] = pd.Series(status, index=table.index, dtype=object).astype(str)
-    rounded = round_to(pd.Series(teller, index=table.index), rounding)
-    out["teller_publ"] = rounded.where(status == SHOWN, np.nan)
-    if kept is not None:  # for the release record: the same version as recorded
-        out[KEPT] = kept
-    return out
+    return Prepared(table, keys, teller, rel, preference(teller, keys), blocks, before, fixed, kept)

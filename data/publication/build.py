@@ -71,8 +71,8 @@ from indicators.disclosure import (
     disclose,
     gemeente_blocks,
     preference,
+    prepare,
     release_state,
-    validated_keys,
 )
 from indicators.ordered import NOEMER, joint, one_table, repairs, stacked_rank
 from indicators.periods import granularities
@@ -311,7 +311,6 @@ def _protect_together(
         indicator: cells,
         name: cells.assign(teller=cells["noemer"], indicator=name),
     }
-    keys = validated_keys(cells)
     before = {
         key: (
             as_current(earlier, groups, regions, key),
@@ -319,6 +318,14 @@ def _protect_together(
         )
         for key in tables
     }
+    # What each pass's protection reads and no repair changes (keys, relations, ranks): once.
+    ready = {
+        key: prepare(
+            table, memberships, released=before[key][0], versions=before[key][1], defined=ghost
+        )
+        for key, table in tables.items()
+    }
+    keys = ready[indicator].keys.iloc[: len(cells)]
     systems, movable, ranks = [], [], []
     for key, table in tables.items():
         raw = table["teller"].to_numpy(dtype=float)
@@ -339,16 +346,7 @@ def _protect_together(
     rule_only = not alone
     for _ in range(MAX_REPAIRS):
         out = {
-            key: disclose(
-                table,
-                memberships,
-                released=before[key][0],
-                versions=before[key][1],
-                defined=ghost,
-                extra_secret=extra[key],
-                rule_only=rule_only,
-            )
-            for key, table in tables.items()
+            key: ready[key].disclose(extra_secret=extra[key], rule_only=rule_only) for key in tables
         }
         found = repairs(
             together,
