@@ -101,43 +101,102 @@ def _base_table(
     indicator: str,
     target: str,
 ) -> pd.DataFrame:
+    """Buurt rows ``code, periode, teller, noemer``: every buurt of ``buurten`` times every
+    period (buurt by buurt, periods in order). Keys are turned into positions once per distinct
+    value (a national table has a million signal rows and a string join per step cost seconds).
+    """
     card = catalogue.get(indicator)
-    covered = _coverage(deliveries, indicator, target)
-    rows = signals[signals["indicator"] == indicator]
-    rows = rows[rows["buurtcode"].isin(buurten["code"])]
-    rows = rows[_finer_or_equal(rows["periode"], target)].assign(
-        periode=lambda f: to_granularity(f["periode"], target)
-    )
-    rows = rows.assign(gemeentecode=gemeente_codes(rows["buurtcode"]))
-    rows = rows.merge(covered, on=["bron", "gemeentecode", "periode"], how="inner")
-    # A delivered count ('%'): summed like the teller, and protected as a count of its own.
-    noemer_agg = rows.groupby(["buurtcode", "periode"])["noemer"].sum(min_count=1)
-    teller = rows.groupby(["buurtcode", "periode"])["teller"].sum()
+    buurten = buurten.drop_duplicates("code", keep="last")
+    codes = pd.Index(buurten["code"])
+    periods = pd.Index(_all_periods(deliveries, signals, target))
+    n_periods = len(periods)
+    size = len(codes) * n_periods
+    own = pd.Index(gemeente_codes(pd.Series(codes)))
+    gemeenten = own.unique()
+    buurt_gemeente = gemeenten.get_indexer(own)
 
-    delivered = covered[["gemeentecode", "periode"]].drop_duplicates()
-    periods = _all_periods(deliveries, signals, target)
-    grid = pd.MultiIndex.from_product(
-        [buurten["code"].to_numpy(), periods], names=["buurtcode", "periode"]
-    ).to_frame(index=False)
-    grid["gemeentecode"] = gemeente_codes(grid["buurtcode"])
-    grid = grid.merge(delivered.assign(geleverd=True), on=["gemeentecode", "periode"], how="left")
-    grid = grid.set_index(["buurtcode", "periode"])
-    grid["teller"] = teller.reindex(grid.index).astype(float)
-    grid.loc[grid["geleverd"].eq(True) & grid["teller"].isna(), "teller"] = 0.0
-    grid.loc[~grid["geleverd"].eq(True), "teller"] = np.nan
+    # Where each delivered row lands: its buurt, its period at ``target`` (-1: coarser, or a
+    # buurt of another indeling), and whether its bron covered that period of its gemeente.
+    rows = signals[signals["indicator"] == indicator]
+    buurt_at = _positions(rows["buurtcode"], codes)
+    period_at = _positions(rows["periode"], periods, lambda p: to_granularity(p, target))
+    source_at, sources = pd.factorize(rows["bron"])
+    covered = _coverage(deliveries, indicator, target)
+    cover_gemeente = gemeenten.get_indexer(pd.Index(covered["gemeentecode"]))
+    cover_period = periods.get_indexer(pd.Index(covered["periode"]))
+    cover_source = sources.get_indexer(pd.Index(covered["bron"]))
+    cover_keys = _keys(cover_source, cover_gemeente, cover_period, len(gemeenten), n_periods)
+    row_keys = _keys(
+        source_at, _gather_at(buurt_gemeente, buurt_at), period_at, len(gemeenten), n_periods
+    )
+    kept = np.isin(row_keys, cover_keys[cover_keys >= 0])
+    cell = buurt_at[kept] * n_periods + period_at[kept]
+    counts = rows["teller"].to_numpy(dtype=float, na_value=0.0)[kept]
+    teller = np.bincount(cell, weights=counts, minlength=size).astype(float)
+
+    # Delivered periods of a gemeente: a buurt without rows there has teller 0, elsewhere NaN.
+    on_time = np.zeros((len(gemeenten), n_periods), dtype=bool)
+    known = (cover_gemeente >= 0) & (cover_period >= 0)
+    on_time[cover_gemeente[known], cover_period[known]] = True
+    teller[~on_time[buurt_gemeente].ravel()] = np.nan
+
+    grid = pd.DataFrame(
+        {
+            "code": np.repeat(codes.to_numpy(), n_periods),
+            "periode": np.tile(periods.to_numpy(), len(codes)),
+        }
+    ).astype({"code": "str", "periode": "str"})
+    grid["teller"] = teller
     if JOINED in buurten.columns:
-        grid.loc[_before_joining(grid, buurten, rows), "teller"] = np.nan
+        late = rows[kept].assign(
+            periode=periods.to_numpy()[period_at[kept]] if n_periods else [],
+            gemeentecode=lambda f: gemeente_codes(f["buurtcode"]),
+        )
+        keyed = grid.assign(gemeentecode=gemeente_codes(grid["code"])).rename(
+            columns={"code": "buurtcode"}
+        )
+        keyed = keyed.set_index(["buurtcode", "periode"])
+        grid.loc[_before_joining(keyed, buurten, late).to_numpy(), "teller"] = np.nan
     if card.noemer in catalogue.DENOMINATORS:
         # The public key figure, also where a partner delivered a noemer beside the count: a
         # delivered stock (its own count of uitkeringen, say) would be published as it is, and
         # only in the months its rows carry one (a row only where the count is above 0).
-        default = buurten.set_index("code")[card.noemer].astype(float).to_dict()
-        codes = pd.Series(grid.index.get_level_values("buurtcode"), index=grid.index)
-        grid["noemer"] = codes.map(default).astype(float)
+        default = buurten[card.noemer].astype(float).to_numpy()
+        grid["noemer"] = np.repeat(default, n_periods)
     else:
-        grid["noemer"] = noemer_agg.reindex(grid.index).astype(float)
-    grid = grid.reset_index().rename(columns={"buurtcode": "code"})
-    return grid[["code", "periode", "teller", "noemer"]]
+        # A delivered count ('%'): summed like the teller, and protected as a count of its own.
+        noemer = rows["noemer"].to_numpy(dtype=float, na_value=np.nan)[kept]
+        given = ~np.isnan(noemer)
+        sums = np.bincount(cell[given], weights=noemer[given], minlength=size).astype(float)
+        sums[np.bincount(cell[given], minlength=size) == 0] = np.nan
+        grid["noemer"] = sums
+    return grid
+
+
+def _positions(
+    values: pd.Series, index: pd.Index, convert: Callable[[pd.Series], pd.Series] | None = None
+) -> np.ndarray:
+    """Per value its position in ``index`` (-1 where absent), looked up once per distinct
+    value; with ``convert``, the distinct values are first converted (periods to a target)."""
+    at, distinct = pd.factorize(values)
+    keys = pd.Index(distinct if convert is None else convert(pd.Series(distinct)))
+    return _gather_at(index.get_indexer(keys), at)
+
+
+def _gather_at(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[at]``, -1 where ``at`` is -1."""
+    out = np.full(len(at), -1, dtype=np.int64)
+    ok = at >= 0
+    out[ok] = values[at[ok]]
+    return out
+
+
+def _keys(
+    source: np.ndarray, gemeente: np.ndarray, period: np.ndarray, n_gemeenten: int, n_periods: int
+) -> np.ndarray:
+    """One integer per (bron, gemeente, periode) position; -1 where any is absent."""
+    key = (source * n_gemeenten + gemeente) * n_periods + period
+    return np.where((source >= 0) & (gemeente >= 0) & (period >= 0), key, -1)
 
 
 def _before_joining(grid: pd.DataFrame, buurten: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
@@ -180,18 +239,41 @@ def _all_periods(deliveries: pd.DataFrame, signals: pd.DataFrame, target: str) -
 
 
 def _roll_up(buurt_rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
-    """Add wijk and gemeente rows: sums of teller and noemer over their buurten."""
-    lookup = areas.set_index("code")
-    parts = [
-        buurt_rows.assign(level="buurt", parent_code=buurt_rows["code"].map(lookup["parent_code"]))
-    ]
+    """Add wijk and gemeente rows: sums of teller and noemer over their buurten (a teller only
+    where every buurt's is delivered), summed on integer keys."""
+    lookup = areas.drop_duplicates("code", keep="last").set_index("code")
+    buurt_codes, distinct = pd.factorize(buurt_rows["code"])
+    period_codes, periods = pd.factorize(buurt_rows["periode"], sort=True)
+    teller = buurt_rows["teller"].to_numpy(dtype=float, na_value=np.nan)
+    noemer = buurt_rows["noemer"].to_numpy(dtype=float, na_value=np.nan)
+    parents = pd.Series(distinct).map(lookup["parent_code"])
+    parts = [buurt_rows.assign(level="buurt", parent_code=parents.to_numpy()[buurt_codes])]
     for level, key in (("wijk", "parent_code"), ("gemeente", "gemeentecode")):
-        keyed = buurt_rows.assign(agg=buurt_rows["code"].map(lookup[key]))
-        grouped = keyed.groupby(["agg", "periode"])
-        summed = grouped[["teller", "noemer"]].sum(min_count=1)
-        summed.loc[grouped["teller"].count() < grouped.size(), "teller"] = np.nan
-        summed = summed.reset_index().rename(columns={"agg": "code"})
-        summed["level"] = level
+        owner = pd.Series(distinct).map(lookup[key])
+        totals, owner_codes = pd.factorize(owner, sort=True)  # -1 where a buurt has none
+        row_total = totals[buurt_codes]
+        keep = row_total >= 0
+        n_periods = len(periods)
+        group = row_total[keep] * n_periods + period_codes[keep]
+        size = len(owner_codes) * n_periods
+        members = np.bincount(group, minlength=size)
+        t, n = teller[keep], noemer[keep]
+        t_given, n_given = ~np.isnan(t), ~np.isnan(n)
+        t_sum = np.bincount(group[t_given], weights=t[t_given], minlength=size).astype(float)
+        n_sum = np.bincount(group[n_given], weights=n[n_given], minlength=size).astype(float)
+        t_sum[np.bincount(group[t_given], minlength=size) < members] = np.nan
+        n_sum[np.bincount(group[n_given], minlength=size) == 0] = np.nan
+        present = np.flatnonzero(members)
+        codes = owner_codes.to_numpy()[present // n_periods] if n_periods else owner_codes[:0]
+        summed = pd.DataFrame(
+            {
+                "code": codes,
+                "periode": periods.to_numpy()[present % n_periods] if n_periods else periods[:0],
+                "teller": t_sum[present],
+                "noemer": n_sum[present],
+                "level": level,
+            }
+        )
         summed["parent_code"] = summed["code"].map(lookup["parent_code"]).fillna("")
         parts.append(summed)
     return pd.concat(parts, ignore_index=True)
