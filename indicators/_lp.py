@@ -417,15 +417,25 @@ def split_parts(
     target_label = np.where(
         t_col_global >= 0, _gather(col_label, t_col_global), _gather(row_label, t_row_global)
     )
-    # Trees: as many entries as rows and columns less one, every coefficient +1 or -1.
-    entry_row = np.repeat(np.arange(n_rows), np.diff(a.indptr))
-    entry_label = row_label[entry_row]
-    size = np.bincount(row_label, minlength=n_parts) + np.bincount(col_label, minlength=n_parts)
-    entries = np.bincount(entry_label, minlength=n_parts)
-    odd = np.bincount(entry_label, weights=np.abs(a.data) != 1.0, minlength=n_parts)
-    tree = (entries == size - 1) & (odd == 0)
-    nested = _nested(a, entry_row, entry_label, n_parts) & ~tree
-    easy = (tree | nested) if settle else np.zeros(n_parts, dtype=bool)
+    # Only the parts that hold a target are looked at further (a national system has
+    # thousands; a repair's attack holds a few of them).
+    holding = np.zeros(n_parts, dtype=bool)
+    holding[target_label[target_label >= 0]] = True
+    easy = np.zeros(n_parts, dtype=bool)
+    if settle:
+        # Trees: as many entries as rows and columns less one, every coefficient +1 or -1.
+        entry_row = np.repeat(np.arange(n_rows), np.diff(a.indptr))
+        entry_label = row_label[entry_row]
+        size = np.bincount(row_label, minlength=n_parts) + np.bincount(col_label, minlength=n_parts)
+        entries = np.bincount(entry_label, minlength=n_parts)
+        odd = np.bincount(entry_label, weights=np.abs(a.data) != 1.0, minlength=n_parts)
+        tree = (entries == size - 1) & (odd == 0) & holding
+        looked_at = holding[row_label] & ~tree[row_label]
+        sub = a[looked_at]
+        sub_row = np.repeat(np.arange(sub.shape[0]), np.diff(sub.indptr))
+        nested = _nested(sub, sub_row, row_label[looked_at][sub_row], n_parts)
+        nested &= holding & ~tree
+        easy = tree | nested
     settled = np.flatnonzero(easy[target_label])
     lo = np.zeros(len(settled))
     hi = np.zeros(len(settled))

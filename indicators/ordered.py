@@ -21,6 +21,7 @@ Pure: arrays in, arrays out; no database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -104,6 +105,11 @@ class Joint:
     size: int  # rows of both tables (the rest rows follow)
     cell_of: Ints  # per row, the cell it belongs to
     earlier: Floats  # per row, a version's count as shown then (NaN: secret, or no version)
+
+    @cached_property
+    def labels(self) -> Ints:
+        """``components`` of the whole system: the same in every pass of ``repairs``."""
+        return components(self.rel, len(self.raw))
 
     @property
     def attackable(self) -> Bools:
@@ -455,7 +461,10 @@ def repairs(
     targets = np.flatnonzero(primary).astype(np.int64)
     wide = np.zeros(len(joint_.raw), dtype=bool)
     nothing = Repair(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), wide)
-    reduced = without_implied(joint_, lower, upper)
+    # Only the components that hold a target (the rest of the system cannot move them), before
+    # the rests are weighed: a later pass holds a few of the whole country's.
+    around = _around(joint_, joint_.labels, targets) if len(targets) else joint_
+    reduced = without_implied(around, lower, upper)
     if not len(targets) or (tables_attacked and not (reduced.rel.kind == CROSS).any()):
         wide[targets] = True
         return nothing
