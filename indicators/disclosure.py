@@ -258,13 +258,15 @@ def protect(
     )
 
 
-def _stripped(column: pd.Series) -> npt.NDArray[np.object_]:
-    """The column as plain stripped strings; each distinct value is stripped once (a key
-    repeats a lot: a code for every period, a period for every code)."""
+def _stripped(column: pd.Series) -> tuple[pd.api.extensions.ExtensionArray, Ints]:
+    """The column as stripped strings, and per row a number for its stripped value. Each
+    distinct value is stripped once (a key repeats a lot: a code for every period, a period for
+    every code), and the strings are taken from the distinct ones (no string per row)."""
     codes, uniques = pd.factorize(column, use_na_sentinel=False)
     text = np.array([str(u).strip() for u in uniques], dtype=object)
-    out: npt.NDArray[np.object_] = text[codes]
-    return out
+    number, distinct = pd.factorize(text)  # values equal once stripped are one value
+    row_number: Ints = number[codes].astype(np.int64)
+    return pd.array(distinct, dtype="str").take(row_number), row_number
 
 
 def validated_keys(table: pd.DataFrame) -> pd.DataFrame:
@@ -272,7 +274,8 @@ def validated_keys(table: pd.DataFrame) -> pd.DataFrame:
     absent = [c for c in (*KEY_COLUMNS, "teller") if c not in table.columns]
     if absent:
         raise InputError(f"De tabel mist kolommen: {', '.join(absent)}.")
-    keys = pd.DataFrame({c: _stripped(table[c]) for c in KEY_COLUMNS})
+    stripped = {c: _stripped(table[c]) for c in KEY_COLUMNS}
+    keys = pd.DataFrame({c: text for c, (text, _) in stripped.items()})
     distinct = pd.Series(keys["periode"].unique(), dtype=object)
     known = distinct.str.fullmatch(f"{MONTH}|{QUARTER}|{YEAR}").to_numpy(dtype=bool)
     if not known.all():
@@ -280,7 +283,10 @@ def validated_keys(table: pd.DataFrame) -> pd.DataFrame:
         raise InputError(
             "Onbekende perioden: verwacht JJJJ-MM, JJJJ-Qn of JJJJ.", [repr(p) for p in bad[:20]]
         )
-    dupes = keys.duplicated(list(KEY_COLUMNS))
+    key = np.zeros(len(keys), dtype=np.int64)
+    for _, number in stripped.values():  # numbered again each time: the key stays below n
+        key, _ = pd.factorize(key * (int(number.max(initial=-1)) + 1) + number)
+    dupes = pd.Series(key).duplicated().to_numpy()
     if dupes.any():
         rows = keys.loc[dupes, list(KEY_COLUMNS)].drop_duplicates()
         raise InputError(

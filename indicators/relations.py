@@ -80,18 +80,20 @@ def relations(keys: pd.DataFrame, memberships: pd.DataFrame, missing: Bools) -> 
         if len(memberships)
         else pd.DataFrame({"total": [], "part": []}, dtype=str)
     )
+    # Each distinct code looked up once (a table has a row per code and period).
+    code_at, key_codes = pd.factorize(keys["code"].astype(str))
     codes = pd.Index(
         pd.unique(
             np.concatenate(
                 [
-                    keys["code"].astype(str).to_numpy(dtype=object),
+                    np.asarray(key_codes, dtype=object),
                     members["total"].to_numpy(dtype=object),
                     members["part"].to_numpy(dtype=object),
                 ]
             )
         )
     )
-    code_id = codes.get_indexer(keys["code"].astype(str)).astype(np.int64)
+    code_id = codes.get_indexer(pd.Index(key_codes)).astype(np.int64)[code_at]
     period_id, periods = pd.factorize(keys["periode"].astype(str))
     indicator_id, indicators = pd.factorize(keys["indicator"].astype(str))
     n_p, n_i = max(len(periods), 1), max(len(indicators), 1)
