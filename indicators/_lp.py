@@ -842,7 +842,9 @@ def silent_highs() -> Any:
 
 
 def _highs(part: Part, *, presolve: bool) -> Any:
-    a = part.a.tocsc()
+    # Rows as the parts are cut (CSR): HiGHS turns them into columns itself, in the same order
+    # as scipy would, and quicker (a conversion per part cost 0.2 ms of 0.6).
+    a = part.a if sparse.isspmatrix_csr(part.a) else sparse.csr_matrix(part.a)
     h = silent_highs()
     if not presolve:
         h.setOptionValue("presolve", "off")
@@ -852,7 +854,7 @@ def _highs(part: Part, *, presolve: bool) -> Any:
         n_cols,
         n_rows,
         a.nnz,
-        int(highspy.MatrixFormat.kColwise),
+        int(highspy.MatrixFormat.kRowwise),
         int(highspy.ObjSense.kMinimize),
         0.0,
         np.zeros(n_cols),
