@@ -975,11 +975,13 @@ class Relaxation:
         # Later rounds change costs, and caps that mostly loosen: the last optimum is a feasible
         # start for them, from which the primal simplex goes straight on, where the dual simplex
         # must first repair the dual. On controles nationally: 646,308 simplex iterations ->
-        # 446,379 and 13.1 -> 11.4 s. Not where a rest ties a teller to its noemer (a
-        # coefficient -1): there HiGHS's primal iterations cost more, and the joint attack of
-        # eigenaar_concentratie took 32.7 s against 30.0 s. The verdicts are the same either way
-        # (docs/schaal.md).
-        self.primal_later = not bool((part.a.data < 0).any())
+        # 446,379 and 13.1 -> 11.4 s. Without HiGHS's perturbation of the bounds, which it adds
+        # anew at every start and takes out again at the end (a dozen iterations even when the
+        # last optimum is still optimal): 446,379 -> 395,540, and 12.6 -> 10.9 s of CPU. With it,
+        # the primal simplex lost where a rest ties a teller to its noemer (a coefficient -1);
+        # without it, it wins there too: eigenaar_concentratie's joint attack 1,358,668 ->
+        # 936,019 iterations, 29.8 -> 28.8 s. The verdicts are the same (docs/schaal.md).
+        self.cold = True
 
     def _solve(self, cost: Floats, cap: Floats) -> Floats | None:
         """Solve with ``cost`` over the columns and each target at most ``cap``; the targets'
@@ -1000,9 +1002,10 @@ class Relaxation:
                 len(self.t_row), self.t_row, self.row_lo, np.minimum(self.row_up, row_cap)
             )
         h.run()
-        if self.primal_later:
+        if self.cold:
             h.setOptionValue("simplex_strategy", _PRIMAL)
-            self.primal_later = False
+            h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 0.0)
+            self.cold = False
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         values: Floats = self.expressions @ np.asarray(h.getSolution().col_value) + self.t_const
