@@ -103,6 +103,19 @@ def preference(teller: Floats, keys: pd.DataFrame) -> Ints:
     return rank
 
 
+def _order_of(rank: Ints) -> Ints:
+    """The rows in order of ``rank``: ``np.argsort(rank)``, without a sort where ``rank`` is a
+    permutation of the rows (``preference``'s always is): its inverse."""
+    n = len(rank)
+    if n and int(rank.min()) >= 0 and int(rank.max()) < n:
+        inverse = np.full(n, -1, dtype=np.int64)
+        inverse[rank] = np.arange(n, dtype=np.int64)
+        if (inverse >= 0).all():
+            return inverse
+    order: Ints = np.argsort(rank)
+    return order
+
+
 def suppress(
     teller: Floats,
     rel: Relations,
@@ -128,7 +141,7 @@ def suppress(
     n_groups, n_rows = rel.n_groups, len(teller)
     if n_groups == 0:
         return hidden
-    row_of_rank = np.argsort(rank)
+    row_of_rank = _order_of(rank)
     movable = np.ones(n_rows, dtype=bool) if fixed is None else ~fixed
     for _ in range(n_rows + 1):  # one pass settles it (module docstring); the bound is a guard
         secret_sum = np.bincount(g, weights=np.where(hidden[p], value[p], 0.0), minlength=n_groups)

@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 GRANULARITIES = ("maand", "kwartaal", "jaar")
@@ -78,8 +79,9 @@ def to_granularity(periodes: pd.Series, target: str) -> pd.Series:
 
 def granularities(periodes: pd.Series) -> pd.Series:
     """``granularity`` of every value, computed once per distinct value."""
-    text = periodes.astype(str)
-    return text.map({p: granularity(p) for p in text.unique()})
+    codes, distinct = pd.factorize(periodes.astype(str))
+    names = np.array([granularity(p) for p in distinct], dtype=object)
+    return pd.Series(names[codes], index=periodes.index, name=periodes.name)
 
 
 def period_range(first: str, last: str) -> list[str]:

@@ -381,15 +381,15 @@ def _assemble(counts: pd.DataFrame, noemer: pd.Series, schaal: float) -> pd.Data
     with np.errstate(divide="ignore", invalid="ignore"):
         waarde = np.where(rate_ok, teller / np.where(rate_ok, noemer_publ, 1.0) * schaal, np.nan)
     small = shown & np.isfinite(noemer_publ) & (noemer_publ < MIN_NOEMER)
-    status = np.where(
-        counts["status"] == MISSING, MISSING, np.where(small, SECRET, counts["status"])
-    )
+    # ``small`` rows are shown ones, so a missing row keeps its status.
+    status = counts["status"].mask(small, SECRET)
+    missing = status.eq(MISSING).to_numpy()
     out = counts[["code", "level", "parent_code", "gemeentecode", "periode", "indicator"]].copy()
     out["granulariteit"] = granularities(out["periode"]).to_numpy()
     out["teller_publ"] = teller
-    out["noemer_publ"] = np.where(status == MISSING, np.nan, noemer_publ)
+    out["noemer_publ"] = np.where(missing, np.nan, noemer_publ)
     out["waarde_publ"] = waarde
-    out["status"] = status.astype(str)
+    out["status"] = status.astype(str).to_numpy()
     out["parent_code"] = out["parent_code"].fillna("").astype(str)
     return out[PUBLISHED_COLUMNS].reset_index(drop=True)
 
