@@ -150,6 +150,24 @@ def base_system(rel: Relations, lower: Floats, upper: Floats, variable: Bools) -
     return _merge_parallel(_fix_zeros(system))
 
 
+def _lowest_per_group(group: Ints, value: Floats) -> Ints:
+    """Per element, the first element of its group with the group's lowest ``value`` (as the
+    first of a stable sort by group and value would give, without the sort)."""
+    n_groups = int(group.max()) + 1
+    if np.isnan(value).any():
+        order = np.lexsort((value, group))
+        first = np.full(n_groups, -1, dtype=np.int64)
+        first[group[order[::-1]]] = order[::-1]
+        return first[group]
+    least = np.full(n_groups, np.inf)
+    np.minimum.at(least, group, value)
+    at_least = np.flatnonzero(value == least[group])
+    first = np.full(n_groups, len(group), dtype=np.int64)
+    np.minimum.at(first, group[at_least], at_least)
+    out: Ints = first[group]
+    return out
+
+
 def _merge_parallel(system: System) -> System:
     """One row for rows with the same terms (a gemeente of one wijk: the gemeente's and the
     wijk's totals are the same sum), within the narrowest of their bounds; the cell it names is
@@ -163,10 +181,7 @@ def _merge_parallel(system: System) -> System:
     probe = np.random.default_rng(0).random(a.shape[1])
     _, group = np.unique(a.sorted_indices() @ probe + np.diff(a.indptr), return_inverse=True)
     group = group.ravel()
-    order = np.lexsort((system.row_up, group))
-    first = np.full(group.max() + 1, -1, dtype=np.int64)
-    first[group[order[::-1]]] = order[::-1]  # per group: the row with the lowest upper bound
-    rep = first[group]
+    rep = _lowest_per_group(group, system.row_up)
     same = np.diff((a - a[rep]).tocsr().indptr) == 0  # the hash is checked term by term
     rep = np.where(same, rep, np.arange(a.shape[0]))
     if (rep == np.arange(a.shape[0])).all():
@@ -227,6 +242,19 @@ def _fix_zeros(system: System) -> System:
     )
 
 
+def _unique_inverse(key: Ints) -> tuple[Ints, Ints]:
+    """``np.unique(key, return_inverse=True)`` with a stable sort, which takes runs of keys in
+    order (entries row by row) as they come: a third of the time on a national system."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    new = np.ones(len(key), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    distinct: Ints = ordered[new]
+    return distinct, inverse
+
+
 def within_blocks(system: System, known: Floats, block: Ints) -> System | None:
     """The attacker's system narrowed so that it falls apart along ``block`` (per column, e.g.
     its gemeente): every row over columns of several blocks (a region's total) becomes one row
@@ -252,7 +280,7 @@ def within_blocks(system: System, known: Floats, block: Ints) -> System | None:
     # Rows that stay: as they are. Crossing rows: one per (row, block) of their entries.
     key = np.where(crossing[entry_row], entry_row * (int(block.max()) + 1) + entry_block, -1)
     whole = ~crossing[entry_row]
-    split_key, new_of_entry = np.unique(key[~whole], return_inverse=True)
+    split_key, new_of_entry = _unique_inverse(key[~whole])
     kept_rows = np.flatnonzero(~crossing)
     where = np.full(a.shape[0], -1, dtype=np.int64)
     where[kept_rows] = np.arange(len(kept_rows))
