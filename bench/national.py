@@ -14,7 +14,9 @@ steps with worker processes also the workers'). Steps:
   assign (geo.assign.assign_buurt on 9.9 M points), rates (indicator_table for every indicator
   at maand/kwartaal/jaar and buurt/wijk/gemeente: the unprotected baseline), publication
   (data.publication.build.publish_indicator: the same tables protected as published, every
-  indicator, level and period), audit (the LP attack on the largest gemeente's publication);
+  indicator, level and period), audit (the LP attack on the largest gemeente's publication),
+  basislijn (the pipeline of 2026-11-28, commit 3c92ef2, run from a git worktree on this machine
+  in this run: the publication may take at most twice it; bench/_nl_baseline.py);
 - the assignment by plain geopandas sjoin, DuckDB spatial and PostGIS, each checked against the
   product's answer point by point;
 - the PostGIS pipeline (data.pipeline_sql): areas, COPY addresses, assignment and aggregation in
@@ -50,6 +52,7 @@ STEPS = (
     "rates",
     "publication",
     "audit",
+    "basislijn",
     "sjoin",
     "duckdb",
     "postgis",
@@ -72,7 +75,8 @@ NEEDS = {
 STEP_TIMEOUT_S = 900
 PIPELINE_TARGET_S = 120
 # The pipeline (areas, assignment, rates, the old disclosure pass) on 2026-11-28, docs/schaal.md:
-# the publication may take at most twice this (issue 11).
+# the publication may take at most twice it (issue 11). Step basislijn measures it again in the
+# same run; this figure of that day's machine is used only when that step did not run.
 PREVIOUS_PIPELINE_S = 48.2
 MEMORY_TARGET_MB = 6 * 1024
 PAGE_TARGET_S = 5
@@ -248,6 +252,33 @@ def _truth(cache: Path) -> str:
     return f"buurt waarin getrokken: {len(got) - wrong:,} van {len(got):,} gelijk"
 
 
+def _against_baseline(
+    published: dict[str, object] | None, baseline: dict[str, object] | None
+) -> list[str]:
+    """The publication beside twice the pipeline of 2026-11-28, measured in this run when the
+    step basislijn ran (else the figure of that day, on that day's machine)."""
+    lines = []
+    if baseline and "seconds" in baseline:
+        old = float(baseline["seconds"])  # type: ignore[arg-type]
+        parts = ", ".join(f"{k} {v:.1f} s" for k, v in baseline["parts"].items())  # type: ignore[union-attr]
+        lines.append(
+            f"  {'pijplijn van 2026-11-28 (' + str(baseline['commit']) + '), deze run':<46} "
+            f"{old:8.1f} s  ({parts})"
+        )
+        source = "deze run"
+    else:
+        lines.append(_row("pijplijn van 2026-11-28, deze run", baseline))
+        old, source = PREVIOUS_PIPELINE_S, "2026-11-28, andere machine"
+    if published and "seconds" in published:
+        seconds = float(published["seconds"])  # type: ignore[arg-type]
+        verdict = "gehaald" if seconds <= 2 * old else "NIET gehaald"
+        lines.append(
+            f"  {'publicatie / pijplijn van 2026-11-28':<46} {seconds / old:8.2f} x  "
+            f"(doel <= 2 x {old:.1f} s, {source}: {verdict})"
+        )
+    return lines
+
+
 def report(results: dict[str, dict[str, object]], cache: Path, meta: dict, info: dict) -> str:
     r = results.get
     lines = [
@@ -283,18 +314,9 @@ def report(results: dict[str, dict[str, object]], cache: Path, meta: dict, info:
             r("rates"),
             "(basislijn, niet gepubliceerd)",
         ),
-        _row(
-            "4 publicatie: publish_indicator, beschermd",
-            r("publication"),
-            f"(doel <= 2 x {PREVIOUS_PIPELINE_S} s)",
-        ),
+        _row("4 publicatie: publish_indicator, beschermd", r("publication")),
     ]
-    published = r("publication")
-    if published and "seconds" in published:
-        verdict = (
-            "gehaald" if float(published["seconds"]) <= 2 * PREVIOUS_PIPELINE_S else "NIET gehaald"
-        )  # type: ignore[arg-type]
-        lines.append(f"  {'publicatie <= 2 x vorige pijplijn':<46} {verdict}")
+    lines += _against_baseline(r("publication"), r("basislijn"))
     audit = r("audit")
     if audit and "seconds" in audit:
         lines.append(
@@ -453,7 +475,12 @@ def main() -> None:
                 results[name] = {"step": name, "fout": f"eerst stap {need}"}
                 continue
             print(f"- stap {name} ...", flush=True)
-            results[name] = run_step(name, args.cache, args.timeout)
+            if name == "basislijn":
+                from _nl_baseline import run_baseline
+
+                results[name] = run_baseline(ROOT, args.cache, args.timeout)
+            else:
+                results[name] = run_step(name, args.cache, args.timeout)
             summary = results[name].get("seconds", results[name].get("fout"))
             print(f"  {name}: {summary}", flush=True)
     finally:
