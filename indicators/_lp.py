@@ -22,6 +22,7 @@ from typing import Any
 import highspy
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from highspy._core import _Highs
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -179,8 +180,7 @@ def _merge_parallel(system: System) -> System:
     # order, so to the same bit); a collision of two unequal rows only costs a merge (every
     # merge is checked term by term below).
     probe = np.random.default_rng(0).random(a.shape[1])
-    _, group = np.unique(a.sorted_indices() @ probe + np.diff(a.indptr), return_inverse=True)
-    group = group.ravel()
+    _, group = _unique_inverse(a.sorted_indices() @ probe + np.diff(a.indptr))
     rep = _lowest_per_group(group, system.row_up)
     same = np.diff((a - a[rep]).tocsr().indptr) == 0  # the hash is checked term by term
     rep = np.where(same, rep, np.arange(a.shape[0]))
@@ -242,17 +242,12 @@ def _fix_zeros(system: System) -> System:
     )
 
 
-def _unique_inverse(key: Ints) -> tuple[Ints, Ints]:
-    """``np.unique(key, return_inverse=True)`` with a stable sort, which takes runs of keys in
-    order (entries row by row) as they come: a third of the time on a national system."""
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    new = np.ones(len(key), dtype=bool)
-    new[1:] = ordered[1:] != ordered[:-1]
-    inverse = np.empty(len(key), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    distinct: Ints = ordered[new]
-    return distinct, inverse
+def _unique_inverse(key: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], Ints]:
+    """``np.unique(key, return_inverse=True)``, the same arrays, by hashing (``pandas.
+    factorize``) and sorting only the distinct keys: a quarter of the time of the sort on the
+    millions of entries of a national system."""
+    inverse, distinct = pd.factorize(key, sort=True)
+    return np.asarray(distinct), inverse.astype(np.int64)
 
 
 def within_blocks(system: System, known: Floats, block: Ints) -> System | None:
@@ -361,8 +356,7 @@ def slices(system: System, rel: Relations, known: Floats) -> Iterator[tuple[Syst
             shape=(n, n),
         )
         _, label = connected_components(edges, directed=False)
-        _, block = np.unique(label[system.cols], return_inverse=True)
-        block = block.ravel().astype(np.int64)
+        _, block = _unique_inverse(label[system.cols])
         narrowed = within_blocks(system, x, block)
         if narrowed is not None:
             yield _merge_parallel(_singletons_as_bounds(narrowed)), block
@@ -575,8 +569,7 @@ def _target_rows(
     stacked = sparse.vstack([a_sys, r_spans]).tocsr().sorted_indices()  # equal rows, equal keys
     probe = np.random.default_rng(1).random(stacked.shape[1])
     key = stacked @ probe + np.diff(stacked.indptr)
-    _, group = np.unique(key, return_inverse=True)
-    group = group.ravel()
+    _, group = _unique_inverse(key)
     first = np.full(int(group.max(initial=-1)) + 1, -1, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group))[::-1]  # the first row of each key
     rep = first[group]
